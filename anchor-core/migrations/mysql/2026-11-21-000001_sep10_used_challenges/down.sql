@@ -1,0 +1,1 @@
+DROP TABLE sep10_used_challenges;

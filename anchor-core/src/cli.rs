@@ -1,0 +1,288 @@
+//! The command line every anchor binary gets with one call to [`run`]: `serve`, `migrate`,
+//! `keys generate` and `config check`, with `--config FILE` on each.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use actix_web::{web, App, HttpServer};
+use clap::{Parser, Subcommand};
+
+use crate::app::{AnchorApp, SepModule};
+use crate::config::{ConfigError, Settings};
+use crate::db::{Database, MigrationSet};
+use crate::integrations::{register_integrations, Integrations};
+use crate::keys::{generate_jwt_key, SigningKey};
+
+/// An anchor binary: which modules it links, how it builds its integrations, its own tables and
+/// routes. `example-anchor` is the reference implementation.
+pub trait Anchor: Send + Sync + 'static {
+    /// The SEP modules this binary links; those `ACTIVE_SEPS` lists are mounted.
+    fn modules(&self) -> Vec<Arc<dyn SepModule>>;
+
+    /// Builds the integrations, given the validated settings and the opened database.
+    fn integrations(
+        &self,
+        settings: &Settings,
+        database: &Database,
+    ) -> Result<Integrations, ConfigError>;
+
+    /// Migrations of the anchor's own tables, applied after the framework's.
+    fn migrations(&self) -> MigrationSet {
+        MigrationSet::default()
+    }
+
+    /// The anchor's own public routes, mounted next to the framework's.
+    fn routes(&self, cfg: &mut web::ServiceConfig) {
+        let _ = cfg;
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(version, about = "A Stellar anchor built on the anchor-* crates")]
+struct Cli {
+    /// A TOML file of settings (environment variables and `.env` take precedence).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the public and internal listeners (the default command).
+    Serve {
+        /// Apply pending migrations before serving (always done in LOCAL_MODE).
+        #[arg(long)]
+        migrate: bool,
+    },
+    /// Create or upgrade the database schema; safe to run again.
+    Migrate,
+    /// Key management.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Print a fresh SIGNING_SEED, SERVER_JWT_KEY and ADMIN_API_KEY.
+    Generate,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration and print it, secrets redacted.
+    Check,
+}
+
+/// Parses the process's arguments and runs the command.
+pub fn run(anchor: impl Anchor) -> ExitCode {
+    run_from(anchor, std::env::args_os())
+}
+
+/// Runs the command given by `args` (the first item is the program name).
+pub fn run_from(anchor: impl Anchor, args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    init_logging();
+    let result = match cli.command.unwrap_or(Command::Serve { migrate: false }) {
+        Command::Keys {
+            command: KeysCommand::Generate,
+        } => keys_generate(),
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => config_check(&anchor, cli.config),
+        Command::Migrate => migrate(&anchor, cli.config),
+        Command::Serve { migrate } => serve(anchor, cli.config, migrate),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("{failure}");
+            ExitCode::from(failure.exit_code)
+        }
+    }
+}
+
+struct Failure {
+    message: String,
+    exit_code: u8,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message.trim_end())
+    }
+}
+
+impl From<ConfigError> for Failure {
+    fn from(err: ConfigError) -> Self {
+        Failure {
+            message: err.to_string(),
+            exit_code: 2,
+        }
+    }
+}
+
+fn failure(message: impl std::fmt::Display) -> Failure {
+    Failure {
+        message: format!("error: {message}"),
+        exit_code: 1,
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn keys_generate() -> Result<(), Failure> {
+    let key = SigningKey::generate().map_err(failure)?;
+    let jwt = generate_jwt_key().map_err(failure)?;
+    let admin = generate_jwt_key().map_err(failure)?;
+    println!(
+        "# SIGNING_KEY (public, published in stellar.toml): {}",
+        key.public_key()
+    );
+    println!("SIGNING_SEED={}", key.seed().expose());
+    println!("SERVER_JWT_KEY={}", jwt.expose());
+    println!("ADMIN_API_KEY={}", admin.expose());
+    Ok(())
+}
+
+/// Everything `serve` needs, validated; each stage reports all of its problems.
+fn prepare(anchor: &dyn Anchor, config: Option<PathBuf>) -> Result<(AnchorApp, Settings), Failure> {
+    let settings = Settings::load(config.as_deref())?;
+    let database = Database::connect(&settings.database_url).map_err(failure)?;
+    let integrations = anchor.integrations(&settings, &database)?;
+    let registered = register_integrations(&settings, integrations)?;
+    let app = AnchorApp::builder(settings.clone(), database, registered)
+        .modules(anchor.modules())
+        .build()?;
+    Ok((app, settings))
+}
+
+fn config_check(anchor: &dyn Anchor, config: Option<PathBuf>) -> Result<(), Failure> {
+    let (app, settings) = prepare(anchor, config)?;
+    println!("configuration is valid; effective settings:");
+    for (name, value) in settings.redacted() {
+        println!("{name}={value}");
+    }
+    let seps: Vec<String> = app.active_seps().iter().map(|sep| sep.name()).collect();
+    println!("# mounted: {}", seps.join(", "));
+    Ok(())
+}
+
+fn migrate(anchor: &dyn Anchor, config: Option<PathBuf>) -> Result<(), Failure> {
+    let settings = Settings::load(config.as_deref())?;
+    let database = Database::connect(&settings.database_url).map_err(failure)?;
+    let applied = database.migrate(&anchor.migrations()).map_err(failure)?;
+    if applied.is_empty() {
+        println!("database {} is up to date", settings.database_url);
+    } else {
+        println!(
+            "applied {} migration(s) to {}: {}",
+            applied.len(),
+            settings.database_url,
+            applied.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn serve(anchor: impl Anchor, config: Option<PathBuf>, migrate_first: bool) -> Result<(), Failure> {
+    let settings = Settings::load(config.as_deref())?;
+    let database = Database::connect(&settings.database_url).map_err(failure)?;
+    if migrate_first || settings.local_mode {
+        let applied = database.migrate(&anchor.migrations()).map_err(failure)?;
+        if !applied.is_empty() {
+            tracing::info!(count = applied.len(), "applied database migrations");
+        }
+    } else if !database.is_migrated().map_err(failure)? {
+        return Err(failure(format!(
+            "the database {} is not migrated; run the `migrate` command (or `serve --migrate`)",
+            settings.database_url
+        )));
+    }
+    let integrations = anchor.integrations(&settings, &database)?;
+    let registered = register_integrations(&settings, integrations)?;
+    let app = AnchorApp::builder(settings.clone(), database, registered)
+        .modules(anchor.modules())
+        .build()?;
+    let anchor = Arc::new(anchor);
+
+    if settings.local_mode {
+        tracing::warn!("LOCAL_MODE is on: http URLs and private addresses are allowed; never use it in production");
+    }
+    println!(
+        "serving {} on {}:",
+        settings.host_url, settings.bind_address
+    );
+    println!("  {}/.well-known/stellar.toml", settings.host_url);
+    println!("  {}/health", settings.host_url);
+    println!("internal API on http://{}", settings.internal_bind_address);
+
+    let public_app = app.clone();
+    let public_anchor = anchor.clone();
+    let internal_app = app;
+    let system = actix_web::rt::System::new();
+    system.block_on(async move {
+        let public = HttpServer::new(move || {
+            let app = public_app.clone();
+            let anchor = public_anchor.clone();
+            App::new()
+                .wrap_fn(crate::http::log_request)
+                .configure(|cfg| app.configure(cfg))
+                .configure(|cfg| anchor.routes(cfg))
+                .default_service(web::to(crate::http::not_found))
+        })
+        .bind(settings.bind_address)
+        .map_err(|err| {
+            failure(format!(
+                "cannot listen on BIND_ADDRESS {}: {err}",
+                settings.bind_address
+            ))
+        })?
+        .run();
+        let internal = HttpServer::new(move || {
+            let app = internal_app.clone();
+            App::new()
+                .wrap_fn(crate::http::log_request)
+                .configure(|cfg| app.configure_internal(cfg))
+                .default_service(web::to(crate::http::not_found))
+        })
+        .workers(1)
+        .bind(settings.internal_bind_address)
+        .map_err(|err| {
+            failure(format!(
+                "cannot listen on INTERNAL_BIND_ADDRESS {}: {err}",
+                settings.internal_bind_address
+            ))
+        })?
+        .run();
+        let (public, internal) = futures_util::future::join(public, internal).await;
+        public.and(internal).map_err(failure)
+    })
+}

@@ -1,0 +1,1020 @@
+//! Configuration: settings read from the environment, a `.env` file or a TOML file (through the
+//! `config` crate), validated once at start-up into a typed [`Settings`].
+//!
+//! Validation never stops at the first mistake: every problem is collected into one
+//! [`ConfigError`], each naming the setting and how to fix it. Nothing reads the environment after
+//! [`Settings`] exists.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use config::Source as _;
+use url::Url;
+
+use crate::keys::SigningKey;
+use crate::sensitive::Sensitive;
+
+/// The test network's passphrase, the default of `STELLAR_NETWORK_PASSPHRASE`.
+pub const TESTNET_PASSPHRASE: &str = "Test SDF Network ; September 2015";
+/// The public network's passphrase.
+pub const PUBNET_PASSPHRASE: &str = "Public Global Stellar Network ; September 2015";
+
+/// A SEP this framework can serve, as named in `ACTIVE_SEPS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum SepId {
+    /// SEP-1 `stellar.toml`.
+    Sep1,
+    /// SEP-3 compliance protocol (`AUTH_SERVER`).
+    Sep3,
+    /// SEP-10 web authentication.
+    Sep10,
+    /// SEP-12 KYC API.
+    Sep12,
+}
+
+impl SepId {
+    /// Every SEP the framework knows, in `ACTIVE_SEPS` order.
+    pub const ALL: [SepId; 4] = [SepId::Sep1, SepId::Sep3, SepId::Sep10, SepId::Sep12];
+
+    /// The SEP number.
+    pub fn number(self) -> u16 {
+        match self {
+            SepId::Sep1 => 1,
+            SepId::Sep3 => 3,
+            SepId::Sep10 => 10,
+            SepId::Sep12 => 12,
+        }
+    }
+
+    /// The canonical spelling, `sep-10`.
+    pub fn name(self) -> String {
+        format!("sep-{}", self.number())
+    }
+}
+
+impl fmt::Display for SepId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sep-{}", self.number())
+    }
+}
+
+impl FromStr for SepId {
+    type Err = String;
+
+    /// Accepts the django-polaris spellings and their relatives: `sep-10`, `SEP10`, `sep_10`, `10`.
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let lower = input.trim().to_ascii_lowercase();
+        let digits = lower.strip_prefix("sep").unwrap_or(&lower);
+        let digits = digits.trim_start_matches(['-', '_', ' ']);
+        let supported = || {
+            SepId::ALL
+                .iter()
+                .map(|sep| sep.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match digits.parse::<u16>() {
+            Ok(number) => SepId::ALL
+                .into_iter()
+                .find(|sep| sep.number() == number)
+                .ok_or_else(|| {
+                    format!(
+                        "`{input}` is not a SEP this framework serves (supported: {})",
+                        supported()
+                    )
+                }),
+            Err(_) => Err(format!(
+                "`{input}` is not a SEP name; write entries like `sep-10` (supported: {})",
+                supported()
+            )),
+        }
+    }
+}
+
+/// Where the database lives, chosen by the scheme of `DATABASE_URL`.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DatabaseUrl {
+    /// An SQLite file (`sqlite://PATH` or a bare path), created if missing.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL (`postgres://…`).
+    Postgres(Sensitive<String>),
+    /// A MySQL or MariaDB connection URL (`mysql://…`, `mariadb://…`).
+    Mysql(Sensitive<String>),
+}
+
+impl DatabaseUrl {
+    /// Parses a `DATABASE_URL` value.
+    pub fn parse(input: &str) -> Result<DatabaseUrl, String> {
+        let input = input.trim();
+        if input.is_empty() {
+            return Err(
+                "is empty; use `sqlite://anchor.sqlite3`, `postgres://…` or `mysql://…`".into(),
+            );
+        }
+        let lower = input.to_ascii_lowercase();
+        if let Some(path) = input
+            .strip_prefix("sqlite://")
+            .or_else(|| input.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err("names no SQLite file; write `sqlite://PATH`".into());
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(Sensitive::new(input.to_string())));
+        }
+        if lower.starts_with("mysql://") {
+            return Ok(DatabaseUrl::Mysql(Sensitive::new(input.to_string())));
+        }
+        if let Some(rest) = input
+            .get("mariadb://".len()..)
+            .filter(|_| lower.starts_with("mariadb://"))
+        {
+            return Ok(DatabaseUrl::Mysql(Sensitive::new(format!(
+                "mysql://{rest}"
+            ))));
+        }
+        if input.contains("://") {
+            return Err(
+                "has an unsupported scheme; use `sqlite://`, `postgres://` or `mysql://`".into(),
+            );
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(input)))
+    }
+
+    /// The backend's name: `sqlite`, `postgres` or `mysql` (also the cargo feature's name).
+    pub fn backend(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite(_) => "sqlite",
+            DatabaseUrl::Postgres(_) => "postgres",
+            DatabaseUrl::Mysql(_) => "mysql",
+        }
+    }
+
+    fn backend_compiled(&self) -> bool {
+        match self {
+            DatabaseUrl::Sqlite(_) => cfg!(feature = "sqlite"),
+            DatabaseUrl::Postgres(_) => cfg!(feature = "postgres"),
+            DatabaseUrl::Mysql(_) => cfg!(feature = "mysql"),
+        }
+    }
+}
+
+/// Shows the URL with any password replaced.
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) | DatabaseUrl::Mysql(url) => {
+                match Url::parse(url.expose()) {
+                    Ok(mut parsed) => {
+                        if parsed.password().is_some() {
+                            let _ = parsed.set_password(Some("REDACTED"));
+                        }
+                        write!(f, "{parsed}")
+                    }
+                    Err(_) => write!(f, "{}://[unparseable]", self.backend()),
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+/// SEP-10 settings (django-polaris names in parentheses on each field's setting).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Sep10Settings {
+    /// `SEP10_HOME_DOMAINS`: domains a challenge may name; the first is the default.
+    pub home_domains: Vec<String>,
+    /// `SEP10_AUTH_TIMEOUT`: how long a challenge is valid.
+    pub auth_timeout: Duration,
+    /// `SEP10_JWT_TIMEOUT`: how long an issued token is valid.
+    pub jwt_timeout: Duration,
+    /// `SEP10_CLIENT_ATTRIBUTION_REQUIRED`: refuse challenges without `client_domain`.
+    pub client_attribution_required: bool,
+    /// `SEP10_CLIENT_ATTRIBUTION_ALLOWLIST`: if non-empty, only these client domains are accepted.
+    pub client_attribution_allowlist: Vec<String>,
+    /// `SEP10_CLIENT_ATTRIBUTION_DENYLIST`: client domains that are refused.
+    pub client_attribution_denylist: Vec<String>,
+    /// `SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT`: timeout for fetching a client's stellar.toml.
+    pub client_attribution_request_timeout: Duration,
+}
+
+/// The validated configuration. Built only by [`Settings::load`]; never changes afterwards.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Settings {
+    /// `ACTIVE_SEPS`: the modules mounted.
+    pub active_seps: BTreeSet<SepId>,
+    /// `HOST_URL`: the public origin, without trailing slash (`https://anchor.example`).
+    pub host_url: String,
+    /// `LOCAL_MODE`: development mode (http allowed, private addresses reachable).
+    pub local_mode: bool,
+    /// `SIGNING_SEED`: the anchor's signing key; its public half is `SIGNING_KEY`.
+    pub signing_key: SigningKey,
+    /// `SERVER_JWT_KEY`: the HS256 key of SEP-10 tokens.
+    pub server_jwt_key: Sensitive<Vec<u8>>,
+    /// `STELLAR_NETWORK_PASSPHRASE`.
+    pub network_passphrase: String,
+    /// `HORIZON_URI`.
+    pub horizon_uri: String,
+    /// SEP-10 settings.
+    pub sep10: Sep10Settings,
+    /// `DATABASE_URL`.
+    pub database_url: DatabaseUrl,
+    /// `BIND_ADDRESS`: the public listener.
+    pub bind_address: SocketAddr,
+    /// `INTERNAL_BIND_ADDRESS`: the internal (admin) listener.
+    pub internal_bind_address: SocketAddr,
+    /// `ADMIN_API_KEY`: bearer key of the internal API.
+    pub admin_api_key: Option<Sensitive<String>>,
+    /// `STELLAR_TOML_FILE`: the anchor's own static part of stellar.toml, already parsed.
+    pub stellar_toml_static: toml::Table,
+    /// `MAX_REQUEST_BODY_BYTES`: largest JSON or form body accepted.
+    pub max_request_body_bytes: usize,
+}
+
+impl Settings {
+    /// Loads settings from the process environment, a `.env` file in the working directory (if
+    /// present; real environment variables win over it) and an optional TOML file (environment
+    /// variables win over it too).
+    pub fn load(config_file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let mut env: HashMap<String, String> = HashMap::new();
+        match dotenvy::from_path_iter(".env") {
+            Ok(entries) => {
+                for entry in entries {
+                    match entry {
+                        Ok((key, value)) => {
+                            env.insert(key, value);
+                        }
+                        Err(err) => {
+                            return Err(ConfigError::single(
+                                ".env",
+                                format!("cannot be read: {err}"),
+                            ))
+                        }
+                    }
+                }
+            }
+            Err(err) if err.not_found() => {}
+            Err(err) => {
+                return Err(ConfigError::single(
+                    ".env",
+                    format!("cannot be read: {err}"),
+                ))
+            }
+        }
+        env.extend(std::env::vars());
+        Settings::from_sources(config_file, env)
+    }
+
+    /// Loads settings from an explicit environment map and an optional TOML file. Used by
+    /// [`Settings::load`] and by tests, which must not touch the process environment.
+    pub fn from_sources(
+        config_file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let known: HashMap<String, &'static str> = SETTINGS
+            .iter()
+            .map(|setting| (setting.name.to_ascii_lowercase(), setting.name))
+            .collect();
+        // Only our own variables are handed to the `config` crate: PATH, HOME and friends are
+        // neither settings nor mistakes.
+        let env: config::Map<String, String> = env
+            .into_iter()
+            .filter(|(key, _)| known.contains_key(&key.to_ascii_lowercase()))
+            .collect();
+
+        let mut problems = Vec::new();
+        let mut builder = config::Config::builder();
+        if let Some(path) = config_file {
+            let file = config::File::from(path)
+                .format(config::FileFormat::Toml)
+                .required(true);
+            match config::Config::builder().add_source(file.clone()).build() {
+                Ok(only_file) => {
+                    for key in only_file.collect().unwrap_or_default().keys() {
+                        if !known.contains_key(&key.to_ascii_lowercase()) {
+                            problems.push(ConfigProblem::new(
+                                "--config",
+                                format!(
+                                    "`{}` sets `{key}`, which is not a setting (see docs/configuration.md)",
+                                    path.display()
+                                ),
+                            ));
+                        }
+                    }
+                    builder = builder.add_source(file);
+                }
+                Err(err) => {
+                    return Err(ConfigError::single(
+                        "--config",
+                        format!("`{}`: {err}", path.display()),
+                    ))
+                }
+            }
+        }
+        builder = builder.add_source(config::Environment::default().source(Some(env)));
+        let merged = builder
+            .build()
+            .map_err(|err| ConfigError::single("environment", err.to_string()))?
+            .collect()
+            .map_err(|err| ConfigError::single("environment", err.to_string()))?;
+
+        let raw = RawSettings::new(merged);
+        let mut validator = Validator { raw, problems };
+        let settings = validator.validate();
+        match settings {
+            Some(settings) if validator.problems.is_empty() => Ok(settings),
+            _ => Err(ConfigError {
+                problems: validator.problems,
+            }),
+        }
+    }
+
+    /// Whether a SEP is listed in `ACTIVE_SEPS`.
+    pub fn is_active(&self, sep: SepId) -> bool {
+        self.active_seps.contains(&sep)
+    }
+
+    /// `SIGNING_KEY`: the public key of `SIGNING_SEED`.
+    pub fn signing_key_public(&self) -> &str {
+        self.signing_key.public_key()
+    }
+
+    /// The effective configuration with every secret redacted, one `(setting, value)` per line,
+    /// in documentation order. This is what `config check` prints.
+    pub fn redacted(&self) -> Vec<(&'static str, String)> {
+        let list = |items: &[String]| items.join(",");
+        let seps = self
+            .active_seps
+            .iter()
+            .map(|sep| sep.name())
+            .collect::<Vec<_>>()
+            .join(",");
+        let secs = |d: Duration| d.as_secs().to_string();
+        vec![
+            ("ACTIVE_SEPS", seps),
+            ("HOST_URL", self.host_url.clone()),
+            ("LOCAL_MODE", self.local_mode.to_string()),
+            (
+                "SIGNING_SEED",
+                format!("[redacted] (SIGNING_KEY {})", self.signing_key.public_key()),
+            ),
+            ("SERVER_JWT_KEY", "[redacted]".into()),
+            (
+                "STELLAR_NETWORK_PASSPHRASE",
+                self.network_passphrase.clone(),
+            ),
+            ("HORIZON_URI", self.horizon_uri.clone()),
+            ("SEP10_HOME_DOMAINS", list(&self.sep10.home_domains)),
+            ("SEP10_AUTH_TIMEOUT", secs(self.sep10.auth_timeout)),
+            ("SEP10_JWT_TIMEOUT", secs(self.sep10.jwt_timeout)),
+            (
+                "SEP10_CLIENT_ATTRIBUTION_REQUIRED",
+                self.sep10.client_attribution_required.to_string(),
+            ),
+            (
+                "SEP10_CLIENT_ATTRIBUTION_ALLOWLIST",
+                list(&self.sep10.client_attribution_allowlist),
+            ),
+            (
+                "SEP10_CLIENT_ATTRIBUTION_DENYLIST",
+                list(&self.sep10.client_attribution_denylist),
+            ),
+            (
+                "SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT",
+                secs(self.sep10.client_attribution_request_timeout),
+            ),
+            ("DATABASE_URL", self.database_url.to_string()),
+            ("BIND_ADDRESS", self.bind_address.to_string()),
+            (
+                "INTERNAL_BIND_ADDRESS",
+                self.internal_bind_address.to_string(),
+            ),
+            (
+                "ADMIN_API_KEY",
+                if self.admin_api_key.is_some() {
+                    "[redacted]".into()
+                } else {
+                    "(not set)".into()
+                },
+            ),
+            (
+                "STELLAR_TOML_FILE",
+                format!("({} static keys)", self.stellar_toml_static.len()),
+            ),
+            (
+                "MAX_REQUEST_BODY_BYTES",
+                self.max_request_body_bytes.to_string(),
+            ),
+        ]
+    }
+}
+
+/// One configuration mistake: the setting and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// The setting's name, as written in the environment (`SIGNING_SEED`).
+    pub setting: String,
+    /// What is wrong and how to fix it. Never contains a secret's value.
+    pub message: String,
+}
+
+impl ConfigProblem {
+    /// A problem with `setting`.
+    pub fn new(setting: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigProblem {
+            setting: setting.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.setting, self.message)
+    }
+}
+
+/// Every problem found in a configuration, reported together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    /// The problems, in the order settings are documented.
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl ConfigError {
+    /// An error with a single problem.
+    pub fn single(setting: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError {
+            problems: vec![ConfigProblem::new(setting, message)],
+        }
+    }
+
+    /// Whether one of the problems concerns `setting`.
+    pub fn mentions(&self, setting: &str) -> bool {
+        self.problems
+            .iter()
+            .any(|problem| problem.setting == setting)
+    }
+
+    /// Adds the problems of `other`.
+    pub fn extend(&mut self, other: ConfigError) {
+        self.problems.extend(other.problems);
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.problems.len();
+        writeln!(
+            f,
+            "invalid configuration ({count} problem{}):",
+            if count == 1 { "" } else { "s" }
+        )?;
+        for problem in &self.problems {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A documented setting: the single source of `docs/configuration.md`'s table and of the list of
+/// names the loader accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct SettingDoc {
+    /// Environment variable name.
+    pub name: &'static str,
+    /// Value type.
+    pub kind: &'static str,
+    /// Default, or `required`.
+    pub default: &'static str,
+    /// Which SEPs or parts need it.
+    pub used_by: &'static str,
+    /// What it does.
+    pub description: &'static str,
+}
+
+/// Every setting the framework reads.
+pub const SETTINGS: &[SettingDoc] = &[
+    SettingDoc { name: "ACTIVE_SEPS", kind: "list of SEP names", default: "required", used_by: "all", description: "Modules to mount, comma-separated: `sep-1,sep-10,sep-12,sep-3`. `sep-10`, `SEP10` and `10` are all accepted." },
+    SettingDoc { name: "HOST_URL", kind: "URL", default: "required", used_by: "all", description: "Public origin of the anchor (`https://anchor.example`), no path. Must be https unless `LOCAL_MODE`." },
+    SettingDoc { name: "LOCAL_MODE", kind: "bool", default: "false", used_by: "all", description: "Development mode: allows http URLs and fetching stellar.toml files from loopback and private addresses. Never in production." },
+    SettingDoc { name: "SIGNING_SEED", kind: "Stellar secret seed (S…)", default: "required", used_by: "SEP-1, SEP-10, SEP-3, SEP-12", description: "Signs SEP-10 challenges, SEP-3 messages and SEP-12 callbacks; its public key is published as `SIGNING_KEY`. Generate with `keys generate`." },
+    SettingDoc { name: "SERVER_JWT_KEY", kind: "string, ≥ 32 bytes", default: "required", used_by: "SEP-10, SEP-12", description: "HS256 key of SEP-10 tokens. Generate with `keys generate`." },
+    SettingDoc { name: "STELLAR_NETWORK_PASSPHRASE", kind: "string", default: TESTNET_PASSPHRASE, used_by: "SEP-1, SEP-10, SEP-3", description: "Network the anchor works on; published as `NETWORK_PASSPHRASE`." },
+    SettingDoc { name: "HORIZON_URI", kind: "URL", default: "testnet or pubnet Horizon, by passphrase", used_by: "SEP-10, SEP-3", description: "Horizon used to read account signers." },
+    SettingDoc { name: "SEP10_HOME_DOMAINS", kind: "list of domains", default: "host of HOST_URL", used_by: "SEP-10", description: "Home domains a challenge may be issued for; the first is the default." },
+    SettingDoc { name: "SEP10_AUTH_TIMEOUT", kind: "seconds", default: "900", used_by: "SEP-10", description: "Validity of a challenge transaction." },
+    SettingDoc { name: "SEP10_JWT_TIMEOUT", kind: "seconds", default: "86400", used_by: "SEP-10", description: "Validity of an issued token." },
+    SettingDoc { name: "SEP10_CLIENT_ATTRIBUTION_REQUIRED", kind: "bool", default: "false", used_by: "SEP-10", description: "Refuse challenges without `client_domain` (403)." },
+    SettingDoc { name: "SEP10_CLIENT_ATTRIBUTION_ALLOWLIST", kind: "list of domains", default: "(empty: all)", used_by: "SEP-10", description: "If set, only these client domains are accepted." },
+    SettingDoc { name: "SEP10_CLIENT_ATTRIBUTION_DENYLIST", kind: "list of domains", default: "(empty)", used_by: "SEP-10", description: "Client domains that are refused." },
+    SettingDoc { name: "SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT", kind: "seconds", default: "3", used_by: "SEP-10", description: "Timeout for fetching a client domain's stellar.toml." },
+    SettingDoc { name: "DATABASE_URL", kind: "URL or path", default: "sqlite://anchor.sqlite3", used_by: "all", description: "`sqlite://PATH` or a bare path (file created if missing), `postgres://…` (feature `postgres`), `mysql://…` or `mariadb://…` (feature `mysql`)." },
+    SettingDoc { name: "BIND_ADDRESS", kind: "socket address", default: "127.0.0.1:8000", used_by: "all", description: "Address of the public listener." },
+    SettingDoc { name: "INTERNAL_BIND_ADDRESS", kind: "socket address", default: "127.0.0.1:8001", used_by: "internal API", description: "Address of the internal listener. A non-loopback address requires `ADMIN_API_KEY`." },
+    SettingDoc { name: "ADMIN_API_KEY", kind: "string, ≥ 32 bytes", default: "(not set)", used_by: "internal API", description: "Bearer key every internal/admin API call must present." },
+    SettingDoc { name: "STELLAR_TOML_FILE", kind: "path", default: "(not set)", used_by: "SEP-1", description: "TOML file with the anchor's own part of stellar.toml (`[DOCUMENTATION]`, `[[CURRENCIES]]`, …), merged with the generated keys." },
+    SettingDoc { name: "MAX_REQUEST_BODY_BYTES", kind: "bytes", default: "262144", used_by: "all", description: "Largest JSON or form request body; larger bodies get 413." },
+];
+
+/// The raw, merged key/value map, looked up case-insensitively (the `config` crate lowercases
+/// environment keys but keeps a file's keys as written). Environment wins over the file.
+struct RawSettings {
+    values: BTreeMap<String, Vec<(String, config::Value)>>,
+}
+
+impl RawSettings {
+    fn new(merged: config::Map<String, config::Value>) -> Self {
+        let mut values: BTreeMap<String, Vec<(String, config::Value)>> = BTreeMap::new();
+        for (key, value) in merged {
+            values
+                .entry(key.to_ascii_lowercase())
+                .or_default()
+                .push((key, value));
+        }
+        RawSettings { values }
+    }
+
+    fn get(&self, name: &str) -> Option<config::Value> {
+        let entries = self.values.get(&name.to_ascii_lowercase())?;
+        // An all-lowercase key came from the environment (or a lowercase file key, which the
+        // `config` crate has already merged with environment precedence).
+        let lower = name.to_ascii_lowercase();
+        entries
+            .iter()
+            .find(|(key, _)| *key == lower)
+            .or_else(|| entries.first())
+            .map(|(_, value)| value.clone())
+    }
+}
+
+struct Validator {
+    raw: RawSettings,
+    problems: Vec<ConfigProblem>,
+}
+
+impl Validator {
+    fn problem(&mut self, setting: &str, message: impl Into<String>) {
+        self.problems.push(ConfigProblem::new(setting, message));
+    }
+
+    fn string(&mut self, name: &str) -> Option<String> {
+        let value = self.raw.get(name)?;
+        match value.into_string() {
+            Ok(text) => Some(text.trim().to_string()).filter(|text| !text.is_empty()),
+            Err(_) => {
+                self.problem(name, "must be a single value, not a list or table");
+                None
+            }
+        }
+    }
+
+    fn list(&mut self, name: &str) -> Option<Vec<String>> {
+        let value = self.raw.get(name)?;
+        let items = match value.clone().into_array() {
+            Ok(array) => {
+                let mut items = Vec::new();
+                for item in array {
+                    match item.into_string() {
+                        Ok(text) => items.push(text),
+                        Err(_) => {
+                            self.problem(name, "must be a list of strings");
+                            return None;
+                        }
+                    }
+                }
+                items
+            }
+            Err(_) => match value.into_string() {
+                Ok(text) => text.split(',').map(str::to_string).collect(),
+                Err(_) => {
+                    self.problem(name, "must be a comma-separated list");
+                    return None;
+                }
+            },
+        };
+        Some(
+            items
+                .into_iter()
+                .map(|item| item.trim().to_string())
+                .filter(|item| !item.is_empty())
+                .collect(),
+        )
+    }
+
+    fn flag(&mut self, name: &str, default: bool) -> bool {
+        let Some(value) = self.raw.get(name) else {
+            return default;
+        };
+        match value.into_bool() {
+            Ok(flag) => flag,
+            Err(_) => {
+                self.problem(
+                    name,
+                    "must be true or false (also accepted: 1/0, yes/no, on/off)",
+                );
+                default
+            }
+        }
+    }
+
+    fn seconds(&mut self, name: &str, default: u64) -> Duration {
+        let Some(text) = self.string(name) else {
+            return Duration::from_secs(default);
+        };
+        match text.parse::<u64>() {
+            Ok(secs) if secs > 0 => Duration::from_secs(secs),
+            _ => {
+                self.problem(
+                    name,
+                    format!("must be a positive whole number of seconds (default {default})"),
+                );
+                Duration::from_secs(default)
+            }
+        }
+    }
+
+    fn socket_address(&mut self, name: &str, default: &str) -> SocketAddr {
+        let fallback = SocketAddr::from(([127, 0, 0, 1], 0));
+        let text = self.string(name).unwrap_or_else(|| default.to_string());
+        match text.parse::<SocketAddr>() {
+            Ok(address) => address,
+            Err(_) => {
+                self.problem(
+                    name,
+                    format!("`{text}` is not an IP:port address, e.g. `{default}`"),
+                );
+                fallback
+            }
+        }
+    }
+
+    fn validate(&mut self) -> Option<Settings> {
+        let local_mode = self.flag("LOCAL_MODE", false);
+
+        let active_seps = self.active_seps();
+        let host_url = self.host_url(local_mode);
+        let signing_key = self.signing_key();
+        let server_jwt_key = self.server_jwt_key();
+
+        let network_passphrase = self
+            .string("STELLAR_NETWORK_PASSPHRASE")
+            .unwrap_or_else(|| TESTNET_PASSPHRASE.to_string());
+        let default_horizon = if network_passphrase == PUBNET_PASSPHRASE {
+            "https://horizon.stellar.org"
+        } else {
+            "https://horizon-testnet.stellar.org"
+        };
+        let horizon_uri = self.http_url("HORIZON_URI", default_horizon, local_mode);
+
+        let default_home = host_url
+            .as_ref()
+            .and_then(|url| Url::parse(url).ok())
+            .and_then(|url| url_authority(&url));
+        let home_domains = match self.list("SEP10_HOME_DOMAINS") {
+            Some(domains) if !domains.is_empty() => domains,
+            _ => default_home.into_iter().collect(),
+        };
+        for domain in &home_domains {
+            if !is_domain(domain) {
+                self.problem(
+                    "SEP10_HOME_DOMAINS",
+                    format!(
+                        "`{domain}` is not a domain; write `anchor.example` (no scheme, no path)"
+                    ),
+                );
+            }
+        }
+        if active_seps.contains(&SepId::Sep10) && home_domains.is_empty() && host_url.is_some() {
+            self.problem(
+                "SEP10_HOME_DOMAINS",
+                "is empty; list at least one home domain",
+            );
+        }
+        let allowlist = self.domain_list("SEP10_CLIENT_ATTRIBUTION_ALLOWLIST");
+        let denylist = self.domain_list("SEP10_CLIENT_ATTRIBUTION_DENYLIST");
+        let sep10 = Sep10Settings {
+            home_domains,
+            auth_timeout: self.seconds("SEP10_AUTH_TIMEOUT", 900),
+            jwt_timeout: self.seconds("SEP10_JWT_TIMEOUT", 86_400),
+            client_attribution_required: self.flag("SEP10_CLIENT_ATTRIBUTION_REQUIRED", false),
+            client_attribution_allowlist: allowlist,
+            client_attribution_denylist: denylist,
+            client_attribution_request_timeout: self
+                .seconds("SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT", 3),
+        };
+
+        let database_url = self.database_url();
+        let bind_address = self.socket_address("BIND_ADDRESS", "127.0.0.1:8000");
+        let internal_bind_address = self.socket_address("INTERNAL_BIND_ADDRESS", "127.0.0.1:8001");
+        let admin_api_key = self.string("ADMIN_API_KEY").map(Sensitive::new);
+        if let Some(key) = &admin_api_key {
+            if key.expose().len() < 32 {
+                self.problem(
+                    "ADMIN_API_KEY",
+                    format!(
+                        "is {} bytes long; use at least 32 random bytes (`keys generate` prints one)",
+                        key.expose().len()
+                    ),
+                );
+            }
+        }
+        if !internal_bind_address.ip().is_loopback() && admin_api_key.is_none() {
+            self.problem(
+                "ADMIN_API_KEY",
+                format!(
+                    "must be set because INTERNAL_BIND_ADDRESS ({internal_bind_address}) is not a loopback address"
+                ),
+            );
+        }
+        let stellar_toml_static = self.stellar_toml_file();
+        let max_request_body_bytes = match self.string("MAX_REQUEST_BODY_BYTES") {
+            None => 262_144,
+            Some(text) => match text.parse::<usize>() {
+                Ok(bytes) if bytes >= 1024 => bytes,
+                _ => {
+                    self.problem(
+                        "MAX_REQUEST_BODY_BYTES",
+                        "must be a whole number of bytes, at least 1024",
+                    );
+                    262_144
+                }
+            },
+        };
+
+        Some(Settings {
+            active_seps,
+            host_url: host_url?,
+            local_mode,
+            signing_key: signing_key?,
+            server_jwt_key: server_jwt_key?,
+            network_passphrase,
+            horizon_uri,
+            sep10,
+            database_url: database_url?,
+            bind_address,
+            internal_bind_address,
+            admin_api_key,
+            stellar_toml_static,
+            max_request_body_bytes,
+        })
+    }
+
+    fn active_seps(&mut self) -> BTreeSet<SepId> {
+        let Some(entries) = self.list("ACTIVE_SEPS") else {
+            self.problem(
+                "ACTIVE_SEPS",
+                "is not set; list the SEPs to serve, e.g. `sep-1,sep-10,sep-12`",
+            );
+            return BTreeSet::new();
+        };
+        if entries.is_empty() {
+            self.problem(
+                "ACTIVE_SEPS",
+                "is empty; list the SEPs to serve, e.g. `sep-1,sep-10,sep-12`",
+            );
+        }
+        let mut seps = BTreeSet::new();
+        for entry in entries {
+            match entry.parse::<SepId>() {
+                Ok(sep) => {
+                    seps.insert(sep);
+                }
+                Err(message) => self.problem("ACTIVE_SEPS", message),
+            }
+        }
+        seps
+    }
+
+    fn host_url(&mut self, local_mode: bool) -> Option<String> {
+        let Some(text) = self.string("HOST_URL") else {
+            self.problem(
+                "HOST_URL",
+                "is not set; give the anchor's public origin, e.g. `https://anchor.example`",
+            );
+            return None;
+        };
+        let url = match Url::parse(&text) {
+            Ok(url) => url,
+            Err(url::ParseError::RelativeUrlWithoutBase) => {
+                self.problem(
+                    "HOST_URL",
+                    format!("`{text}` has no scheme; write `https://{text}`"),
+                );
+                return None;
+            }
+            Err(err) => {
+                self.problem("HOST_URL", format!("`{text}` is not a URL ({err})"));
+                return None;
+            }
+        };
+        let mut ok = true;
+        match url.scheme() {
+            "https" => {}
+            "http" if local_mode => {}
+            "http" => {
+                self.problem(
+                    "HOST_URL",
+                    "must use https outside LOCAL_MODE (set LOCAL_MODE=true only for development)",
+                );
+                ok = false;
+            }
+            other => {
+                self.problem("HOST_URL", format!("has scheme `{other}`; use https"));
+                ok = false;
+            }
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            self.problem("HOST_URL", "has no host");
+            ok = false;
+        }
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            self.problem(
+                "HOST_URL",
+                "must be an origin only (`https://anchor.example`), without path or query",
+            );
+            ok = false;
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            self.problem("HOST_URL", "must not contain credentials");
+            ok = false;
+        }
+        ok.then(|| text.trim_end_matches('/').to_string())
+    }
+
+    fn http_url(&mut self, name: &str, default: &str, local_mode: bool) -> String {
+        let text = self.string(name).unwrap_or_else(|| default.to_string());
+        match Url::parse(&text) {
+            Ok(url) if url.scheme() == "https" || (url.scheme() == "http" && local_mode) => {
+                text.trim_end_matches('/').to_string()
+            }
+            Ok(_) => {
+                self.problem(name, "must be an https URL (http only with LOCAL_MODE)");
+                text
+            }
+            Err(_) => {
+                self.problem(name, format!("`{text}` is not a URL, e.g. `{default}`"));
+                text
+            }
+        }
+    }
+
+    fn signing_key(&mut self) -> Option<SigningKey> {
+        let Some(seed) = self.string("SIGNING_SEED") else {
+            self.problem(
+                "SIGNING_SEED",
+                "is not set; generate one with `keys generate`",
+            );
+            return None;
+        };
+        match SigningKey::from_seed(&seed) {
+            Ok(key) => Some(key),
+            Err(_) => {
+                let hint = if seed.starts_with('G') {
+                    "looks like a public key (G…); SIGNING_SEED is the secret seed (S…)"
+                } else {
+                    "is not a valid Stellar secret seed (S… with 56 characters and a valid checksum)"
+                };
+                self.problem(
+                    "SIGNING_SEED",
+                    format!("{hint}; generate one with `keys generate`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn server_jwt_key(&mut self) -> Option<Sensitive<Vec<u8>>> {
+        let Some(key) = self.string("SERVER_JWT_KEY") else {
+            self.problem(
+                "SERVER_JWT_KEY",
+                "is not set; generate one with `keys generate`",
+            );
+            return None;
+        };
+        if key.len() < 32 {
+            self.problem(
+                "SERVER_JWT_KEY",
+                format!(
+                    "is {} bytes long; it must be at least 32 bytes (`keys generate` prints one)",
+                    key.len()
+                ),
+            );
+            return None;
+        }
+        Some(Sensitive::new(key.into_bytes()))
+    }
+
+    fn domain_list(&mut self, name: &str) -> Vec<String> {
+        let domains = self.list(name).unwrap_or_default();
+        for domain in &domains {
+            if !is_domain(domain) {
+                self.problem(
+                    name,
+                    format!("`{domain}` is not a domain (no scheme, no path)"),
+                );
+            }
+        }
+        domains
+    }
+
+    fn database_url(&mut self) -> Option<DatabaseUrl> {
+        let text = self
+            .string("DATABASE_URL")
+            .unwrap_or_else(|| "sqlite://anchor.sqlite3".to_string());
+        match DatabaseUrl::parse(&text) {
+            Ok(url) if url.backend_compiled() => Some(url),
+            Ok(url) => {
+                let backend = url.backend();
+                self.problem(
+                    "DATABASE_URL",
+                    format!(
+                        "uses {backend}, but this binary was built without the `{backend}` feature; rebuild with `--features {backend}`"
+                    ),
+                );
+                None
+            }
+            Err(message) => {
+                self.problem("DATABASE_URL", message);
+                None
+            }
+        }
+    }
+
+    fn stellar_toml_file(&mut self) -> toml::Table {
+        let Some(path) = self.string("STELLAR_TOML_FILE") else {
+            return toml::Table::new();
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) => {
+                self.problem(
+                    "STELLAR_TOML_FILE",
+                    format!("`{path}` cannot be read: {err}"),
+                );
+                return toml::Table::new();
+            }
+        };
+        match text.parse::<toml::Table>() {
+            Ok(table) => {
+                for key in table.keys() {
+                    if crate::sep1::GENERATED_KEYS.contains(&key.as_str()) {
+                        self.problem(
+                            "STELLAR_TOML_FILE",
+                            format!("`{path}` sets `{key}`, which the framework generates from the settings; remove it"),
+                        );
+                    }
+                }
+                table
+            }
+            Err(err) => {
+                self.problem(
+                    "STELLAR_TOML_FILE",
+                    format!("`{path}` is not valid TOML: {err}"),
+                );
+                toml::Table::new()
+            }
+        }
+    }
+}
+
+/// `host[:port]` of a URL.
+fn url_authority(url: &Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    })
+}
+
+/// Whether `text` is a bare `host[:port]` (no scheme, path, credentials).
+fn is_domain(text: &str) -> bool {
+    if text.contains("://") || text.contains('/') || text.contains('@') || text.is_empty() {
+        return false;
+    }
+    match Url::parse(&format!("https://{text}")) {
+        Ok(url) => {
+            url_authority(&url).is_some_and(|authority| authority.eq_ignore_ascii_case(text))
+        }
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,391 @@
+//! The HTTP edge shared by every module: [`SepError`] (one error type, mapped to a status and a
+//! `{"error": "…"}` body in one place), the extractor configurations that route malformed JSON,
+//! form, query and path input through it, the request-body limit, CORS for public SEP routes, the
+//! internal API's bearer check, request logging without personal data, and `GET /health`.
+
+use std::time::Instant;
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{Service as _, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use futures_util::future::{ready, Either};
+use serde::Serialize;
+
+use crate::app::AnchorContext;
+use crate::db::DbError;
+use crate::integrations::IntegrationError;
+
+/// An error answered to an HTTP client. The status mapping is [`ResponseError::status_code`];
+/// the body is always `{"error": "<message>"}`.
+///
+/// Messages of 4xx variants are shown to the client, so they must say what was wrong with the
+/// request and must never contain secrets or another customer's data. 5xx variants answer a
+/// generic message and log their cause.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SepError {
+    /// 400: the request is malformed or breaks a rule of the SEP.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: credentials are missing or wrong (internal API).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: authenticated, but not allowed (bad or expired SEP-10 token, frozen account, …).
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: nothing there, or nothing this client may see.
+    #[error("{0}")]
+    NotFound(String),
+    /// 413: the body is larger than the configured limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 501: the anchor has not implemented this optional feature.
+    #[error("{0}")]
+    NotImplemented(String),
+    /// 503: a dependency (database, Horizon, a remote anchor) is unreachable; try again later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: a bug or an unexpected failure. The cause is logged, never sent.
+    #[error("internal server error")]
+    Internal(String),
+}
+
+impl SepError {
+    /// A 400 with `message`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        SepError::BadRequest(message.into())
+    }
+
+    /// A 403 with `message`.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        SepError::Forbidden(message.into())
+    }
+
+    /// A 500 whose `cause` goes to the log only.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        SepError::Internal(cause.to_string())
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+}
+
+/// A `{"error": message}` response with `status`.
+pub fn error_response(status: StatusCode, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(ErrorBody { error: message })
+}
+
+impl ResponseError for SepError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            SepError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            SepError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            SepError::Forbidden(_) => StatusCode::FORBIDDEN,
+            SepError::NotFound(_) => StatusCode::NOT_FOUND,
+            SepError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            SepError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            SepError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            SepError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse<BoxBody> {
+        match self {
+            SepError::Internal(cause) => {
+                tracing::error!(%cause, "internal error while handling a request");
+            }
+            SepError::Unavailable(cause) => {
+                tracing::warn!(%cause, "dependency unavailable while handling a request");
+            }
+            _ => {}
+        }
+        let mut response = error_response(self.status_code(), &self.to_string());
+        if let SepError::Unauthorized(_) = self {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<DbError> for SepError {
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::Unavailable(cause) => {
+                tracing::warn!(%cause, "database unavailable");
+                SepError::Unavailable("the database is unavailable; try again later".into())
+            }
+            other => SepError::internal(other),
+        }
+    }
+}
+
+impl From<IntegrationError> for SepError {
+    fn from(err: IntegrationError) -> Self {
+        match err {
+            IntegrationError::BadRequest(message) => SepError::BadRequest(message),
+            IntegrationError::NotFound(message) => SepError::NotFound(message),
+            IntegrationError::NotImplemented => {
+                SepError::NotImplemented("this anchor does not implement this operation".into())
+            }
+            IntegrationError::Unavailable(message) => SepError::Unavailable(message),
+            IntegrationError::Internal(cause) => SepError::Internal(cause),
+        }
+    }
+}
+
+/// The limits and extractor settings every framework route uses.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    /// Largest JSON, form or raw body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+fn too_large(limit: usize) -> SepError {
+    SepError::PayloadTooLarge(format!(
+        "request body is larger than the {limit}-byte limit"
+    ))
+}
+
+/// JSON body extraction: malformed JSON → 400, wrong content type → 400, too large → 413.
+pub fn json_config(limits: BodyLimits) -> web::JsonConfig {
+    let limit = limits.max_body_bytes;
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(move |err, _req| {
+            use actix_web::error::JsonPayloadError as E;
+            let sep = match &err {
+                E::Overflow { .. } | E::OverflowKnownLength { .. } => too_large(limit),
+                E::ContentType => SepError::bad_request(
+                    "expected a JSON body with Content-Type: application/json",
+                ),
+                E::Deserialize(cause) => {
+                    SepError::bad_request(format!("invalid JSON body: {cause}"))
+                }
+                other => SepError::bad_request(format!("unreadable JSON body: {other}")),
+            };
+            sep.into()
+        })
+}
+
+/// Form body extraction (`application/x-www-form-urlencoded`), with the same rules.
+pub fn form_config(limits: BodyLimits) -> web::FormConfig {
+    let limit = limits.max_body_bytes;
+    web::FormConfig::default()
+        .limit(limit)
+        .error_handler(move |err, _req| {
+            use actix_web::error::UrlencodedError as E;
+            let sep = match &err {
+                E::Overflow { .. } => too_large(limit),
+                E::ContentType => SepError::bad_request(
+                    "expected a form body with Content-Type: application/x-www-form-urlencoded",
+                ),
+                E::Parse(_) => SepError::bad_request("invalid form body"),
+                other => SepError::bad_request(format!("invalid form body: {other}")),
+            };
+            sep.into()
+        })
+}
+
+/// Query-string extraction: any failure is a 400 naming the problem.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        SepError::bad_request(format!("invalid query string: {err}")).into()
+    })
+}
+
+/// Path-parameter extraction: any failure is a 400.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _req| {
+        SepError::bad_request(format!("invalid path parameter: {err}")).into()
+    })
+}
+
+/// Raw body (`Bytes`, `String`) extraction limit.
+pub fn payload_config(limits: BodyLimits) -> web::PayloadConfig {
+    web::PayloadConfig::new(limits.max_body_bytes)
+}
+
+/// Mounts a public SEP scope at `path`: every route inside gets the framework's extractor
+/// configurations and body limit, `Access-Control-Allow-Origin: *` on every response, and an
+/// answer to CORS preflight (`OPTIONS`) requests.
+pub fn mount_public_scope(
+    cfg: &mut web::ServiceConfig,
+    path: &str,
+    limits: BodyLimits,
+    routes: impl FnOnce(actix_web::Scope) -> actix_web::Scope,
+) {
+    let scope = routes(
+        web::scope(path)
+            .app_data(json_config(limits))
+            .app_data(form_config(limits))
+            .app_data(query_config())
+            .app_data(path_config())
+            .app_data(payload_config(limits)),
+    );
+    cfg.service(
+        scope
+            .wrap_fn(|req, service| {
+                if req.method() == Method::OPTIONS {
+                    Either::Left(ready(Ok(req.into_response(preflight_response()))))
+                } else {
+                    Either::Right(service.call(req))
+                }
+            })
+            .wrap(
+                actix_web::middleware::DefaultHeaders::new()
+                    .add((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")),
+            ),
+    );
+}
+
+fn preflight_response() -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            "GET, POST, PUT, DELETE, OPTIONS",
+        ))
+        .insert_header((
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            "Authorization, Content-Type",
+        ))
+        .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
+        .finish()
+}
+
+/// Mounts an internal scope at `path`: the same extractor rules, and every request must carry
+/// `Authorization: Bearer <ADMIN_API_KEY>`. Without a configured key nothing inside is reachable.
+pub fn mount_internal_scope(
+    cfg: &mut web::ServiceConfig,
+    path: &str,
+    limits: BodyLimits,
+    admin_api_key: Option<String>,
+    routes: impl FnOnce(actix_web::Scope) -> actix_web::Scope,
+) {
+    let scope = routes(
+        web::scope(path)
+            .app_data(json_config(limits))
+            .app_data(form_config(limits))
+            .app_data(query_config())
+            .app_data(path_config())
+            .app_data(payload_config(limits)),
+    );
+    cfg.service(scope.wrap_fn(move |req, service| {
+        match check_admin_key(&req, admin_api_key.as_deref()) {
+            Ok(()) => Either::Right(service.call(req)),
+            Err(err) => Either::Left(ready(Ok(req.error_response(err)))),
+        }
+    }));
+}
+
+fn check_admin_key(req: &ServiceRequest, expected: Option<&str>) -> Result<(), SepError> {
+    let Some(expected) = expected else {
+        return Err(SepError::Unauthorized(
+            "the internal API is disabled: ADMIN_API_KEY is not configured".into(),
+        ));
+    };
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim);
+    match presented {
+        None => Err(SepError::Unauthorized(
+            "missing `Authorization: Bearer <ADMIN_API_KEY>` header".into(),
+        )),
+        Some(key) if constant_time_eq(key.as_bytes(), expected.as_bytes()) => Ok(()),
+        Some(_) => Err(SepError::Unauthorized("invalid admin API key".into())),
+    }
+}
+
+/// Compares secrets without leaking where they differ through timing.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Default service for an anchor's `App`: unknown paths get a JSON 404.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    let _ = req;
+    error_response(StatusCode::NOT_FOUND, "no such endpoint")
+}
+
+/// Logs one line per request: method, route pattern (never the concrete path or query, which
+/// can carry accounts or personal data), status and latency. Use with `App::wrap_fn`.
+pub fn log_request<S>(
+    req: ServiceRequest,
+    service: &S,
+) -> impl std::future::Future<Output = Result<ServiceResponse<BoxBody>, actix_web::Error>> + use<S>
+where
+    S: actix_web::dev::Service<
+        ServiceRequest,
+        Response = ServiceResponse<BoxBody>,
+        Error = actix_web::Error,
+    >,
+{
+    let started = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "(unmatched)".to_string());
+    let response = service.call(req);
+    async move {
+        let response = response.await?;
+        tracing::info!(
+            %method,
+            route = %route,
+            status = response.status().as_u16(),
+            micros = started.elapsed().as_micros() as u64,
+            "request"
+        );
+        Ok(response)
+    }
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    database: &'static str,
+    backend: &'static str,
+}
+
+/// `GET /health`: 200 when the database answers, 503 otherwise.
+pub(crate) async fn health(ctx: web::Data<AnchorContext>) -> HttpResponse {
+    let backend = ctx.database().backend();
+    match ctx.database().ping().await {
+        Ok(()) => HttpResponse::Ok().json(Health {
+            status: "ok",
+            database: "ok",
+            backend,
+        }),
+        Err(err) => {
+            tracing::warn!(error = %err, "health check: database unreachable");
+            HttpResponse::ServiceUnavailable().json(Health {
+                status: "unavailable",
+                database: "unreachable",
+                backend,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn constant_time_eq_compares_exactly() {
+        assert!(constant_time_eq(b"secret", b"secret"));
+        assert!(!constant_time_eq(b"secret", b"secreT"));
+        assert!(!constant_time_eq(b"secret", b"secret-longer"));
+        assert!(!constant_time_eq(b"", b"x"));
+    }
+}

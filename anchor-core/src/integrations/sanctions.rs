@@ -1,0 +1,103 @@
+//! `SanctionsIntegration` (the anchor's sanctions decision, used by SEP-3 and the AML monitor) and
+//! `ScreeningRegistry` (the seam through which SEP routes ask whether an account is frozen and
+//! hand over customers to screen; the AML crate implements it).
+//!
+//! A hit is a value, not an error: `Err` means only "could not screen", and callers turn it into
+//! pending or denied, never into a pass.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::integrations::IntegrationError;
+use crate::sensitive::Sensitive;
+
+/// Who is screened, with personal data wrapped so it cannot reach a log.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ScreeningSubject {
+    /// Full names or name variants.
+    pub names: Vec<Sensitive<String>>,
+    /// Date of birth, `YYYY-MM-DD`.
+    pub date_of_birth: Option<Sensitive<String>>,
+    /// ISO 3166-1 alpha-2 or alpha-3 country.
+    pub country: Option<String>,
+    /// Stellar accounts (`G…` or `M…`).
+    pub stellar_accounts: Vec<String>,
+}
+
+impl ScreeningSubject {
+    /// A subject with one name.
+    pub fn named(name: impl Into<String>) -> Self {
+        ScreeningSubject {
+            names: vec![Sensitive::new(name.into())],
+            ..Self::default()
+        }
+    }
+}
+
+/// The outcome of screening one party.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ScreeningOutcome {
+    /// No match.
+    Clear,
+    /// Needs a person's review; ask again after `retry_after`.
+    Pending {
+        /// When to ask again.
+        retry_after: Duration,
+        /// The case reference.
+        reference: String,
+    },
+    /// Refused; the reason is kept for the audit trail, never shown to the counterparty.
+    Denied {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The anchor's sanctions decision. Register it with `Integrations::sanctions`.
+#[async_trait]
+pub trait SanctionsIntegration: Send + Sync + 'static {
+    /// Screens one party. `Err` means "could not screen" and is never treated as `Clear`.
+    async fn screen(
+        &self,
+        subject: &ScreeningSubject,
+    ) -> Result<ScreeningOutcome, IntegrationError>;
+}
+
+/// The seam between SEP routes and AML monitoring.
+#[async_trait]
+pub trait ScreeningRegistry: Send + Sync + 'static {
+    /// Whether `account` (`G…`; an `M…` account is asked as its `G…`) is frozen. SEP routes refuse
+    /// frozen accounts with a 403 that reveals nothing else. `Err` fails closed.
+    async fn is_frozen(&self, account: &str) -> Result<bool, IntegrationError>;
+
+    /// Records or updates a subject to screen now and on every list change.
+    async fn record_subject(
+        &self,
+        key: &str,
+        subject: ScreeningSubject,
+    ) -> Result<(), IntegrationError> {
+        let _ = (key, subject);
+        Ok(())
+    }
+
+    /// Erases a subject's personal data (SEP-12 `DELETE /customer`).
+    async fn erase_subject(&self, key: &str) -> Result<(), IntegrationError> {
+        let _ = key;
+        Ok(())
+    }
+}
+
+/// The registry used when the anchor registers none: nothing is frozen, nothing is recorded.
+/// Replaced by the AML monitor's registry once it is configured.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NothingFrozen;
+
+#[async_trait]
+impl ScreeningRegistry for NothingFrozen {
+    async fn is_frozen(&self, _account: &str) -> Result<bool, IntegrationError> {
+        Ok(false)
+    }
+}

@@ -1,0 +1,150 @@
+//! Stellar keys as the framework uses them: the anchor's `SIGNING_SEED` (one key that signs SEP-10
+//! challenges, SEP-3 messages and SEP-12 callbacks, published as `SIGNING_KEY`), the
+//! `SERVER_JWT_KEY`, and generation of fresh development keys.
+
+use std::fmt;
+
+use ed25519_dalek::Signer as _;
+
+use crate::sensitive::Sensitive;
+
+/// The anchor's ed25519 signing key, parsed from a Stellar secret seed (`S…`).
+///
+/// `Debug` shows only the public key.
+#[derive(Clone)]
+pub struct SigningKey {
+    key: ed25519_dalek::SigningKey,
+    public: String,
+}
+
+impl SigningKey {
+    /// Parses a Stellar secret seed (`S…`, 56 characters, checksum validated).
+    pub fn from_seed(seed: &str) -> Result<Self, InvalidSeed> {
+        let private = stellar_strkey::ed25519::PrivateKey::from_string(seed.trim())
+            .map_err(|_| InvalidSeed)?;
+        Ok(Self::from_bytes(private.0))
+    }
+
+    /// Builds a key from its 32 secret bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        let key = ed25519_dalek::SigningKey::from_bytes(&bytes);
+        let public = stellar_strkey::ed25519::PublicKey(key.verifying_key().to_bytes())
+            .to_string()
+            .to_string();
+        SigningKey { key, public }
+    }
+
+    /// Generates a fresh key from the operating system's CSPRNG.
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes)?;
+        Ok(Self::from_bytes(bytes))
+    }
+
+    /// The public key as a Stellar account id (`G…`): the `SIGNING_KEY` of stellar.toml.
+    pub fn public_key(&self) -> &str {
+        &self.public
+    }
+
+    /// The raw 32-byte public key.
+    pub fn public_key_bytes(&self) -> [u8; 32] {
+        self.key.verifying_key().to_bytes()
+    }
+
+    /// The secret seed (`S…`). Only `keys generate` and `.env` writing should need this.
+    pub fn seed(&self) -> Sensitive<String> {
+        Sensitive::new(format!(
+            "{}",
+            stellar_strkey::ed25519::PrivateKey(self.key.to_bytes()).as_unredacted()
+        ))
+    }
+
+    /// Signs a message with ed25519.
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message).to_bytes()
+    }
+
+    /// The underlying ed25519 key, for crates that build Stellar signatures.
+    pub fn ed25519(&self) -> &ed25519_dalek::SigningKey {
+        &self.key
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("public_key", &self.public)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The seed was not a valid Stellar secret seed. Carries no part of the input on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a valid Stellar secret seed")]
+pub struct InvalidSeed;
+
+/// Generates a random `SERVER_JWT_KEY`: 64 hex characters (32 random bytes).
+pub fn generate_jwt_key() -> Result<Sensitive<String>, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(Sensitive::new(
+        bytes.iter().map(|b| format!("{b:02x}")).collect(),
+    ))
+}
+
+/// Whether `account` is a syntactically valid Stellar account id (`G…`, checksum validated).
+pub fn is_account_id(account: &str) -> bool {
+    stellar_strkey::ed25519::PublicKey::from_string(account).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    // The stellar/go compliance test seed and its public key (../shared/spec/sep-0001.md).
+    const SEED: &str = "SDWTLFPALQSP225BSMX7HPZ7ZEAYSUYNDLJ5QI3YGVBNRUIIELWH3XUV";
+    const PUBLIC: &str = "GBYJZW5XFAI6XV73H5SAIUYK6XZI4CGGVBUBO3ANA2SV7KKDAXTV6AEB";
+
+    #[test]
+    fn seed_gives_the_known_public_key() {
+        let key = SigningKey::from_seed(SEED).unwrap();
+        assert_eq!(key.public_key(), PUBLIC);
+        assert_eq!(key.seed().expose(), SEED);
+    }
+
+    #[test]
+    fn debug_shows_the_public_key_and_never_the_seed() {
+        let key = SigningKey::from_seed(SEED).unwrap();
+        let debug = format!("{key:?}");
+        assert!(debug.contains(PUBLIC));
+        assert!(!debug.contains(SEED));
+    }
+
+    #[test]
+    fn bad_seeds_are_rejected() {
+        for bad in [
+            "",
+            "SXXX",
+            PUBLIC,
+            &SEED[..55],
+            &format!("{}A", &SEED[..55]),
+        ] {
+            assert_eq!(
+                SigningKey::from_seed(bad).unwrap_err(),
+                InvalidSeed,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn generated_keys_differ_and_round_trip() {
+        let a = SigningKey::generate().unwrap();
+        let b = SigningKey::generate().unwrap();
+        assert_ne!(a.public_key(), b.public_key());
+        let again = SigningKey::from_seed(a.seed().expose()).unwrap();
+        assert_eq!(again.public_key(), a.public_key());
+        assert_eq!(generate_jwt_key().unwrap().expose().len(), 64);
+    }
+}

@@ -1,0 +1,9 @@
+//! anchor-core integration tests: the real app over real HTTP on loopback, and real databases.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod errors;
+mod migrations;
+mod mounting;
+mod stellar_toml;
+mod support;
