@@ -35,9 +35,8 @@ impl SigningKey {
     }
 
     /// Generates a fresh key from the operating system's CSPRNG.
-    pub fn generate() -> Result<Self, getrandom::Error> {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes)?;
+    pub fn generate() -> Result<Self, RandomnessUnavailable> {
+        let bytes = random_bytes()?;
         Ok(Self::from_bytes(bytes))
     }
 
@@ -84,12 +83,22 @@ impl fmt::Debug for SigningKey {
 pub struct InvalidSeed;
 
 /// Generates a random `SERVER_JWT_KEY`: 64 hex characters (32 random bytes).
-pub fn generate_jwt_key() -> Result<Sensitive<String>, getrandom::Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)?;
+pub fn generate_jwt_key() -> Result<Sensitive<String>, RandomnessUnavailable> {
+    let bytes = random_bytes()?;
     Ok(Sensitive::new(
         bytes.iter().map(|b| format!("{b:02x}")).collect(),
     ))
+}
+
+/// The operating system's random number generator failed; no key was made.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the operating system's random number generator failed: {0}")]
+pub struct RandomnessUnavailable(String);
+
+fn random_bytes() -> Result<[u8; 32], RandomnessUnavailable> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|err| RandomnessUnavailable(err.to_string()))?;
+    Ok(bytes)
 }
 
 /// Whether `account` is a syntactically valid Stellar account id (`G…`, checksum validated).

@@ -1,0 +1,59 @@
+//! First-run set-up: when nothing is configured (no `.env`, no `SIGNING_SEED` in the environment,
+//! no `--config`), write a development `.env` with fresh keys, `LOCAL_MODE` and an SQLite file
+//! under `./data/`, and say loudly that these keys are for development only.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use anchor_core::keys::{generate_jwt_key, SigningKey};
+
+const ENV_FILE: &str = ".env";
+
+pub(crate) fn development_env_if_unconfigured() -> std::io::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let wants_config = args
+        .first()
+        .is_none_or(|command| command != "keys" && command != "--help" && command != "-h");
+    let has_config_file = args
+        .iter()
+        .any(|arg| arg == "--config" || arg.starts_with("--config="));
+    if !wants_config
+        || has_config_file
+        || Path::new(ENV_FILE).exists()
+        || std::env::var_os("SIGNING_SEED").is_some()
+    {
+        return Ok(());
+    }
+    let key = SigningKey::generate().map_err(std::io::Error::other)?;
+    let jwt_key = generate_jwt_key().map_err(std::io::Error::other)?;
+    let admin_key = generate_jwt_key().map_err(std::io::Error::other)?;
+    let contents = format!(
+        "# Written by example-anchor on first run. DEVELOPMENT KEYS: never use them for real money.\n\
+         # Every setting is documented in example-anchor/.env.example and docs/configuration.md.\n\
+         ACTIVE_SEPS=sep-1\n\
+         HOST_URL=http://localhost:8000\n\
+         LOCAL_MODE=true\n\
+         DATABASE_URL=sqlite://data/example-anchor.sqlite3\n\
+         SIGNING_SEED={}\n\
+         SERVER_JWT_KEY={}\n\
+         ADMIN_API_KEY={}\n",
+        key.seed().expose(),
+        jwt_key.expose(),
+        admin_key.expose(),
+    );
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options.open(ENV_FILE)?.write_all(contents.as_bytes())?;
+    eprintln!(
+        "\n  *** example-anchor: no configuration found, so a DEVELOPMENT configuration was written to ./{ENV_FILE}\n  \
+         *** with freshly generated keys (SIGNING_KEY {}).\n  \
+         *** These keys and LOCAL_MODE are for development only: never use them in production.\n",
+        key.public_key()
+    );
+    Ok(())
+}
