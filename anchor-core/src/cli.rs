@@ -37,6 +37,12 @@ pub trait Anchor: Send + Sync + 'static {
     fn routes(&self, cfg: &mut web::ServiceConfig) {
         let _ = cfg;
     }
+
+    /// The anchor's own routes on the internal listener. Mount them with
+    /// `anchor_core::http::mount_internal_scope` so they require `ADMIN_API_KEY`.
+    fn internal_routes(&self, cfg: &mut web::ServiceConfig, ctx: &crate::AnchorContext) {
+        let _ = (cfg, ctx);
+    }
 }
 
 #[derive(Debug, Parser)]
@@ -247,6 +253,7 @@ fn serve(anchor: impl Anchor, config: Option<PathBuf>, migrate_first: bool) -> R
     let public_app = app.clone();
     let public_anchor = anchor.clone();
     let internal_app = app;
+    let internal_anchor = anchor;
     let system = actix_web::rt::System::new();
     system.block_on(async move {
         let public = HttpServer::new(move || {
@@ -268,9 +275,11 @@ fn serve(anchor: impl Anchor, config: Option<PathBuf>, migrate_first: bool) -> R
         .run();
         let internal = HttpServer::new(move || {
             let app = internal_app.clone();
+            let anchor = internal_anchor.clone();
             App::new()
                 .wrap_fn(crate::http::log_request)
                 .configure(|cfg| app.configure_internal(cfg))
+                .configure(|cfg| anchor.internal_routes(cfg, app.context()))
                 .default_service(web::to(crate::http::not_found))
         })
         .workers(1)
