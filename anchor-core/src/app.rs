@@ -21,11 +21,7 @@ pub trait SepModule: Send + Sync + 'static {
 
     /// Extra start-up checks (settings this SEP needs, integrations it calls). Every problem is
     /// reported together with the configuration's own.
-    fn check(
-        &self,
-        settings: &Settings,
-        integrations: &RegisteredIntegrations,
-    ) -> Vec<ConfigProblem> {
+    fn check(&self, settings: &Settings, integrations: &RegisteredIntegrations) -> Vec<ConfigProblem> {
         let _ = (settings, integrations);
         Vec::new()
     }
@@ -72,9 +68,7 @@ impl AnchorContext {
 
     /// The body limits every route applies.
     pub fn body_limits(&self) -> BodyLimits {
-        BodyLimits {
-            max_body_bytes: self.settings.max_request_body_bytes,
-        }
+        BodyLimits { max_body_bytes: self.settings.max_request_body_bytes }
     }
 }
 
@@ -89,9 +83,7 @@ pub struct AnchorApp {
 impl std::fmt::Debug for AnchorApp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ids: Vec<SepId> = self.modules.iter().map(|module| module.id()).collect();
-        f.debug_struct("AnchorApp")
-            .field("modules", &ids)
-            .finish_non_exhaustive()
+        f.debug_struct("AnchorApp").field("modules", &ids).finish_non_exhaustive()
     }
 }
 
@@ -111,12 +103,7 @@ impl AnchorApp {
         database: Database,
         integrations: RegisteredIntegrations,
     ) -> AnchorAppBuilder {
-        AnchorAppBuilder {
-            settings,
-            database,
-            integrations,
-            modules: BTreeMap::new(),
-        }
+        AnchorAppBuilder { settings, database, integrations, modules: BTreeMap::new() }
     }
 
     /// Mounts `/.well-known/stellar.toml` (when `sep-1` is active), `/health`, and every active
@@ -171,12 +158,7 @@ impl AnchorAppBuilder {
     /// Checks that every active SEP has its module, runs the modules' own checks, renders the
     /// static part of stellar.toml, and returns the app. Every problem is reported at once.
     pub fn build(self) -> Result<AnchorApp, ConfigError> {
-        let AnchorAppBuilder {
-            settings,
-            database,
-            integrations,
-            mut modules,
-        } = self;
+        let AnchorAppBuilder { settings, database, integrations, mut modules } = self;
         let mut problems = Vec::new();
         let mut active: Vec<Arc<dyn SepModule>> = Vec::new();
         for sep in &settings.active_seps {
@@ -203,28 +185,19 @@ impl AnchorAppBuilder {
         for module in &active {
             entries.extend(module.stellar_toml_entries(&settings));
         }
-        let stellar_toml =
-            match StellarToml::new(&settings, entries, integrations.stellar_toml().cloned()) {
-                Ok(toml) => Some(toml),
-                Err(problem) => {
-                    problems.push(problem);
-                    None
-                }
-            };
+        let stellar_toml = match StellarToml::new(&settings, entries, integrations.stellar_toml().cloned()) {
+            Ok(toml) => Some(toml),
+            Err(problem) => {
+                problems.push(problem);
+                None
+            }
+        };
         if !problems.is_empty() {
             return Err(ConfigError { problems });
         }
-        let stellar_toml = stellar_toml
-            .ok_or_else(|| ConfigError::single("STELLAR_TOML_FILE", "could not be rendered"))?;
-        let ctx = web::Data::new(AnchorContext {
-            settings: Arc::new(settings),
-            database,
-            integrations,
-        });
-        Ok(AnchorApp {
-            ctx,
-            modules: active,
-            stellar_toml: Arc::new(stellar_toml),
-        })
+        let stellar_toml =
+            stellar_toml.ok_or_else(|| ConfigError::single("STELLAR_TOML_FILE", "could not be rendered"))?;
+        let ctx = web::Data::new(AnchorContext { settings: Arc::new(settings), database, integrations });
+        Ok(AnchorApp { ctx, modules: active, stellar_toml: Arc::new(stellar_toml) })
     }
 }

@@ -126,27 +126,28 @@ impl Sep10Token {
     /// Builds a token from verified claims, splitting the subject.
     fn from_claims(claims: Sep10Claims) -> Result<Self, TokenError> {
         let (account, muxed_account, memo) = parse_subject(&claims.sub)?;
-        Ok(Sep10Token {
-            account,
-            muxed_account,
-            memo,
-            claims,
-        })
+        Ok(Sep10Token { account, muxed_account, memo, claims })
     }
 }
 
 /// Splits a `sub` into (G account, M account, memo).
 fn parse_subject(sub: &str) -> Result<(String, Option<String>, Option<u64>), TokenError> {
     if sub.starts_with('M') {
-        let muxed = stellar_strkey::ed25519::MuxedAccount::from_string(sub)
-            .map_err(|_| TokenError::Subject)?;
-        let account = stellar_strkey::ed25519::PublicKey(muxed.ed25519)
-            .to_string()
-            .to_string();
+        let muxed =
+            stellar_strkey::ed25519::MuxedAccount::from_string(sub).map_err(|_| TokenError::Subject)?;
+        let account = stellar_strkey::ed25519::PublicKey(muxed.ed25519).to_string().to_string();
         return Ok((account, Some(sub.to_string()), None));
     }
     let (account, memo) = match sub.split_once(':') {
         Some((account, memo)) => {
+            // Canonical decimal only: `u64::from_str` would also take `+5`, and `05` would be a
+            // second spelling of the same subject.
+            let canonical = !memo.is_empty()
+                && memo.bytes().all(|b| b.is_ascii_digit())
+                && (memo == "0" || !memo.starts_with('0'));
+            if !canonical {
+                return Err(TokenError::Subject);
+            }
             let memo = memo.parse::<u64>().map_err(|_| TokenError::Subject)?;
             (account, Some(memo))
         }
@@ -171,8 +172,7 @@ pub fn encode_token(settings: &Settings, claims: &Sep10Claims) -> Result<String,
 /// Verifies a compact JWT: HS256 only, signature, `exp`, `iat` (not in the future, 5 s of clock
 /// leeway), issuer, subject shape.
 pub fn decode_token(settings: &Settings, token: &str, now: i64) -> Result<Sep10Token, TokenError> {
-    let header =
-        jsonwebtoken::decode_header(token).map_err(|err| TokenError::Malformed(err.to_string()))?;
+    let header = jsonwebtoken::decode_header(token).map_err(|err| TokenError::Malformed(err.to_string()))?;
     if header.alg != Algorithm::HS256 {
         return Err(TokenError::Algorithm);
     }
@@ -220,16 +220,10 @@ impl FromRequest for Sep10Token {
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let Some(ctx) = req.app_data::<web::Data<AnchorContext>>() else {
-            return ready(Err(SepError::internal(
-                "Sep10Token used on a route without AnchorContext",
-            )));
+            return ready(Err(SepError::internal("Sep10Token used on a route without AnchorContext")));
         };
         let now = chrono::Utc::now().timestamp();
-        ready(
-            bearer(req)
-                .and_then(|token| decode_token(ctx.settings(), token, now))
-                .map_err(SepError::from),
-        )
+        ready(bearer(req).and_then(|token| decode_token(ctx.settings(), token, now)).map_err(SepError::from))
     }
 }
 

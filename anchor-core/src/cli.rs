@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use actix_web::{web, App, HttpServer};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 use crate::app::{AnchorApp, SepModule};
 use crate::config::{ConfigError, Settings};
@@ -22,11 +22,7 @@ pub trait Anchor: Send + Sync + 'static {
     fn modules(&self) -> Vec<Arc<dyn SepModule>>;
 
     /// Builds the integrations, given the validated settings and the opened database.
-    fn integrations(
-        &self,
-        settings: &Settings,
-        database: &Database,
-    ) -> Result<Integrations, ConfigError>;
+    fn integrations(&self, settings: &Settings, database: &Database) -> Result<Integrations, ConfigError>;
 
     /// Migrations of the anchor's own tables, applied after the framework's.
     fn migrations(&self) -> MigrationSet {
@@ -38,11 +34,34 @@ pub trait Anchor: Send + Sync + 'static {
         let _ = cfg;
     }
 
+    /// Extra command groups of this binary (`lists …`, `aml …`), next to the built-in ones.
+    fn commands(&self) -> Vec<Box<dyn CliExtension>> {
+        Vec::new()
+    }
+
     /// The anchor's own routes on the internal listener. Mount them with
     /// `anchor_core::http::mount_internal_scope` so they require `ADMIN_API_KEY`.
     fn internal_routes(&self, cfg: &mut web::ServiceConfig, ctx: &crate::AnchorContext) {
         let _ = (cfg, ctx);
     }
+}
+
+/// A command group a crate or an anchor adds to the binary's CLI (for example `lists import`).
+pub trait CliExtension: Send + Sync {
+    /// The clap command; its name is the subcommand's name. It must not reuse a built-in name
+    /// (`serve`, `migrate`, `keys`, `config`).
+    fn command(&self) -> clap::Command;
+
+    /// Runs the command. `config_file` is the global `--config`; use [`open`] to get validated
+    /// settings and the database. The error is printed as is and exits with code 1.
+    fn run(&self, matches: &clap::ArgMatches, config_file: Option<&std::path::Path>) -> Result<(), String>;
+}
+
+/// Loads and validates the settings and opens the database, as `serve` does: for extensions.
+pub fn open(config_file: Option<&std::path::Path>) -> Result<(Settings, Database), String> {
+    let settings = Settings::load(config_file).map_err(|err| err.to_string())?;
+    let database = Database::connect(&settings.database_url).map_err(|err| err.to_string())?;
+    Ok((settings, database))
 }
 
 #[derive(Debug, Parser)]
@@ -97,25 +116,45 @@ pub fn run(anchor: impl Anchor) -> ExitCode {
 
 /// Runs the command given by `args` (the first item is the program name).
 pub fn run_from(anchor: impl Anchor, args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    let extensions = anchor.commands();
+    let mut command = Cli::command();
+    for extension in &extensions {
+        command = command.subcommand(extension.command());
+    }
+    let parsed = command.try_get_matches_from(args).and_then(|matches| {
+        let cli = Cli::from_arg_matches(&matches);
+        Ok((matches, cli))
+    });
+    let (matches, cli) = match parsed {
+        Ok(parsed) => parsed,
         Err(err) => {
             let _ = err.print();
-            return if err.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
+            return if err.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
     init_logging();
+    let config = matches.get_one::<PathBuf>("config").cloned();
+    if let Some((name, sub_matches)) = matches.subcommand() {
+        if let Some(extension) = extensions.iter().find(|ext| ext.command().get_name() == name) {
+            return match extension.run(sub_matches, config.as_deref()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    ExitCode::from(1)
+                }
+            };
+        }
+    }
+    let cli = match cli {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command.unwrap_or(Command::Serve { migrate: false }) {
-        Command::Keys {
-            command: KeysCommand::Generate,
-        } => keys_generate(),
-        Command::Config {
-            command: ConfigCommand::Check,
-        } => config_check(&anchor, cli.config),
+        Command::Keys { command: KeysCommand::Generate } => keys_generate(),
+        Command::Config { command: ConfigCommand::Check } => config_check(&anchor, cli.config),
         Command::Migrate => migrate(&anchor, cli.config),
         Command::Serve { migrate } => serve(anchor, cli.config, migrate),
     };
@@ -141,37 +180,25 @@ impl std::fmt::Display for Failure {
 
 impl From<ConfigError> for Failure {
     fn from(err: ConfigError) -> Self {
-        Failure {
-            message: err.to_string(),
-            exit_code: 2,
-        }
+        Failure { message: err.to_string(), exit_code: 2 }
     }
 }
 
 fn failure(message: impl std::fmt::Display) -> Failure {
-    Failure {
-        message: format!("error: {message}"),
-        exit_code: 1,
-    }
+    Failure { message: format!("error: {message}"), exit_code: 1 }
 }
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 fn keys_generate() -> Result<(), Failure> {
     let key = SigningKey::generate().map_err(failure)?;
     let jwt = generate_jwt_key().map_err(failure)?;
     let admin = generate_jwt_key().map_err(failure)?;
-    println!(
-        "# SIGNING_KEY (public, published in stellar.toml): {}",
-        key.public_key()
-    );
+    println!("# SIGNING_KEY (public, published in stellar.toml): {}", key.public_key());
     println!("SIGNING_SEED={}", key.seed().expose());
     println!("SERVER_JWT_KEY={}", jwt.expose());
     println!("ADMIN_API_KEY={}", admin.expose());
@@ -184,9 +211,7 @@ fn prepare(anchor: &dyn Anchor, config: Option<PathBuf>) -> Result<(AnchorApp, S
     let database = Database::connect(&settings.database_url).map_err(failure)?;
     let integrations = anchor.integrations(&settings, &database)?;
     let registered = register_integrations(&settings, integrations)?;
-    let app = AnchorApp::builder(settings.clone(), database, registered)
-        .modules(anchor.modules())
-        .build()?;
+    let app = AnchorApp::builder(settings.clone(), database, registered).modules(anchor.modules()).build()?;
     Ok((app, settings))
 }
 
@@ -234,18 +259,15 @@ fn serve(anchor: impl Anchor, config: Option<PathBuf>, migrate_first: bool) -> R
     }
     let integrations = anchor.integrations(&settings, &database)?;
     let registered = register_integrations(&settings, integrations)?;
-    let app = AnchorApp::builder(settings.clone(), database, registered)
-        .modules(anchor.modules())
-        .build()?;
+    let app = AnchorApp::builder(settings.clone(), database, registered).modules(anchor.modules()).build()?;
     let anchor = Arc::new(anchor);
 
     if settings.local_mode {
-        tracing::warn!("LOCAL_MODE is on: http URLs and private addresses are allowed; never use it in production");
+        tracing::warn!(
+            "LOCAL_MODE is on: http URLs and private addresses are allowed; never use it in production"
+        );
     }
-    println!(
-        "serving {} on {}:",
-        settings.host_url, settings.bind_address
-    );
+    println!("serving {} on {}:", settings.host_url, settings.bind_address);
     println!("  {}/.well-known/stellar.toml", settings.host_url);
     println!("  {}/health", settings.host_url);
     println!("internal API on http://{}", settings.internal_bind_address);
@@ -266,12 +288,7 @@ fn serve(anchor: impl Anchor, config: Option<PathBuf>, migrate_first: bool) -> R
                 .default_service(web::to(crate::http::not_found))
         })
         .bind(settings.bind_address)
-        .map_err(|err| {
-            failure(format!(
-                "cannot listen on BIND_ADDRESS {}: {err}",
-                settings.bind_address
-            ))
-        })?
+        .map_err(|err| failure(format!("cannot listen on BIND_ADDRESS {}: {err}", settings.bind_address)))?
         .run();
         let internal = HttpServer::new(move || {
             let app = internal_app.clone();
@@ -294,4 +311,68 @@ fn serve(anchor: impl Anchor, config: Option<PathBuf>, migrate_first: bool) -> R
         let (public, internal) = futures_util::future::join(public, internal).await;
         public.and(internal).map_err(failure)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+    struct Greeter;
+
+    impl CliExtension for Greeter {
+        fn command(&self) -> clap::Command {
+            clap::Command::new("greet").arg(clap::Arg::new("name").long("name").required(true))
+        }
+
+        fn run(
+            &self,
+            matches: &clap::ArgMatches,
+            config_file: Option<&std::path::Path>,
+        ) -> Result<(), String> {
+            let name = matches.get_one::<String>("name").cloned().unwrap_or_default();
+            RUNS.fetch_add(1, Ordering::SeqCst);
+            match (name.as_str(), config_file) {
+                ("world", Some(path)) if path.ends_with("anchor.toml") => Ok(()),
+                _ => Err(format!("unexpected input {name}")),
+            }
+        }
+    }
+
+    struct Minimal;
+
+    impl Anchor for Minimal {
+        fn modules(&self) -> Vec<Arc<dyn SepModule>> {
+            Vec::new()
+        }
+
+        fn integrations(&self, _: &Settings, _: &Database) -> Result<Integrations, ConfigError> {
+            Ok(Integrations::new())
+        }
+
+        fn commands(&self) -> Vec<Box<dyn CliExtension>> {
+            vec![Box::new(Greeter)]
+        }
+    }
+
+    fn args(items: &[&str]) -> Vec<OsString> {
+        items.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn extension_commands_run_with_their_arguments_and_the_global_config() {
+        let ok = run_from(Minimal, args(&["anchor", "--config", "anchor.toml", "greet", "--name", "world"]));
+        assert_eq!(ok, ExitCode::SUCCESS);
+        let failed =
+            run_from(Minimal, args(&["anchor", "--config", "anchor.toml", "greet", "--name", "moon"]));
+        assert_eq!(failed, ExitCode::from(1));
+        assert_eq!(RUNS.load(Ordering::SeqCst), 2);
+        let usage = run_from(Minimal, args(&["anchor", "greet"]));
+        assert_eq!(usage, ExitCode::from(2), "a missing required argument is a usage error");
+        let unknown = run_from(Minimal, args(&["anchor", "nonsense"]));
+        assert_eq!(unknown, ExitCode::from(2));
+    }
 }

@@ -71,23 +71,11 @@ impl FromStr for SepId {
         let lower = input.trim().to_ascii_lowercase();
         let digits = lower.strip_prefix("sep").unwrap_or(&lower);
         let digits = digits.trim_start_matches(['-', '_', ' ']);
-        let supported = || {
-            SepId::ALL
-                .iter()
-                .map(|sep| sep.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let supported = || SepId::ALL.iter().map(|sep| sep.name()).collect::<Vec<_>>().join(", ");
         match digits.parse::<u16>() {
-            Ok(number) => SepId::ALL
-                .into_iter()
-                .find(|sep| sep.number() == number)
-                .ok_or_else(|| {
-                    format!(
-                        "`{input}` is not a SEP this framework serves (supported: {})",
-                        supported()
-                    )
-                }),
+            Ok(number) => SepId::ALL.into_iter().find(|sep| sep.number() == number).ok_or_else(|| {
+                format!("`{input}` is not a SEP this framework serves (supported: {})", supported())
+            }),
             Err(_) => Err(format!(
                 "`{input}` is not a SEP name; write entries like `sep-10` (supported: {})",
                 supported()
@@ -113,15 +101,10 @@ impl DatabaseUrl {
     pub fn parse(input: &str) -> Result<DatabaseUrl, String> {
         let input = input.trim();
         if input.is_empty() {
-            return Err(
-                "is empty; use `sqlite://anchor.sqlite3`, `postgres://…` or `mysql://…`".into(),
-            );
+            return Err("is empty; use `sqlite://anchor.sqlite3`, `postgres://…` or `mysql://…`".into());
         }
         let lower = input.to_ascii_lowercase();
-        if let Some(path) = input
-            .strip_prefix("sqlite://")
-            .or_else(|| input.strip_prefix("sqlite:"))
-        {
+        if let Some(path) = input.strip_prefix("sqlite://").or_else(|| input.strip_prefix("sqlite:")) {
             if path.is_empty() {
                 return Err("names no SQLite file; write `sqlite://PATH`".into());
             }
@@ -133,18 +116,11 @@ impl DatabaseUrl {
         if lower.starts_with("mysql://") {
             return Ok(DatabaseUrl::Mysql(Sensitive::new(input.to_string())));
         }
-        if let Some(rest) = input
-            .get("mariadb://".len()..)
-            .filter(|_| lower.starts_with("mariadb://"))
-        {
-            return Ok(DatabaseUrl::Mysql(Sensitive::new(format!(
-                "mysql://{rest}"
-            ))));
+        if let Some(rest) = input.get("mariadb://".len()..).filter(|_| lower.starts_with("mariadb://")) {
+            return Ok(DatabaseUrl::Mysql(Sensitive::new(format!("mysql://{rest}"))));
         }
         if input.contains("://") {
-            return Err(
-                "has an unsupported scheme; use `sqlite://`, `postgres://` or `mysql://`".into(),
-            );
+            return Err("has an unsupported scheme; use `sqlite://`, `postgres://` or `mysql://`".into());
         }
         Ok(DatabaseUrl::Sqlite(PathBuf::from(input)))
     }
@@ -172,17 +148,15 @@ impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
-            DatabaseUrl::Postgres(url) | DatabaseUrl::Mysql(url) => {
-                match Url::parse(url.expose()) {
-                    Ok(mut parsed) => {
-                        if parsed.password().is_some() {
-                            let _ = parsed.set_password(Some("REDACTED"));
-                        }
-                        write!(f, "{parsed}")
+            DatabaseUrl::Postgres(url) | DatabaseUrl::Mysql(url) => match Url::parse(url.expose()) {
+                Ok(mut parsed) => {
+                    if parsed.password().is_some() {
+                        let _ = parsed.set_password(Some("REDACTED"));
                     }
-                    Err(_) => write!(f, "{}://[unparseable]", self.backend()),
+                    write!(f, "{parsed}")
                 }
-            }
+                Err(_) => write!(f, "{}://[unparseable]", self.backend()),
+            },
         }
     }
 }
@@ -261,21 +235,13 @@ impl Settings {
                             env.insert(key, value);
                         }
                         Err(err) => {
-                            return Err(ConfigError::single(
-                                ".env",
-                                format!("cannot be read: {err}"),
-                            ))
+                            return Err(ConfigError::single(".env", format!("cannot be read: {err}")))
                         }
                     }
                 }
             }
             Err(err) if err.not_found() => {}
-            Err(err) => {
-                return Err(ConfigError::single(
-                    ".env",
-                    format!("cannot be read: {err}"),
-                ))
-            }
+            Err(err) => return Err(ConfigError::single(".env", format!("cannot be read: {err}"))),
         }
         env.extend(std::env::vars());
         Settings::from_sources(config_file, env)
@@ -287,23 +253,17 @@ impl Settings {
         config_file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Settings, ConfigError> {
-        let known: HashMap<String, &'static str> = SETTINGS
-            .iter()
-            .map(|setting| (setting.name.to_ascii_lowercase(), setting.name))
-            .collect();
+        let known: HashMap<String, &'static str> =
+            SETTINGS.iter().map(|setting| (setting.name.to_ascii_lowercase(), setting.name)).collect();
         // Only our own variables are handed to the `config` crate: PATH, HOME and friends are
         // neither settings nor mistakes.
-        let env: config::Map<String, String> = env
-            .into_iter()
-            .filter(|(key, _)| known.contains_key(&key.to_ascii_lowercase()))
-            .collect();
+        let env: config::Map<String, String> =
+            env.into_iter().filter(|(key, _)| known.contains_key(&key.to_ascii_lowercase())).collect();
 
         let mut problems = Vec::new();
         let mut builder = config::Config::builder();
         if let Some(path) = config_file {
-            let file = config::File::from(path)
-                .format(config::FileFormat::Toml)
-                .required(true);
+            let file = config::File::from(path).format(config::FileFormat::Toml).required(true);
             match config::Config::builder().add_source(file.clone()).build() {
                 Ok(only_file) => {
                     for key in only_file.collect().unwrap_or_default().keys() {
@@ -320,10 +280,7 @@ impl Settings {
                     builder = builder.add_source(file);
                 }
                 Err(err) => {
-                    return Err(ConfigError::single(
-                        "--config",
-                        format!("`{}`: {err}", path.display()),
-                    ))
+                    return Err(ConfigError::single("--config", format!("`{}`: {err}", path.display())))
                 }
             }
         }
@@ -339,9 +296,7 @@ impl Settings {
         let settings = validator.validate();
         match settings {
             Some(settings) if validator.problems.is_empty() => Ok(settings),
-            _ => Err(ConfigError {
-                problems: validator.problems,
-            }),
+            _ => Err(ConfigError { problems: validator.problems }),
         }
     }
 
@@ -359,68 +314,32 @@ impl Settings {
     /// in documentation order. This is what `config check` prints.
     pub fn redacted(&self) -> Vec<(&'static str, String)> {
         let list = |items: &[String]| items.join(",");
-        let seps = self
-            .active_seps
-            .iter()
-            .map(|sep| sep.name())
-            .collect::<Vec<_>>()
-            .join(",");
+        let seps = self.active_seps.iter().map(|sep| sep.name()).collect::<Vec<_>>().join(",");
         let secs = |d: Duration| d.as_secs().to_string();
         vec![
             ("ACTIVE_SEPS", seps),
             ("HOST_URL", self.host_url.clone()),
             ("LOCAL_MODE", self.local_mode.to_string()),
-            (
-                "SIGNING_SEED",
-                format!("[redacted] (SIGNING_KEY {})", self.signing_key.public_key()),
-            ),
+            ("SIGNING_SEED", format!("[redacted] (SIGNING_KEY {})", self.signing_key.public_key())),
             ("SERVER_JWT_KEY", "[redacted]".into()),
-            (
-                "STELLAR_NETWORK_PASSPHRASE",
-                self.network_passphrase.clone(),
-            ),
+            ("STELLAR_NETWORK_PASSPHRASE", self.network_passphrase.clone()),
             ("HORIZON_URI", self.horizon_uri.clone()),
             ("SEP10_HOME_DOMAINS", list(&self.sep10.home_domains)),
             ("SEP10_AUTH_TIMEOUT", secs(self.sep10.auth_timeout)),
             ("SEP10_JWT_TIMEOUT", secs(self.sep10.jwt_timeout)),
-            (
-                "SEP10_CLIENT_ATTRIBUTION_REQUIRED",
-                self.sep10.client_attribution_required.to_string(),
-            ),
-            (
-                "SEP10_CLIENT_ATTRIBUTION_ALLOWLIST",
-                list(&self.sep10.client_attribution_allowlist),
-            ),
-            (
-                "SEP10_CLIENT_ATTRIBUTION_DENYLIST",
-                list(&self.sep10.client_attribution_denylist),
-            ),
-            (
-                "SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT",
-                secs(self.sep10.client_attribution_request_timeout),
-            ),
+            ("SEP10_CLIENT_ATTRIBUTION_REQUIRED", self.sep10.client_attribution_required.to_string()),
+            ("SEP10_CLIENT_ATTRIBUTION_ALLOWLIST", list(&self.sep10.client_attribution_allowlist)),
+            ("SEP10_CLIENT_ATTRIBUTION_DENYLIST", list(&self.sep10.client_attribution_denylist)),
+            ("SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT", secs(self.sep10.client_attribution_request_timeout)),
             ("DATABASE_URL", self.database_url.to_string()),
             ("BIND_ADDRESS", self.bind_address.to_string()),
-            (
-                "INTERNAL_BIND_ADDRESS",
-                self.internal_bind_address.to_string(),
-            ),
+            ("INTERNAL_BIND_ADDRESS", self.internal_bind_address.to_string()),
             (
                 "ADMIN_API_KEY",
-                if self.admin_api_key.is_some() {
-                    "[redacted]".into()
-                } else {
-                    "(not set)".into()
-                },
+                if self.admin_api_key.is_some() { "[redacted]".into() } else { "(not set)".into() },
             ),
-            (
-                "STELLAR_TOML_FILE",
-                format!("({} static keys)", self.stellar_toml_static.len()),
-            ),
-            (
-                "MAX_REQUEST_BODY_BYTES",
-                self.max_request_body_bytes.to_string(),
-            ),
+            ("STELLAR_TOML_FILE", format!("({} static keys)", self.stellar_toml_static.len())),
+            ("MAX_REQUEST_BODY_BYTES", self.max_request_body_bytes.to_string()),
         ]
     }
 }
@@ -437,10 +356,7 @@ pub struct ConfigProblem {
 impl ConfigProblem {
     /// A problem with `setting`.
     pub fn new(setting: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigProblem {
-            setting: setting.into(),
-            message: message.into(),
-        }
+        ConfigProblem { setting: setting.into(), message: message.into() }
     }
 }
 
@@ -460,16 +376,12 @@ pub struct ConfigError {
 impl ConfigError {
     /// An error with a single problem.
     pub fn single(setting: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigError {
-            problems: vec![ConfigProblem::new(setting, message)],
-        }
+        ConfigError { problems: vec![ConfigProblem::new(setting, message)] }
     }
 
     /// Whether one of the problems concerns `setting`.
     pub fn mentions(&self, setting: &str) -> bool {
-        self.problems
-            .iter()
-            .any(|problem| problem.setting == setting)
+        self.problems.iter().any(|problem| problem.setting == setting)
     }
 
     /// Adds the problems of `other`.
@@ -481,11 +393,7 @@ impl ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let count = self.problems.len();
-        writeln!(
-            f,
-            "invalid configuration ({count} problem{}):",
-            if count == 1 { "" } else { "s" }
-        )?;
+        writeln!(f, "invalid configuration ({count} problem{}):", if count == 1 { "" } else { "s" })?;
         for problem in &self.problems {
             writeln!(f, "  - {problem}")?;
         }
@@ -543,10 +451,7 @@ impl RawSettings {
     fn new(merged: config::Map<String, config::Value>) -> Self {
         let mut values: BTreeMap<String, Vec<(String, config::Value)>> = BTreeMap::new();
         for (key, value) in merged {
-            values
-                .entry(key.to_ascii_lowercase())
-                .or_default()
-                .push((key, value));
+            values.entry(key.to_ascii_lowercase()).or_default().push((key, value));
         }
         RawSettings { values }
     }
@@ -609,13 +514,7 @@ impl Validator {
                 }
             },
         };
-        Some(
-            items
-                .into_iter()
-                .map(|item| item.trim().to_string())
-                .filter(|item| !item.is_empty())
-                .collect(),
-        )
+        Some(items.into_iter().map(|item| item.trim().to_string()).filter(|item| !item.is_empty()).collect())
     }
 
     fn flag(&mut self, name: &str, default: bool) -> bool {
@@ -625,10 +524,7 @@ impl Validator {
         match value.into_bool() {
             Ok(flag) => flag,
             Err(_) => {
-                self.problem(
-                    name,
-                    "must be true or false (also accepted: 1/0, yes/no, on/off)",
-                );
+                self.problem(name, "must be true or false (also accepted: 1/0, yes/no, on/off)");
                 default
             }
         }
@@ -641,10 +537,7 @@ impl Validator {
         match text.parse::<u64>() {
             Ok(secs) if secs > 0 => Duration::from_secs(secs),
             _ => {
-                self.problem(
-                    name,
-                    format!("must be a positive whole number of seconds (default {default})"),
-                );
+                self.problem(name, format!("must be a positive whole number of seconds (default {default})"));
                 Duration::from_secs(default)
             }
         }
@@ -656,10 +549,7 @@ impl Validator {
         match text.parse::<SocketAddr>() {
             Ok(address) => address,
             Err(_) => {
-                self.problem(
-                    name,
-                    format!("`{text}` is not an IP:port address, e.g. `{default}`"),
-                );
+                self.problem(name, format!("`{text}` is not an IP:port address, e.g. `{default}`"));
                 fallback
             }
         }
@@ -673,9 +563,8 @@ impl Validator {
         let signing_key = self.signing_key();
         let server_jwt_key = self.server_jwt_key();
 
-        let network_passphrase = self
-            .string("STELLAR_NETWORK_PASSPHRASE")
-            .unwrap_or_else(|| TESTNET_PASSPHRASE.to_string());
+        let network_passphrase =
+            self.string("STELLAR_NETWORK_PASSPHRASE").unwrap_or_else(|| TESTNET_PASSPHRASE.to_string());
         let default_horizon = if network_passphrase == PUBNET_PASSPHRASE {
             "https://horizon.stellar.org"
         } else {
@@ -683,10 +572,8 @@ impl Validator {
         };
         let horizon_uri = self.http_url("HORIZON_URI", default_horizon, local_mode);
 
-        let default_home = host_url
-            .as_ref()
-            .and_then(|url| Url::parse(url).ok())
-            .and_then(|url| url_authority(&url));
+        let default_home =
+            host_url.as_ref().and_then(|url| Url::parse(url).ok()).and_then(|url| url_authority(&url));
         let home_domains = match self.list("SEP10_HOME_DOMAINS") {
             Some(domains) if !domains.is_empty() => domains,
             _ => default_home.into_iter().collect(),
@@ -695,17 +582,12 @@ impl Validator {
             if !is_domain(domain) {
                 self.problem(
                     "SEP10_HOME_DOMAINS",
-                    format!(
-                        "`{domain}` is not a domain; write `anchor.example` (no scheme, no path)"
-                    ),
+                    format!("`{domain}` is not a domain; write `anchor.example` (no scheme, no path)"),
                 );
             }
         }
         if active_seps.contains(&SepId::Sep10) && home_domains.is_empty() && host_url.is_some() {
-            self.problem(
-                "SEP10_HOME_DOMAINS",
-                "is empty; list at least one home domain",
-            );
+            self.problem("SEP10_HOME_DOMAINS", "is empty; list at least one home domain");
         }
         let allowlist = self.domain_list("SEP10_CLIENT_ATTRIBUTION_ALLOWLIST");
         let denylist = self.domain_list("SEP10_CLIENT_ATTRIBUTION_DENYLIST");
@@ -716,8 +598,7 @@ impl Validator {
             client_attribution_required: self.flag("SEP10_CLIENT_ATTRIBUTION_REQUIRED", false),
             client_attribution_allowlist: allowlist,
             client_attribution_denylist: denylist,
-            client_attribution_request_timeout: self
-                .seconds("SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT", 3),
+            client_attribution_request_timeout: self.seconds("SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT", 3),
         };
 
         let database_url = self.database_url();
@@ -749,10 +630,7 @@ impl Validator {
             Some(text) => match text.parse::<usize>() {
                 Ok(bytes) if bytes >= 1024 => bytes,
                 _ => {
-                    self.problem(
-                        "MAX_REQUEST_BODY_BYTES",
-                        "must be a whole number of bytes, at least 1024",
-                    );
+                    self.problem("MAX_REQUEST_BODY_BYTES", "must be a whole number of bytes, at least 1024");
                     262_144
                 }
             },
@@ -778,17 +656,11 @@ impl Validator {
 
     fn active_seps(&mut self) -> BTreeSet<SepId> {
         let Some(entries) = self.list("ACTIVE_SEPS") else {
-            self.problem(
-                "ACTIVE_SEPS",
-                "is not set; list the SEPs to serve, e.g. `sep-1,sep-10,sep-12`",
-            );
+            self.problem("ACTIVE_SEPS", "is not set; list the SEPs to serve, e.g. `sep-1,sep-10,sep-12`");
             return BTreeSet::new();
         };
         if entries.is_empty() {
-            self.problem(
-                "ACTIVE_SEPS",
-                "is empty; list the SEPs to serve, e.g. `sep-1,sep-10,sep-12`",
-            );
+            self.problem("ACTIVE_SEPS", "is empty; list the SEPs to serve, e.g. `sep-1,sep-10,sep-12`");
         }
         let mut seps = BTreeSet::new();
         for entry in entries {
@@ -813,10 +685,7 @@ impl Validator {
         let url = match Url::parse(&text) {
             Ok(url) => url,
             Err(url::ParseError::RelativeUrlWithoutBase) => {
-                self.problem(
-                    "HOST_URL",
-                    format!("`{text}` has no scheme; write `https://{text}`"),
-                );
+                self.problem("HOST_URL", format!("`{text}` has no scheme; write `https://{text}`"));
                 return None;
             }
             Err(err) => {
@@ -877,10 +746,7 @@ impl Validator {
 
     fn signing_key(&mut self) -> Option<SigningKey> {
         let Some(seed) = self.string("SIGNING_SEED") else {
-            self.problem(
-                "SIGNING_SEED",
-                "is not set; generate one with `keys generate`",
-            );
+            self.problem("SIGNING_SEED", "is not set; generate one with `keys generate`");
             return None;
         };
         match SigningKey::from_seed(&seed) {
@@ -891,10 +757,7 @@ impl Validator {
                 } else {
                     "is not a valid Stellar secret seed (S… with 56 characters and a valid checksum)"
                 };
-                self.problem(
-                    "SIGNING_SEED",
-                    format!("{hint}; generate one with `keys generate`"),
-                );
+                self.problem("SIGNING_SEED", format!("{hint}; generate one with `keys generate`"));
                 None
             }
         }
@@ -902,10 +765,7 @@ impl Validator {
 
     fn server_jwt_key(&mut self) -> Option<Sensitive<Vec<u8>>> {
         let Some(key) = self.string("SERVER_JWT_KEY") else {
-            self.problem(
-                "SERVER_JWT_KEY",
-                "is not set; generate one with `keys generate`",
-            );
+            self.problem("SERVER_JWT_KEY", "is not set; generate one with `keys generate`");
             return None;
         };
         if key.len() < 32 {
@@ -925,19 +785,14 @@ impl Validator {
         let domains = self.list(name).unwrap_or_default();
         for domain in &domains {
             if !is_domain(domain) {
-                self.problem(
-                    name,
-                    format!("`{domain}` is not a domain (no scheme, no path)"),
-                );
+                self.problem(name, format!("`{domain}` is not a domain (no scheme, no path)"));
             }
         }
         domains
     }
 
     fn database_url(&mut self) -> Option<DatabaseUrl> {
-        let text = self
-            .string("DATABASE_URL")
-            .unwrap_or_else(|| "sqlite://anchor.sqlite3".to_string());
+        let text = self.string("DATABASE_URL").unwrap_or_else(|| "sqlite://anchor.sqlite3".to_string());
         match DatabaseUrl::parse(&text) {
             Ok(url) if url.backend_compiled() => Some(url),
             Ok(url) => {
@@ -964,10 +819,7 @@ impl Validator {
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(err) => {
-                self.problem(
-                    "STELLAR_TOML_FILE",
-                    format!("`{path}` cannot be read: {err}"),
-                );
+                self.problem("STELLAR_TOML_FILE", format!("`{path}` cannot be read: {err}"));
                 return toml::Table::new();
             }
         };
@@ -984,10 +836,7 @@ impl Validator {
                 table
             }
             Err(err) => {
-                self.problem(
-                    "STELLAR_TOML_FILE",
-                    format!("`{path}` is not valid TOML: {err}"),
-                );
+                self.problem("STELLAR_TOML_FILE", format!("`{path}` is not valid TOML: {err}"));
                 toml::Table::new()
             }
         }
@@ -1009,9 +858,7 @@ fn is_domain(text: &str) -> bool {
         return false;
     }
     match Url::parse(&format!("https://{text}")) {
-        Ok(url) => {
-            url_authority(&url).is_some_and(|authority| authority.eq_ignore_ascii_case(text))
-        }
+        Ok(url) => url_authority(&url).is_some_and(|authority| authority.eq_ignore_ascii_case(text)),
         Err(_) => false,
     }
 }

@@ -15,9 +15,7 @@ use crate::config::DatabaseUrl;
 pub mod schema;
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
-compile_error!(
-    "anchor-core needs at least one database backend feature: sqlite, postgres or mysql"
-);
+compile_error!("anchor-core needs at least one database backend feature: sqlite, postgres or mysql");
 
 pub use connection::AnyConnection;
 
@@ -45,22 +43,13 @@ mod connection {
         Sqlite(diesel::SqliteConnection)
     );
     #[cfg(all(feature = "sqlite", feature = "postgres", not(feature = "mysql")))]
-    any_connection!(
-        Postgres(diesel::PgConnection),
-        Sqlite(diesel::SqliteConnection)
-    );
+    any_connection!(Postgres(diesel::PgConnection), Sqlite(diesel::SqliteConnection));
     #[cfg(all(feature = "sqlite", not(feature = "postgres"), feature = "mysql"))]
-    any_connection!(
-        Mysql(diesel::MysqlConnection),
-        Sqlite(diesel::SqliteConnection)
-    );
+    any_connection!(Mysql(diesel::MysqlConnection), Sqlite(diesel::SqliteConnection));
     #[cfg(all(feature = "sqlite", not(feature = "postgres"), not(feature = "mysql")))]
     any_connection!(Sqlite(diesel::SqliteConnection));
     #[cfg(all(not(feature = "sqlite"), feature = "postgres", feature = "mysql"))]
-    any_connection!(
-        Postgres(diesel::PgConnection),
-        Mysql(diesel::MysqlConnection)
-    );
+    any_connection!(Postgres(diesel::PgConnection), Mysql(diesel::MysqlConnection));
     #[cfg(all(not(feature = "sqlite"), feature = "postgres", not(feature = "mysql")))]
     any_connection!(Postgres(diesel::PgConnection));
     #[cfg(all(not(feature = "sqlite"), not(feature = "postgres"), feature = "mysql"))]
@@ -68,14 +57,11 @@ mod connection {
 }
 
 #[cfg(feature = "sqlite")]
-static SQLITE_MIGRATIONS: EmbeddedMigrations =
-    diesel_migrations::embed_migrations!("migrations/sqlite");
+static SQLITE_MIGRATIONS: EmbeddedMigrations = diesel_migrations::embed_migrations!("migrations/sqlite");
 #[cfg(feature = "postgres")]
-static POSTGRES_MIGRATIONS: EmbeddedMigrations =
-    diesel_migrations::embed_migrations!("migrations/postgres");
+static POSTGRES_MIGRATIONS: EmbeddedMigrations = diesel_migrations::embed_migrations!("migrations/postgres");
 #[cfg(feature = "mysql")]
-static MYSQL_MIGRATIONS: EmbeddedMigrations =
-    diesel_migrations::embed_migrations!("migrations/mysql");
+static MYSQL_MIGRATIONS: EmbeddedMigrations = diesel_migrations::embed_migrations!("migrations/mysql");
 
 /// Migrations of tables an anchor owns (for example example-anchor's customer store), one set per
 /// backend, applied by `migrate` after the framework's own. Build each with
@@ -99,11 +85,7 @@ impl MigrationSet {
         postgres: Option<&'static EmbeddedMigrations>,
         mysql: Option<&'static EmbeddedMigrations>,
     ) -> Self {
-        MigrationSet {
-            sqlite,
-            postgres,
-            mysql,
-        }
+        MigrationSet { sqlite, postgres, mysql }
     }
 }
 
@@ -141,8 +123,8 @@ impl ManageConnection for ConnectionFactory {
             #[cfg(feature = "sqlite")]
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_string_lossy();
-                let mut conn = diesel::SqliteConnection::establish(&path)
-                    .map_err(r2d2::Error::ConnectionError)?;
+                let mut conn =
+                    diesel::SqliteConnection::establish(&path).map_err(r2d2::Error::ConnectionError)?;
                 // WAL lets readers run beside the writer; busy_timeout makes concurrent writers
                 // wait instead of failing; foreign keys are off by default in SQLite.
                 conn.batch_execute(
@@ -161,18 +143,15 @@ impl ManageConnection for ConnectionFactory {
                 .map(AnyConnection::Mysql)
                 .map_err(r2d2::Error::ConnectionError),
             #[allow(unreachable_patterns)]
-            other => Err(r2d2::Error::ConnectionError(
-                diesel::ConnectionError::BadConnection(format!(
-                    "this build has no `{}` backend",
-                    other.backend()
-                )),
-            )),
+            other => Err(r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(format!(
+                "this build has no `{}` backend",
+                other.backend()
+            )))),
         }
     }
 
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
@@ -189,9 +168,7 @@ pub struct Database {
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Database")
-            .field("backend", &self.backend)
-            .finish_non_exhaustive()
+        f.debug_struct("Database").field("backend", &self.backend).finish_non_exhaustive()
     }
 }
 
@@ -216,10 +193,7 @@ impl Database {
             .connection_timeout(Duration::from_secs(10))
             .build(ConnectionFactory { url: url.clone() })
             .map_err(|err| DbError::Unavailable(err.to_string()))?;
-        Ok(Database {
-            pool,
-            backend: url.backend(),
-        })
+        Ok(Database { pool, backend: url.backend() })
     }
 
     /// `sqlite`, `postgres` or `mysql`.
@@ -235,9 +209,7 @@ impl Database {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|err| DbError::Unavailable(err.to_string()))?;
+            let mut conn = pool.get().map_err(|err| DbError::Unavailable(err.to_string()))?;
             work(&mut conn)
         })
         .await
@@ -250,17 +222,13 @@ impl Database {
         &self,
         work: impl FnOnce(&mut AnyConnection) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        let mut conn = self
-            .pool
-            .get()
-            .map_err(|err| DbError::Unavailable(err.to_string()))?;
+        let mut conn = self.pool.get().map_err(|err| DbError::Unavailable(err.to_string()))?;
         work(&mut conn)
     }
 
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), DbError> {
-        self.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from))
-            .await
+        self.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from)).await
     }
 
     /// Creates or upgrades the schema: the framework's tables, then the anchor's `extra` ones.
@@ -314,9 +282,7 @@ impl Database {
 struct Borrowed(&'static EmbeddedMigrations);
 
 impl<DB: diesel::backend::Backend> diesel::migration::MigrationSource<DB> for Borrowed {
-    fn migrations(
-        &self,
-    ) -> diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>> {
+    fn migrations(&self) -> diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>> {
         diesel::migration::MigrationSource::<DB>::migrations(self.0)
     }
 }
@@ -327,12 +293,7 @@ where
     C: MigrationHarness<DB>,
 {
     conn.run_pending_migrations(Borrowed(set))
-        .map(|versions| {
-            versions
-                .into_iter()
-                .map(|version| version.to_string())
-                .collect()
-        })
+        .map(|versions| versions.into_iter().map(|version| version.to_string()).collect())
         .map_err(|err| DbError::Migration(err.to_string()))
 }
 

@@ -105,9 +105,7 @@ impl ResponseError for SepError {
         }
         let mut response = error_response(self.status_code(), &self.to_string());
         if let SepError::Unauthorized(_) = self {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }
@@ -147,63 +145,53 @@ pub struct BodyLimits {
 }
 
 fn too_large(limit: usize) -> SepError {
-    SepError::PayloadTooLarge(format!(
-        "request body is larger than the {limit}-byte limit"
-    ))
+    SepError::PayloadTooLarge(format!("request body is larger than the {limit}-byte limit"))
 }
 
 /// JSON body extraction: malformed JSON → 400, wrong content type → 400, too large → 413.
 pub fn json_config(limits: BodyLimits) -> web::JsonConfig {
     let limit = limits.max_body_bytes;
-    web::JsonConfig::default()
-        .limit(limit)
-        .error_handler(move |err, _req| {
-            use actix_web::error::JsonPayloadError as E;
-            let sep = match &err {
-                E::Overflow { .. } | E::OverflowKnownLength { .. } => too_large(limit),
-                E::ContentType => SepError::bad_request(
-                    "expected a JSON body with Content-Type: application/json",
-                ),
-                E::Deserialize(cause) => {
-                    SepError::bad_request(format!("invalid JSON body: {cause}"))
-                }
-                other => SepError::bad_request(format!("unreadable JSON body: {other}")),
-            };
-            sep.into()
-        })
+    web::JsonConfig::default().limit(limit).error_handler(move |err, _req| {
+        use actix_web::error::JsonPayloadError as E;
+        let sep = match &err {
+            E::Overflow { .. } | E::OverflowKnownLength { .. } => too_large(limit),
+            E::ContentType => {
+                SepError::bad_request("expected a JSON body with Content-Type: application/json")
+            }
+            E::Deserialize(cause) => SepError::bad_request(format!("invalid JSON body: {cause}")),
+            other => SepError::bad_request(format!("unreadable JSON body: {other}")),
+        };
+        sep.into()
+    })
 }
 
 /// Form body extraction (`application/x-www-form-urlencoded`), with the same rules.
 pub fn form_config(limits: BodyLimits) -> web::FormConfig {
     let limit = limits.max_body_bytes;
-    web::FormConfig::default()
-        .limit(limit)
-        .error_handler(move |err, _req| {
-            use actix_web::error::UrlencodedError as E;
-            let sep = match &err {
-                E::Overflow { .. } => too_large(limit),
-                E::ContentType => SepError::bad_request(
-                    "expected a form body with Content-Type: application/x-www-form-urlencoded",
-                ),
-                E::Parse(_) => SepError::bad_request("invalid form body"),
-                other => SepError::bad_request(format!("invalid form body: {other}")),
-            };
-            sep.into()
-        })
+    web::FormConfig::default().limit(limit).error_handler(move |err, _req| {
+        use actix_web::error::UrlencodedError as E;
+        let sep = match &err {
+            E::Overflow { .. } => too_large(limit),
+            E::ContentType => SepError::bad_request(
+                "expected a form body with Content-Type: application/x-www-form-urlencoded",
+            ),
+            E::Parse(_) => SepError::bad_request("invalid form body"),
+            other => SepError::bad_request(format!("invalid form body: {other}")),
+        };
+        sep.into()
+    })
 }
 
 /// Query-string extraction: any failure is a 400 naming the problem.
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _req| {
-        SepError::bad_request(format!("invalid query string: {err}")).into()
-    })
+    web::QueryConfig::default()
+        .error_handler(|err, _req| SepError::bad_request(format!("invalid query string: {err}")).into())
 }
 
 /// Path-parameter extraction: any failure is a 400.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|err, _req| {
-        SepError::bad_request(format!("invalid path parameter: {err}")).into()
-    })
+    web::PathConfig::default()
+        .error_handler(|err, _req| SepError::bad_request(format!("invalid path parameter: {err}")).into())
 }
 
 /// Raw body (`Bytes`, `String`) extraction limit.
@@ -238,22 +226,15 @@ pub fn mount_public_scope(
                 }
             })
             .wrap(
-                actix_web::middleware::DefaultHeaders::new()
-                    .add((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")),
+                actix_web::middleware::DefaultHeaders::new().add((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")),
             ),
     );
 }
 
 fn preflight_response() -> HttpResponse {
     HttpResponse::NoContent()
-        .insert_header((
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            "GET, POST, PUT, DELETE, OPTIONS",
-        ))
-        .insert_header((
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            "Authorization, Content-Type",
-        ))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, PUT, DELETE, OPTIONS"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, Content-Type"))
         .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
         .finish()
 }
@@ -275,11 +256,9 @@ pub fn mount_internal_scope(
             .app_data(path_config())
             .app_data(payload_config(limits)),
     );
-    cfg.service(scope.wrap_fn(move |req, service| {
-        match check_admin_key(&req, admin_api_key.as_deref()) {
-            Ok(()) => Either::Right(service.call(req)),
-            Err(err) => Either::Left(ready(Ok(req.error_response(err)))),
-        }
+    cfg.service(scope.wrap_fn(move |req, service| match check_admin_key(&req, admin_api_key.as_deref()) {
+        Ok(()) => Either::Right(service.call(req)),
+        Err(err) => Either::Left(ready(Ok(req.error_response(err)))),
     }));
 }
 
@@ -296,9 +275,7 @@ fn check_admin_key(req: &ServiceRequest, expected: Option<&str>) -> Result<(), S
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
     match presented {
-        None => Err(SepError::Unauthorized(
-            "missing `Authorization: Bearer <ADMIN_API_KEY>` header".into(),
-        )),
+        None => Err(SepError::Unauthorized("missing `Authorization: Bearer <ADMIN_API_KEY>` header".into())),
         Some(key) if constant_time_eq(key.as_bytes(), expected.as_bytes()) => Ok(()),
         Some(_) => Err(SepError::Unauthorized("invalid admin API key".into())),
     }
@@ -325,17 +302,11 @@ pub fn log_request<S>(
     service: &S,
 ) -> impl std::future::Future<Output = Result<ServiceResponse<BoxBody>, actix_web::Error>> + use<S>
 where
-    S: actix_web::dev::Service<
-        ServiceRequest,
-        Response = ServiceResponse<BoxBody>,
-        Error = actix_web::Error,
-    >,
+    S: actix_web::dev::Service<ServiceRequest, Response = ServiceResponse<BoxBody>, Error = actix_web::Error>,
 {
     let started = Instant::now();
     let method = req.method().clone();
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "(unmatched)".to_string());
+    let route = req.match_pattern().unwrap_or_else(|| "(unmatched)".to_string());
     let response = service.call(req);
     async move {
         let response = response.await?;
@@ -361,11 +332,7 @@ struct Health {
 pub(crate) async fn health(ctx: web::Data<AnchorContext>) -> HttpResponse {
     let backend = ctx.database().backend();
     match ctx.database().ping().await {
-        Ok(()) => HttpResponse::Ok().json(Health {
-            status: "ok",
-            database: "ok",
-            backend,
-        }),
+        Ok(()) => HttpResponse::Ok().json(Health { status: "ok", database: "ok", backend }),
         Err(err) => {
             tracing::warn!(error = %err, "health check: database unreachable");
             HttpResponse::ServiceUnavailable().json(Health {

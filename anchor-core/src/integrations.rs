@@ -142,9 +142,7 @@ impl RegisteredIntegrations {
 
 impl fmt::Debug for RegisteredIntegrations {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RegisteredIntegrations")
-            .field("integrations", &self.inner)
-            .finish_non_exhaustive()
+        f.debug_struct("RegisteredIntegrations").field("integrations", &self.inner).finish_non_exhaustive()
     }
 }
 
@@ -172,12 +170,7 @@ pub fn register_integrations(
     if !problems.is_empty() {
         return Err(ConfigError { problems });
     }
-    let screening_registry = integrations
-        .screening_registry
-        .clone()
-        .unwrap_or_else(|| Arc::new(sanctions::NothingFrozen));
-    Ok(RegisteredIntegrations {
-        inner: integrations,
-        screening_registry,
-    })
+    let screening_registry =
+        integrations.screening_registry.clone().unwrap_or_else(|| Arc::new(sanctions::NothingFrozen));
+    Ok(RegisteredIntegrations { inner: integrations, screening_registry })
 }

@@ -20,17 +20,16 @@ pub struct SigningKey {
 impl SigningKey {
     /// Parses a Stellar secret seed (`S…`, 56 characters, checksum validated).
     pub fn from_seed(seed: &str) -> Result<Self, InvalidSeed> {
-        let private = stellar_strkey::ed25519::PrivateKey::from_string(seed.trim())
-            .map_err(|_| InvalidSeed)?;
+        let private =
+            stellar_strkey::ed25519::PrivateKey::from_string(seed.trim()).map_err(|_| InvalidSeed)?;
         Ok(Self::from_bytes(private.0))
     }
 
     /// Builds a key from its 32 secret bytes.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         let key = ed25519_dalek::SigningKey::from_bytes(&bytes);
-        let public = stellar_strkey::ed25519::PublicKey(key.verifying_key().to_bytes())
-            .to_string()
-            .to_string();
+        let public =
+            stellar_strkey::ed25519::PublicKey(key.verifying_key().to_bytes()).to_string().to_string();
         SigningKey { key, public }
     }
 
@@ -71,9 +70,7 @@ impl SigningKey {
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("public_key", &self.public)
-            .finish_non_exhaustive()
+        f.debug_struct("SigningKey").field("public_key", &self.public).finish_non_exhaustive()
     }
 }
 
@@ -85,9 +82,7 @@ pub struct InvalidSeed;
 /// Generates a random `SERVER_JWT_KEY`: 64 hex characters (32 random bytes).
 pub fn generate_jwt_key() -> Result<Sensitive<String>, RandomnessUnavailable> {
     let bytes = random_bytes()?;
-    Ok(Sensitive::new(
-        bytes.iter().map(|b| format!("{b:02x}")).collect(),
-    ))
+    Ok(Sensitive::new(bytes.iter().map(|b| format!("{b:02x}")).collect()))
 }
 
 /// The operating system's random number generator failed; no key was made.
@@ -132,18 +127,8 @@ mod tests {
 
     #[test]
     fn bad_seeds_are_rejected() {
-        for bad in [
-            "",
-            "SXXX",
-            PUBLIC,
-            &SEED[..55],
-            &format!("{}A", &SEED[..55]),
-        ] {
-            assert_eq!(
-                SigningKey::from_seed(bad).unwrap_err(),
-                InvalidSeed,
-                "{bad}"
-            );
+        for bad in ["", "SXXX", PUBLIC, &SEED[..55], &format!("{}A", &SEED[..55])] {
+            assert_eq!(SigningKey::from_seed(bad).unwrap_err(), InvalidSeed, "{bad}");
         }
     }
 

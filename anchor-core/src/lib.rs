@@ -46,8 +46,8 @@ pub use config::{ConfigError, ConfigProblem, SepId, Settings};
 pub use db::Database;
 pub use http::SepError;
 pub use integrations::{
-    register_integrations, CustomerIntegration, IntegrationError, Integrations,
-    RegisteredIntegrations, SanctionsIntegration, ScreeningRegistry,
+    register_integrations, CustomerIntegration, IntegrationError, Integrations, RegisteredIntegrations,
+    SanctionsIntegration, ScreeningRegistry,
 };
 pub use sensitive::Sensitive;
 pub use sep1::MAX_STELLAR_TOML_BYTES;

@@ -39,14 +39,8 @@ impl StellarToml {
         hook: Option<StellarTomlHook>,
     ) -> Result<StellarToml, ConfigProblem> {
         let mut fixed = toml::Table::new();
-        fixed.insert(
-            "NETWORK_PASSPHRASE".into(),
-            settings.network_passphrase.clone().into(),
-        );
-        fixed.insert(
-            "SIGNING_KEY".into(),
-            settings.signing_key_public().to_string().into(),
-        );
+        fixed.insert("NETWORK_PASSPHRASE".into(), settings.network_passphrase.clone().into());
+        fixed.insert("SIGNING_KEY".into(), settings.signing_key_public().to_string().into());
         for (key, value) in module_entries {
             fixed.insert(key.into(), value.into());
         }
@@ -59,29 +53,18 @@ impl StellarToml {
         if !problems.is_empty() {
             return Err(ConfigProblem::new(
                 "STELLAR_TOML_FILE",
-                format!(
-                    "the stellar.toml would not pass SEP-1 checks: {}",
-                    problems.join("; ")
-                ),
+                format!("the stellar.toml would not pass SEP-1 checks: {}", problems.join("; ")),
             ));
         }
-        let rendered = toml::to_string(&fixed).map_err(|err| {
-            ConfigProblem::new("STELLAR_TOML_FILE", format!("cannot be rendered: {err}"))
-        })?;
+        let rendered = toml::to_string(&fixed)
+            .map_err(|err| ConfigProblem::new("STELLAR_TOML_FILE", format!("cannot be rendered: {err}")))?;
         if rendered.len() > MAX_STELLAR_TOML_BYTES {
             return Err(ConfigProblem::new(
                 "STELLAR_TOML_FILE",
-                format!(
-                    "stellar.toml would be {} bytes; SEP-1 allows at most 100 KB",
-                    rendered.len()
-                ),
+                format!("stellar.toml would be {} bytes; SEP-1 allows at most 100 KB", rendered.len()),
             ));
         }
-        Ok(StellarToml {
-            fixed,
-            hook,
-            local_mode: settings.local_mode,
-        })
+        Ok(StellarToml { fixed, hook, local_mode: settings.local_mode })
     }
 
     /// Renders the file, calling the hook if there is one.
@@ -124,9 +107,7 @@ pub(crate) fn mount(cfg: &mut web::ServiceConfig, limits: BodyLimits, toml: Arc<
 
 async fn serve(toml: web::Data<StellarToml>) -> Result<HttpResponse, SepError> {
     let body = toml.render()?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain; charset=utf-8")
-        .body(body))
+    Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(body))
 }
 
 /// The checks the Stellar anchor validation suite applies to a stellar.toml, as messages.
@@ -154,9 +135,7 @@ pub(crate) fn validate(table: &toml::Table, local_mode: bool) -> Vec<String> {
             Some(list) => {
                 for account in list {
                     if !account.as_str().is_some_and(is_account_id) {
-                        problems.push(format!(
-                            "ACCOUNTS entry {account} is not a Stellar account (G…)"
-                        ));
+                        problems.push(format!("ACCOUNTS entry {account} is not a Stellar account (G…)"));
                     }
                 }
             }
@@ -168,11 +147,7 @@ pub(crate) fn validate(table: &toml::Table, local_mode: bool) -> Vec<String> {
             Some(doc) => {
                 for key in ["ORG_URL", "ORG_LOGO"] {
                     if let Some(url) = doc.get(key).and_then(|v| v.as_str()) {
-                        problems.extend(check_url(
-                            &format!("DOCUMENTATION.{key}"),
-                            url,
-                            local_mode,
-                        ));
+                        problems.extend(check_url(&format!("DOCUMENTATION.{key}"), url, local_mode));
                     }
                 }
             }
@@ -185,15 +160,13 @@ pub(crate) fn validate(table: &toml::Table, local_mode: bool) -> Vec<String> {
                 for (index, currency) in list.iter().enumerate() {
                     match currency.as_table() {
                         Some(currency) => problems.extend(check_currency(index, currency)),
-                        None => problems.push(format!(
-                            "CURRENCIES[{index}] must be a table ([[CURRENCIES]])"
-                        )),
+                        None => {
+                            problems.push(format!("CURRENCIES[{index}] must be a table ([[CURRENCIES]])"))
+                        }
                     }
                 }
             }
-            None => {
-                problems.push("CURRENCIES must be an array of tables ([[CURRENCIES]])".to_string())
-            }
+            None => problems.push("CURRENCIES must be an array of tables ([[CURRENCIES]])".to_string()),
         }
     }
     problems
@@ -221,49 +194,32 @@ fn check_currency(index: usize, currency: &toml::Table) -> Vec<String> {
     let template = currency.get("code_template").and_then(|v| v.as_str());
     match (code, template) {
         (Some(code), _)
-            if code.is_empty()
-                || code.len() > 12
-                || !code.chars().all(|c| c.is_ascii_alphanumeric()) =>
+            if code.is_empty() || code.len() > 12 || !code.chars().all(|c| c.is_ascii_alphanumeric()) =>
         {
-            problems.push(format!(
-                "CURRENCIES[{index}].code must be 1 to 12 letters or digits"
-            ));
+            problems.push(format!("CURRENCIES[{index}].code must be 1 to 12 letters or digits"));
         }
         (None, None) => problems.push(format!("CURRENCIES[{index}] needs a code")),
         _ => {}
     }
     if let Some(issuer) = currency.get("issuer") {
         if !issuer.as_str().is_some_and(is_account_id) {
-            problems.push(format!(
-                "CURRENCIES[{index}].issuer must be a Stellar account (G…)"
-            ));
+            problems.push(format!("CURRENCIES[{index}].issuer must be a Stellar account (G…)"));
         }
     }
     if let Some(contract) = currency.get("contract") {
-        let valid = contract
-            .as_str()
-            .is_some_and(|c| stellar_strkey::Contract::from_string(c).is_ok());
+        let valid = contract.as_str().is_some_and(|c| stellar_strkey::Contract::from_string(c).is_ok());
         if !valid {
-            problems.push(format!(
-                "CURRENCIES[{index}].contract must be a contract id (C…)"
-            ));
+            problems.push(format!("CURRENCIES[{index}].contract must be a contract id (C…)"));
         }
     }
     if let Some(decimals) = currency.get("display_decimals") {
         if !decimals.as_integer().is_some_and(|d| (0..=7).contains(&d)) {
-            problems.push(format!(
-                "CURRENCIES[{index}].display_decimals must be an integer from 0 to 7"
-            ));
+            problems.push(format!("CURRENCIES[{index}].display_decimals must be an integer from 0 to 7"));
         }
     }
     if let Some(status) = currency.get("status") {
-        if !status
-            .as_str()
-            .is_some_and(|s| ["live", "dead", "test", "private"].contains(&s))
-        {
-            problems.push(format!(
-                "CURRENCIES[{index}].status must be live, dead, test or private"
-            ));
+        if !status.as_str().is_some_and(|s| ["live", "dead", "test", "private"].contains(&s)) {
+            problems.push(format!("CURRENCIES[{index}].status must be live, dead, test or private"));
         }
     }
     problems
@@ -324,10 +280,7 @@ status = "maybe"
             "display_decimals must be an integer from 0 to 7",
             "status must be live",
         ] {
-            assert!(
-                problems.contains(expected),
-                "missing `{expected}` in:\n{problems}"
-            );
+            assert!(problems.contains(expected), "missing `{expected}` in:\n{problems}");
         }
         let local = table("TRANSFER_SERVER = \"http://localhost:8000\"");
         assert!(validate(&local, true).is_empty());

@@ -7,10 +7,7 @@
 //! per test and dropped afterwards). When a backend is compiled in but its variable is unset,
 //! [`test_databases`] prints a loud `SKIPPED` line; `.ci/run` always sets both.
 
-#![allow(
-    clippy::expect_used,
-    reason = "test support: a broken test environment should fail loudly"
-)]
+#![allow(clippy::expect_used, reason = "test support: a broken test environment should fail loudly")]
 
 use std::net::SocketAddr;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
@@ -117,11 +114,7 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         #[cfg(any(feature = "postgres", feature = "mysql"))]
-        if let Cleanup::DropDatabase {
-            admin_url,
-            database,
-        } = &self.cleanup
-        {
+        if let Cleanup::DropDatabase { admin_url, database } = &self.cleanup {
             drop_database(self.name, admin_url, database);
         }
     }
@@ -146,11 +139,7 @@ fn unique_name() -> String {
 pub fn sqlite_database() -> TestDatabase {
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = dir.path().join("anchor.sqlite3");
-    TestDatabase {
-        name: "sqlite",
-        url: DatabaseUrl::Sqlite(path),
-        cleanup: Cleanup::Directory(dir),
-    }
+    TestDatabase { name: "sqlite", url: DatabaseUrl::Sqlite(path), cleanup: Cleanup::Directory(dir) }
 }
 
 /// One fresh database per available backend: SQLite always, PostgreSQL and MySQL when compiled in
@@ -173,11 +162,7 @@ pub fn test_databases() -> Vec<TestDatabase> {
     #[cfg(not(all(feature = "postgres", feature = "mysql")))]
     eprintln!(
         "SKIPPED: backends not compiled in (build with --features postgres,mysql): {}{}",
-        if cfg!(feature = "postgres") {
-            ""
-        } else {
-            "postgres "
-        },
+        if cfg!(feature = "postgres") { "" } else { "postgres " },
         if cfg!(feature = "mysql") { "" } else { "mysql" }
     );
     databases
@@ -193,17 +178,13 @@ fn server_database(name: &'static str, admin_url: &str) -> TestDatabase {
     match name {
         #[cfg(feature = "postgres")]
         "postgres" => {
-            let mut conn =
-                diesel::PgConnection::establish(admin_url).expect("PostgreSQL is reachable");
-            conn.batch_execute(&format!("CREATE DATABASE {database}"))
-                .expect("create test database");
+            let mut conn = diesel::PgConnection::establish(admin_url).expect("PostgreSQL is reachable");
+            conn.batch_execute(&format!("CREATE DATABASE {database}")).expect("create test database");
         }
         #[cfg(feature = "mysql")]
         "mysql" => {
-            let mut conn =
-                diesel::MysqlConnection::establish(admin_url).expect("MySQL is reachable");
-            conn.batch_execute(&format!("CREATE DATABASE {database}"))
-                .expect("create test database");
+            let mut conn = diesel::MysqlConnection::establish(admin_url).expect("MySQL is reachable");
+            conn.batch_execute(&format!("CREATE DATABASE {database}")).expect("create test database");
         }
         other => panic!("unknown backend {other}"),
     }
@@ -213,14 +194,7 @@ fn server_database(name: &'static str, admin_url: &str) -> TestDatabase {
         "postgres" => DatabaseUrl::Postgres(url_string.into()),
         _ => DatabaseUrl::Mysql(url_string.into()),
     };
-    TestDatabase {
-        name,
-        url,
-        cleanup: Cleanup::DropDatabase {
-            admin_url: admin_url.to_string(),
-            database,
-        },
-    }
+    TestDatabase { name, url, cleanup: Cleanup::DropDatabase { admin_url: admin_url.to_string(), database } }
 }
 
 #[cfg(any(feature = "postgres", feature = "mysql"))]
@@ -231,8 +205,7 @@ fn drop_database(name: &str, admin_url: &str, database: &str) {
         #[cfg(feature = "postgres")]
         "postgres" => {
             if let Ok(mut conn) = diesel::PgConnection::establish(admin_url) {
-                let _ =
-                    conn.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
+                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
             }
         }
         #[cfg(feature = "mysql")]
@@ -274,9 +247,7 @@ impl Drop for TestServer {
 pub fn serve_public(app: AnchorApp) -> TestServer {
     let server = HttpServer::new(move || {
         let app = app.clone();
-        App::new()
-            .configure(|cfg| app.configure(cfg))
-            .default_service(web::to(crate::http::not_found))
+        App::new().configure(|cfg| app.configure(cfg)).default_service(web::to(crate::http::not_found))
     })
     .workers(1)
     .bind(("127.0.0.1", 0))

@@ -11,12 +11,9 @@ const ENV_FILE: &str = ".env";
 
 pub(crate) fn development_env_if_unconfigured() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let wants_config = args
-        .first()
-        .is_none_or(|command| command != "keys" && command != "--help" && command != "-h");
-    let has_config_file = args
-        .iter()
-        .any(|arg| arg == "--config" || arg.starts_with("--config="));
+    let wants_config =
+        args.first().is_none_or(|command| command != "keys" && command != "--help" && command != "-h");
+    let has_config_file = args.iter().any(|arg| arg == "--config" || arg.starts_with("--config="));
     if !wants_config
         || has_config_file
         || Path::new(ENV_FILE).exists()

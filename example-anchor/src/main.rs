@@ -33,21 +33,13 @@ const STATIC_STELLAR_TOML: &str = include_str!("../stellar.static.toml");
 
 impl Anchor for ExampleAnchor {
     fn modules(&self) -> Vec<Arc<dyn SepModule>> {
-        vec![
-            Arc::new(anchor_sep10::Sep10),
-            Arc::new(anchor_sep12::Sep12),
-            Arc::new(anchor_sep3::Sep3),
-        ]
+        vec![Arc::new(anchor_sep10::Sep10), Arc::new(anchor_sep12::Sep12), Arc::new(anchor_sep3::Sep3)]
     }
 
-    fn integrations(
-        &self,
-        _settings: &Settings,
-        _database: &Database,
-    ) -> Result<Integrations, ConfigError> {
-        let static_part: toml::Table = STATIC_STELLAR_TOML.parse().map_err(|err| {
-            ConfigError::single("stellar.static.toml", format!("is not valid TOML: {err}"))
-        })?;
+    fn integrations(&self, _settings: &Settings, _database: &Database) -> Result<Integrations, ConfigError> {
+        let static_part: toml::Table = STATIC_STELLAR_TOML
+            .parse()
+            .map_err(|err| ConfigError::single("stellar.static.toml", format!("is not valid TOML: {err}")))?;
         Ok(Integrations::new().stellar_toml(move || static_part.clone()))
     }
 

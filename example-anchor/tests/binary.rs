@@ -23,20 +23,13 @@ impl Drop for Running {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A command with an empty environment (only PATH), run in `dir`.
 fn command(dir: &Path) -> Command {
     let mut command = Command::new(BINARY);
-    command
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command.current_dir(dir).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
     command
 }
 
@@ -45,27 +38,18 @@ async fn start(dir: &Path, extra_env: &[(&str, &str)]) -> Running {
     let mut command = command(dir);
     command
         .env("BIND_ADDRESS", format!("127.0.0.1:{port}"))
-        .env(
-            "INTERNAL_BIND_ADDRESS",
-            format!("127.0.0.1:{}", free_port()),
-        )
+        .env("INTERNAL_BIND_ADDRESS", format!("127.0.0.1:{}", free_port()))
         .envs(extra_env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let child = command.spawn().unwrap();
-    let mut running = Running {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
+    let mut running = Running { child, base: format!("http://127.0.0.1:{port}") };
     // Wait until it answers (bounded by attempts, not by asserting a duration).
     for _ in 0..300 {
         if let Some(status) = running.child.try_wait().unwrap() {
             panic!("example-anchor exited early with {status}");
         }
-        if reqwest::get(format!("{}/health", running.base))
-            .await
-            .is_ok()
-        {
+        if reqwest::get(format!("{}/health", running.base)).await.is_ok() {
             return running;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -82,9 +66,7 @@ fn env_file_value(dir: &Path, key: &str) -> String {
 }
 
 async fn stellar_toml(running: &Running) -> toml::Table {
-    let response = reqwest::get(format!("{}/.well-known/stellar.toml", running.base))
-        .await
-        .unwrap();
+    let response = reqwest::get(format!("{}/.well-known/stellar.toml", running.base)).await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["access-control-allow-origin"], "*");
     response.text().await.unwrap().parse().unwrap()
@@ -96,34 +78,18 @@ async fn starts_from_an_empty_directory_with_no_configuration_and_serves_its_ste
     let running = start(dir.path(), &[]).await;
 
     let seed = env_file_value(dir.path(), "SIGNING_SEED");
-    let public_key = anchor_core::keys::SigningKey::from_seed(&seed)
-        .unwrap()
-        .public_key()
-        .to_string();
+    let public_key = anchor_core::keys::SigningKey::from_seed(&seed).unwrap().public_key().to_string();
     assert_eq!(env_file_value(dir.path(), "LOCAL_MODE"), "true");
-    assert!(
-        dir.path().join("data/example-anchor.sqlite3").exists(),
-        "SQLite file not created"
-    );
+    assert!(dir.path().join("data/example-anchor.sqlite3").exists(), "SQLite file not created");
 
     let toml = stellar_toml(&running).await;
     assert_eq!(toml["SIGNING_KEY"].as_str(), Some(public_key.as_str()));
-    assert_eq!(
-        toml["NETWORK_PASSPHRASE"].as_str(),
-        Some("Test SDF Network ; September 2015")
-    );
-    assert_eq!(
-        toml["DOCUMENTATION"]["ORG_NAME"].as_str(),
-        Some("Example Anchor")
-    );
+    assert_eq!(toml["NETWORK_PASSPHRASE"].as_str(), Some("Test SDF Network ; September 2015"));
+    assert_eq!(toml["DOCUMENTATION"]["ORG_NAME"].as_str(), Some("Example Anchor"));
     assert_eq!(toml["CURRENCIES"][0]["code"].as_str(), Some("USDC"));
 
-    let health: serde_json::Value = reqwest::get(format!("{}/health", running.base))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: serde_json::Value =
+        reqwest::get(format!("{}/health", running.base)).await.unwrap().json().await.unwrap();
     assert_eq!(health["database"], "ok");
     drop(running);
 
@@ -158,52 +124,22 @@ async fn serves_on_every_database_backend() {
         );
         assert!(String::from_utf8_lossy(&refused.stderr).contains("run the `migrate` command"));
 
-        let migrated = command(dir.path())
-            .envs(env)
-            .arg("migrate")
-            .output()
-            .unwrap();
-        assert!(
-            migrated.status.success(),
-            "{}: {}",
-            test_db.name,
-            String::from_utf8_lossy(&migrated.stderr)
-        );
-        let again = command(dir.path())
-            .envs(env)
-            .arg("migrate")
-            .output()
-            .unwrap();
-        assert!(
-            String::from_utf8_lossy(&again.stdout).contains("up to date"),
-            "{}",
-            test_db.name
-        );
+        let migrated = command(dir.path()).envs(env).arg("migrate").output().unwrap();
+        assert!(migrated.status.success(), "{}: {}", test_db.name, String::from_utf8_lossy(&migrated.stderr));
+        let again = command(dir.path()).envs(env).arg("migrate").output().unwrap();
+        assert!(String::from_utf8_lossy(&again.stdout).contains("up to date"), "{}", test_db.name);
 
         let running = start(dir.path(), &env).await;
         let toml = stellar_toml(&running).await;
-        assert_eq!(
-            toml["SIGNING_KEY"].as_str(),
-            Some(key.public_key()),
-            "{}",
-            test_db.name
-        );
-        let health: serde_json::Value = reqwest::get(format!("{}/health", running.base))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        assert_eq!(toml["SIGNING_KEY"].as_str(), Some(key.public_key()), "{}", test_db.name);
+        let health: serde_json::Value =
+            reqwest::get(format!("{}/health", running.base)).await.unwrap().json().await.unwrap();
         assert_eq!(health["backend"], test_db.name);
     }
 }
 
 fn run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    command(dir)
-        .envs(env.iter().copied())
-        .args(args)
-        .output()
-        .unwrap()
+    command(dir).envs(env.iter().copied()).args(args).output().unwrap()
 }
 
 #[test]
@@ -220,16 +156,10 @@ fn a_bad_configuration_lists_every_problem_and_exits_with_code_2() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     for setting in ["ACTIVE_SEPS", "HOST_URL", "SIGNING_SEED", "SERVER_JWT_KEY"] {
-        assert!(
-            stderr.contains(&format!("  - {setting}: ")),
-            "{setting} not reported:\n{stderr}"
-        );
+        assert!(stderr.contains(&format!("  - {setting}: ")), "{setting} not reported:\n{stderr}");
     }
     assert!(!stderr.contains(secret_like), "the seed leaked:\n{stderr}");
-    assert!(
-        !dir.path().join(".env").exists(),
-        "a configured environment must not get a development .env"
-    );
+    assert!(!dir.path().join(".env").exists(), "a configured environment must not get a development .env");
 }
 
 #[test]
@@ -267,23 +197,14 @@ fn config_check_prints_the_effective_configuration_with_secrets_redacted() {
     ];
     let output = run(dir.path(), &env, &["config", "check"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        stdout.contains(&format!(
-            "SIGNING_SEED=[redacted] (SIGNING_KEY {})",
-            key.public_key()
-        )),
+        stdout.contains(&format!("SIGNING_SEED=[redacted] (SIGNING_KEY {})", key.public_key())),
         "{stdout}"
     );
-    for secret in [
-        seed.expose().as_str(),
-        anchor_core::testing::TEST_JWT_KEY,
-        anchor_core::testing::TEST_ADMIN_API_KEY,
-    ] {
+    for secret in
+        [seed.expose().as_str(), anchor_core::testing::TEST_JWT_KEY, anchor_core::testing::TEST_ADMIN_API_KEY]
+    {
         assert!(!stdout.contains(secret), "secret printed:\n{stdout}");
     }
 }
@@ -294,18 +215,9 @@ fn keys_generate_prints_a_usable_seed_and_keys() {
     let output = run(dir.path(), &[], &["keys", "generate"]);
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let seed = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("SIGNING_SEED="))
-        .unwrap();
+    let seed = stdout.lines().find_map(|l| l.strip_prefix("SIGNING_SEED=")).unwrap();
     assert!(anchor_core::keys::SigningKey::from_seed(seed).is_ok());
-    let jwt = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("SERVER_JWT_KEY="))
-        .unwrap();
+    let jwt = stdout.lines().find_map(|l| l.strip_prefix("SERVER_JWT_KEY=")).unwrap();
     assert!(jwt.len() >= 32);
-    assert!(
-        !dir.path().join(".env").exists(),
-        "keys generate must not write a .env"
-    );
+    assert!(!dir.path().join(".env").exists(), "keys generate must not write a .env");
 }

@@ -38,29 +38,17 @@ fn problems(env: Vec<(String, String)>) -> ConfigError {
 #[test]
 fn a_good_environment_gives_typed_settings_with_defaults() {
     let settings = Settings::from_sources(None, good_env()).unwrap();
-    assert_eq!(
-        settings.active_seps,
-        BTreeSet::from([SepId::Sep1, SepId::Sep10])
-    );
+    assert_eq!(settings.active_seps, BTreeSet::from([SepId::Sep1, SepId::Sep10]));
     assert_eq!(settings.host_url, "https://anchor.example");
-    assert_eq!(
-        settings.signing_key_public(),
-        "GBYJZW5XFAI6XV73H5SAIUYK6XZI4CGGVBUBO3ANA2SV7KKDAXTV6AEB"
-    );
+    assert_eq!(settings.signing_key_public(), "GBYJZW5XFAI6XV73H5SAIUYK6XZI4CGGVBUBO3ANA2SV7KKDAXTV6AEB");
     assert_eq!(settings.network_passphrase, TESTNET_PASSPHRASE);
     assert_eq!(settings.horizon_uri, "https://horizon-testnet.stellar.org");
-    assert_eq!(
-        settings.sep10.home_domains,
-        vec!["anchor.example".to_string()]
-    );
+    assert_eq!(settings.sep10.home_domains, vec!["anchor.example".to_string()]);
     assert_eq!(settings.sep10.auth_timeout, Duration::from_secs(900));
     assert_eq!(settings.sep10.jwt_timeout, Duration::from_secs(86_400));
     assert_eq!(settings.bind_address.to_string(), "127.0.0.1:8000");
     assert_eq!(settings.internal_bind_address.to_string(), "127.0.0.1:8001");
-    assert_eq!(
-        settings.database_url,
-        DatabaseUrl::Sqlite("test.sqlite3".into())
-    );
+    assert_eq!(settings.database_url, DatabaseUrl::Sqlite("test.sqlite3".into()));
     assert!(!settings.local_mode);
 }
 
@@ -69,14 +57,8 @@ fn sep_names_accept_polaris_spellings() {
     for spelling in ["sep-10", "SEP10", "10", "Sep_10", " sep-10 "] {
         assert_eq!(spelling.parse::<SepId>(), Ok(SepId::Sep10), "{spelling}");
     }
-    assert!("sep-24"
-        .parse::<SepId>()
-        .unwrap_err()
-        .contains("supported: sep-1, sep-3, sep-10, sep-12"));
-    assert!("kyc"
-        .parse::<SepId>()
-        .unwrap_err()
-        .contains("not a SEP name"));
+    assert!("sep-24".parse::<SepId>().unwrap_err().contains("supported: sep-1, sep-3, sep-10, sep-12"));
+    assert!("kyc".parse::<SepId>().unwrap_err().contains("not a SEP name"));
 }
 
 #[test]
@@ -98,14 +80,8 @@ fn invalid_signing_seed_is_reported_without_echoing_it() {
     let bad_seed = "SDWTLFPALQSP225BSMX7HPZ7ZEAYSUYNDLJ5QI3YGVBNRUIIELWH3XUA";
     let err = problems(with(&[("SIGNING_SEED", bad_seed)]));
     assert!(err.mentions("SIGNING_SEED"), "{err}");
-    assert!(
-        !err.to_string().contains(bad_seed),
-        "the seed leaked into the message: {err}"
-    );
-    let err = problems(with(&[(
-        "SIGNING_SEED",
-        "GBYJZW5XFAI6XV73H5SAIUYK6XZI4CGGVBUBO3ANA2SV7KKDAXTV6AEB",
-    )]));
+    assert!(!err.to_string().contains(bad_seed), "the seed leaked into the message: {err}");
+    let err = problems(with(&[("SIGNING_SEED", "GBYJZW5XFAI6XV73H5SAIUYK6XZI4CGGVBUBO3ANA2SV7KKDAXTV6AEB")]));
     assert!(err.to_string().contains("looks like a public key"), "{err}");
 }
 
@@ -122,23 +98,13 @@ fn host_url_needs_a_scheme_and_https_outside_local_mode() {
     let err = problems(with(&[("HOST_URL", "anchor.example")]));
     assert!(err.to_string().contains("has no scheme"), "{err}");
     let err = problems(with(&[("HOST_URL", "http://anchor.example")]));
-    assert!(
-        err.to_string()
-            .contains("must use https outside LOCAL_MODE"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("must use https outside LOCAL_MODE"), "{err}");
     let err = problems(with(&[("HOST_URL", "https://anchor.example/api")]));
     assert!(err.to_string().contains("origin only"), "{err}");
-    let local = with(&[
-        ("HOST_URL", "http://localhost:8000"),
-        ("LOCAL_MODE", "true"),
-    ]);
+    let local = with(&[("HOST_URL", "http://localhost:8000"), ("LOCAL_MODE", "true")]);
     let settings = Settings::from_sources(None, local).unwrap();
     assert_eq!(settings.host_url, "http://localhost:8000");
-    assert_eq!(
-        settings.sep10.home_domains,
-        vec!["localhost:8000".to_string()]
-    );
+    assert_eq!(settings.sep10.home_domains, vec!["localhost:8000".to_string()]);
 }
 
 #[test]
@@ -164,11 +130,7 @@ fn every_problem_is_reported_at_once() {
     ] {
         assert!(err.mentions(setting), "{setting} missing from:\n{err}");
     }
-    assert!(
-        err.to_string()
-            .starts_with("invalid configuration (7 problems)"),
-        "{err}"
-    );
+    assert!(err.to_string().starts_with("invalid configuration (7 problems)"), "{err}");
 }
 
 #[test]
@@ -185,10 +147,7 @@ fn non_loopback_internal_listener_requires_an_admin_key() {
 
 #[test]
 fn debug_and_redacted_output_never_contain_secrets() {
-    let env = with(&[(
-        "DATABASE_URL",
-        "postgres://anchor:hunter2@db.internal/anchor",
-    )]);
+    let env = with(&[("DATABASE_URL", "postgres://anchor:hunter2@db.internal/anchor")]);
     let settings = Settings::from_sources(None, env);
     let text = match settings {
         Ok(settings) => format!("{settings:?}\n{:?}", settings.redacted()),
@@ -202,37 +161,14 @@ fn debug_and_redacted_output_never_contain_secrets() {
 
 #[test]
 fn database_urls_choose_the_backend() {
-    assert_eq!(
-        DatabaseUrl::parse("sqlite://data/a.db"),
-        Ok(DatabaseUrl::Sqlite("data/a.db".into()))
-    );
-    assert_eq!(
-        DatabaseUrl::parse("data/a.db"),
-        Ok(DatabaseUrl::Sqlite("data/a.db".into()))
-    );
-    assert_eq!(
-        DatabaseUrl::parse("postgres://u@h/db").unwrap().backend(),
-        "postgres"
-    );
-    assert_eq!(
-        DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend(),
-        "postgres"
-    );
-    assert_eq!(
-        DatabaseUrl::parse("mysql://u@h/db").unwrap().backend(),
-        "mysql"
-    );
-    assert_eq!(
-        DatabaseUrl::parse("mariadb://u@h/db").unwrap().backend(),
-        "mysql"
-    );
+    assert_eq!(DatabaseUrl::parse("sqlite://data/a.db"), Ok(DatabaseUrl::Sqlite("data/a.db".into())));
+    assert_eq!(DatabaseUrl::parse("data/a.db"), Ok(DatabaseUrl::Sqlite("data/a.db".into())));
+    assert_eq!(DatabaseUrl::parse("postgres://u@h/db").unwrap().backend(), "postgres");
+    assert_eq!(DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend(), "postgres");
+    assert_eq!(DatabaseUrl::parse("mysql://u@h/db").unwrap().backend(), "mysql");
+    assert_eq!(DatabaseUrl::parse("mariadb://u@h/db").unwrap().backend(), "mysql");
     assert!(DatabaseUrl::parse("oracle://u@h/db").is_err());
-    assert_eq!(
-        DatabaseUrl::parse("postgres://u:pw@h/db")
-            .unwrap()
-            .to_string(),
-        "postgres://u:REDACTED@h/db"
-    );
+    assert_eq!(DatabaseUrl::parse("postgres://u:pw@h/db").unwrap().to_string(), "postgres://u:REDACTED@h/db");
 }
 
 #[test]
@@ -249,10 +185,7 @@ fn toml_file_is_read_and_environment_wins_over_it() {
     let env = vec![("HOST_URL".to_string(), "https://env.example".to_string())];
     let settings = Settings::from_sources(Some(&path), env).unwrap();
     assert_eq!(settings.host_url, "https://env.example");
-    assert_eq!(
-        settings.active_seps,
-        BTreeSet::from([SepId::Sep1, SepId::Sep12])
-    );
+    assert_eq!(settings.active_seps, BTreeSet::from([SepId::Sep1, SepId::Sep12]));
     assert_eq!(settings.sep10.auth_timeout, Duration::from_secs(300));
 }
 
@@ -262,39 +195,23 @@ fn unknown_keys_in_the_toml_file_are_reported() {
     let path = dir.path().join("anchor.toml");
     std::fs::write(&path, "ACTIVE_SEP = \"sep-1\"\n").unwrap();
     let err = Settings::from_sources(Some(&path), good_env()).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("`ACTIVE_SEP`, which is not a setting"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("`ACTIVE_SEP`, which is not a setting"), "{err}");
 }
 
 #[test]
 fn stellar_toml_file_may_not_override_generated_keys() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("static.toml");
-    std::fs::write(
-        &path,
-        "SIGNING_KEY = \"GABC\"\n[DOCUMENTATION]\nORG_NAME = \"Bank\"\n",
-    )
-    .unwrap();
+    std::fs::write(&path, "SIGNING_KEY = \"GABC\"\n[DOCUMENTATION]\nORG_NAME = \"Bank\"\n").unwrap();
     let env = with(&[("STELLAR_TOML_FILE", path.to_str().unwrap())]);
     let err = problems(env);
-    assert!(
-        err.to_string()
-            .contains("`SIGNING_KEY`, which the framework generates"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("`SIGNING_KEY`, which the framework generates"), "{err}");
 }
 
 #[test]
 fn settings_docs_cover_every_setting_in_the_docs_file() {
     let docs = include_str!("../../../docs/configuration.md");
     for setting in SETTINGS {
-        assert!(
-            docs.contains(&format!("`{}`", setting.name)),
-            "{} is not documented",
-            setting.name
-        );
+        assert!(docs.contains(&format!("`{}`", setting.name)), "{} is not documented", setting.name);
     }
 }

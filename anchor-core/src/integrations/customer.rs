@@ -115,22 +115,14 @@ pub enum CustomerStatus {
 #[async_trait]
 pub trait CustomerIntegration: Send + Sync + 'static {
     /// `GET /customer`: the customer's status, or `NeedsInfo` for an unknown customer.
-    async fn get(
-        &self,
-        token: &Sep10Token,
-        query: CustomerQuery,
-    ) -> Result<CustomerStatus, IntegrationError>;
+    async fn get(&self, token: &Sep10Token, query: CustomerQuery)
+        -> Result<CustomerStatus, IntegrationError>;
 
     /// `PUT /customer`: create or update; returns the customer's id.
-    async fn put(
-        &self,
-        token: &Sep10Token,
-        update: CustomerUpdate,
-    ) -> Result<CustomerId, IntegrationError>;
+    async fn put(&self, token: &Sep10Token, update: CustomerUpdate) -> Result<CustomerId, IntegrationError>;
 
     /// `DELETE /customer/{account}`: erase the customer's data.
-    async fn delete(&self, token: &Sep10Token, target: CustomerRef)
-        -> Result<(), IntegrationError>;
+    async fn delete(&self, token: &Sep10Token, target: CustomerRef) -> Result<(), IntegrationError>;
 
     /// `PUT /customer/callback`: register a status callback URL. Optional (501).
     async fn put_callback(

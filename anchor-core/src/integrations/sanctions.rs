@@ -29,10 +29,7 @@ pub struct ScreeningSubject {
 impl ScreeningSubject {
     /// A subject with one name.
     pub fn named(name: impl Into<String>) -> Self {
-        ScreeningSubject {
-            names: vec![Sensitive::new(name.into())],
-            ..Self::default()
-        }
+        ScreeningSubject { names: vec![Sensitive::new(name.into())], ..Self::default() }
     }
 }
 
@@ -60,10 +57,7 @@ pub enum ScreeningOutcome {
 #[async_trait]
 pub trait SanctionsIntegration: Send + Sync + 'static {
     /// Screens one party. `Err` means "could not screen" and is never treated as `Clear`.
-    async fn screen(
-        &self,
-        subject: &ScreeningSubject,
-    ) -> Result<ScreeningOutcome, IntegrationError>;
+    async fn screen(&self, subject: &ScreeningSubject) -> Result<ScreeningOutcome, IntegrationError>;
 }
 
 /// The seam between SEP routes and AML monitoring.
@@ -74,11 +68,7 @@ pub trait ScreeningRegistry: Send + Sync + 'static {
     async fn is_frozen(&self, account: &str) -> Result<bool, IntegrationError>;
 
     /// Records or updates a subject to screen now and on every list change.
-    async fn record_subject(
-        &self,
-        key: &str,
-        subject: ScreeningSubject,
-    ) -> Result<(), IntegrationError> {
+    async fn record_subject(&self, key: &str, subject: ScreeningSubject) -> Result<(), IntegrationError> {
         let _ = (key, subject);
         Ok(())
     }

@@ -5,13 +5,7 @@ use super::support::{client, serve};
 async fn error_of(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
     let body: serde_json::Value = response.json().await.expect("error bodies are JSON");
-    (
-        status,
-        body["error"]
-            .as_str()
-            .expect("an `error` string")
-            .to_string(),
-    )
+    (status, body["error"].as_str().expect("an `error` string").to_string())
 }
 
 #[actix_web::test]
@@ -44,24 +38,11 @@ async fn malformed_json_is_a_400_with_a_message() {
     assert_eq!(status, 400);
     assert!(error.contains("invalid type"), "{error}");
 
-    let (status, error) = error_of(
-        client()
-            .post(&url)
-            .body(r#"{"value":"x"}"#)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, error) = error_of(client().post(&url).body(r#"{"value":"x"}"#).send().await.unwrap()).await;
     assert_eq!(status, 400);
     assert!(error.contains("Content-Type: application/json"), "{error}");
 
-    let ok = client()
-        .post(&url)
-        .json(&serde_json::json!({"value": "x"}))
-        .send()
-        .await
-        .unwrap();
+    let ok = client().post(&url).json(&serde_json::json!({"value": "x"})).send().await.unwrap();
     assert_eq!(ok.status(), 200);
 }
 
@@ -81,24 +62,15 @@ async fn malformed_form_and_query_are_400s() {
     assert_eq!(status, 400);
     assert!(error.contains("form"), "{error}");
 
-    let (status, error) = error_of(
-        client()
-            .get(server.url("/auth/query?count=minus-one"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, error) =
+        error_of(client().get(server.url("/auth/query?count=minus-one")).send().await.unwrap()).await;
     assert_eq!(status, 400);
     assert!(error.starts_with("invalid query string"), "{error}");
 }
 
 #[actix_web::test]
 async fn oversized_bodies_are_413s() {
-    let server = serve(&[
-        ("ACTIVE_SEPS", "sep-1,sep-10"),
-        ("MAX_REQUEST_BODY_BYTES", "2048"),
-    ]);
+    let server = serve(&[("ACTIVE_SEPS", "sep-1,sep-10"), ("MAX_REQUEST_BODY_BYTES", "2048")]);
     let big = format!(r#"{{"value": "{}"}}"#, "x".repeat(4096));
     let (status, error) = error_of(
         client()
@@ -130,14 +102,7 @@ async fn oversized_bodies_are_413s() {
 #[actix_web::test]
 async fn internal_errors_never_reveal_their_cause() {
     let server = serve(&[("ACTIVE_SEPS", "sep-1,sep-10")]);
-    let (status, error) = error_of(
-        client()
-            .get(server.url("/auth/fails"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, error) = error_of(client().get(server.url("/auth/fails")).send().await.unwrap()).await;
     assert_eq!(status, 500);
     assert_eq!(error, "internal server error");
 }
@@ -145,14 +110,7 @@ async fn internal_errors_never_reveal_their_cause() {
 #[actix_web::test]
 async fn unknown_paths_are_json_404s() {
     let server = serve(&[]);
-    let (status, _) = error_of(
-        client()
-            .get(server.url("/nothing/here"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _) = error_of(client().get(server.url("/nothing/here")).send().await.unwrap()).await;
     assert_eq!(status, 404);
 }
 
@@ -163,25 +121,10 @@ async fn the_token_extractor_refuses_missing_and_bad_tokens_with_403() {
     let (status, error) = error_of(client().get(&url).send().await.unwrap()).await;
     assert_eq!(status, 403);
     assert!(error.contains("Authorization: Bearer"), "{error}");
-    let (status, _) = error_of(
-        client()
-            .get(&url)
-            .bearer_auth("not-a-jwt")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _) = error_of(client().get(&url).bearer_auth("not-a-jwt").send().await.unwrap()).await;
     assert_eq!(status, 403);
-    let (status, _) = error_of(
-        client()
-            .get(&url)
-            .header("Authorization", "Basic abc")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _) =
+        error_of(client().get(&url).header("Authorization", "Basic abc").send().await.unwrap()).await;
     assert_eq!(status, 403);
 
     let settings = anchor_core::testing::settings(&[]);
@@ -211,23 +154,10 @@ async fn the_internal_api_requires_the_admin_key() {
     let (status, error) = error_of(client().get(&url).send().await.unwrap()).await;
     assert_eq!(status, 401);
     assert!(error.contains("missing"), "{error}");
-    let (status, error) = error_of(
-        client()
-            .get(&url)
-            .bearer_auth("wrong-key")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, error) = error_of(client().get(&url).bearer_auth("wrong-key").send().await.unwrap()).await;
     assert_eq!(status, 401);
     assert_eq!(error, "invalid admin API key");
-    let ok = client()
-        .get(&url)
-        .bearer_auth(TEST_ADMIN_API_KEY)
-        .send()
-        .await
-        .unwrap();
+    let ok = client().get(&url).bearer_auth(TEST_ADMIN_API_KEY).send().await.unwrap();
     assert_eq!(ok.status(), 200);
 }
 
@@ -237,11 +167,6 @@ async fn without_an_admin_key_the_internal_api_is_closed() {
     settings.admin_api_key = None;
     let app = super::support::build_app(settings, anchor_core::Integrations::new()).unwrap();
     let server = anchor_core::testing::serve_internal(app);
-    let response = client()
-        .get(server.url("/auth/ping"))
-        .bearer_auth("")
-        .send()
-        .await
-        .unwrap();
+    let response = client().get(server.url("/auth/ping")).bearer_auth("").send().await.unwrap();
     assert_eq!(response.status(), 401);
 }

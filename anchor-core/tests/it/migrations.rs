@@ -13,11 +13,7 @@ fn migrations_apply_and_rerun_on_every_backend() {
         assert!(!applied.is_empty(), "{}: nothing applied", test_db.name);
         assert!(database.is_migrated().unwrap(), "{}", test_db.name);
         let again = database.migrate(&Default::default()).unwrap();
-        assert!(
-            again.is_empty(),
-            "{}: re-running applied {again:?}",
-            test_db.name
-        );
+        assert!(again.is_empty(), "{}: re-running applied {again:?}", test_db.name);
         eprintln!("migrations ok on {}", test_db.name);
     }
 }
@@ -32,22 +28,14 @@ fn the_framework_tables_accept_rows_on_every_backend() {
         let count = database
             .run_blocking(|conn| {
                 diesel::insert_into(used::sep10_used_challenges)
-                    .values((
-                        used::challenge_hash.eq("ab".repeat(32)),
-                        used::expires_at.eq(1_i64),
-                    ))
+                    .values((used::challenge_hash.eq("ab".repeat(32)), used::expires_at.eq(1_i64)))
                     .execute(conn)?;
                 // The primary key refuses a second use of the same challenge.
                 let duplicate = diesel::insert_into(used::sep10_used_challenges)
-                    .values((
-                        used::challenge_hash.eq("ab".repeat(32)),
-                        used::expires_at.eq(2_i64),
-                    ))
+                    .values((used::challenge_hash.eq("ab".repeat(32)), used::expires_at.eq(2_i64)))
                     .execute(conn);
                 assert!(duplicate.is_err(), "{}: duplicate accepted", test_db.name);
-                Ok(used::sep10_used_challenges
-                    .count()
-                    .get_result::<i64>(conn)?)
+                Ok(used::sep10_used_challenges.count().get_result::<i64>(conn)?)
             })
             .unwrap();
         assert_eq!(count, 1, "{}", test_db.name);

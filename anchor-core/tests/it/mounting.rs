@@ -15,9 +15,7 @@ fn an_active_sep_without_its_module_stops_start_up() {
     // …and sep-10 without its module by the app builder.
     let settings = testing::settings(&[("ACTIVE_SEPS", "sep-1,sep-10")]);
     let registered = register_integrations(&settings, Integrations::new()).unwrap();
-    let err = AnchorApp::builder(settings, database, registered)
-        .build()
-        .unwrap_err();
+    let err = AnchorApp::builder(settings, database, registered).build().unwrap_err();
     assert!(err.to_string().contains("did not add its module"), "{err}");
     assert!(err.to_string().contains("anchor_sep10::Sep10"), "{err}");
 }
@@ -44,24 +42,15 @@ async fn the_app_mounts_next_to_the_anchors_own_routes() {
 
     let settings = testing::settings(&[("ACTIVE_SEPS", "sep-1,sep-10")]);
     let app = build_app(settings, Integrations::new()).unwrap();
-    let service =
-        actix_web::test::init_service(App::new().configure(|cfg| app.configure(cfg)).route(
-            "/my/own",
-            web::get().to(|| async { HttpResponse::Ok().body("mine") }),
-        ))
-        .await;
-    let own = actix_web::test::TestRequest::get()
-        .uri("/my/own")
-        .to_request();
-    assert_eq!(
-        actix_web::test::call_and_read_body(&service, own).await,
-        "mine"
-    );
-    let toml = actix_web::test::TestRequest::get()
-        .uri("/.well-known/stellar.toml")
-        .to_request();
+    let service = actix_web::test::init_service(
+        App::new()
+            .configure(|cfg| app.configure(cfg))
+            .route("/my/own", web::get().to(|| async { HttpResponse::Ok().body("mine") })),
+    )
+    .await;
+    let own = actix_web::test::TestRequest::get().uri("/my/own").to_request();
+    assert_eq!(actix_web::test::call_and_read_body(&service, own).await, "mine");
+    let toml = actix_web::test::TestRequest::get().uri("/.well-known/stellar.toml").to_request();
     let body = actix_web::test::call_and_read_body(&service, toml).await;
-    assert!(std::str::from_utf8(&body)
-        .unwrap()
-        .contains("WEB_AUTH_ENDPOINT"));
+    assert!(std::str::from_utf8(&body).unwrap().contains("WEB_AUTH_ENDPOINT"));
 }

@@ -7,8 +7,8 @@ use anchor_core::integrations::customer::{
 use anchor_core::integrations::sanctions::{ScreeningOutcome, ScreeningSubject};
 use anchor_core::testing::{self, TestServer};
 use anchor_core::{
-    register_integrations, AnchorApp, AnchorContext, CustomerIntegration, IntegrationError,
-    Integrations, SanctionsIntegration, Sep10Token, SepError, SepId, SepModule, Settings,
+    register_integrations, AnchorApp, AnchorContext, CustomerIntegration, IntegrationError, Integrations,
+    SanctionsIntegration, Sep10Token, SepError, SepId, SepModule, Settings,
 };
 use serde::Deserialize;
 
@@ -77,11 +77,7 @@ impl SepModule for ProbeModule {
     }
 
     fn mount_internal(&self, cfg: &mut web::ServiceConfig, ctx: &AnchorContext) {
-        let key = ctx
-            .settings()
-            .admin_api_key
-            .as_ref()
-            .map(|key| key.expose().clone());
+        let key = ctx.settings().admin_api_key.as_ref().map(|key| key.expose().clone());
         anchor_core::http::mount_internal_scope(cfg, self.path, ctx.body_limits(), key, |scope| {
             scope.route("/ping", web::get().to(internal_ping))
         });
@@ -90,21 +86,9 @@ impl SepModule for ProbeModule {
 
 pub fn probes() -> Vec<ProbeModule> {
     vec![
-        ProbeModule {
-            id: SepId::Sep10,
-            toml_key: "WEB_AUTH_ENDPOINT",
-            path: "/auth",
-        },
-        ProbeModule {
-            id: SepId::Sep12,
-            toml_key: "KYC_SERVER",
-            path: "/kyc",
-        },
-        ProbeModule {
-            id: SepId::Sep3,
-            toml_key: "AUTH_SERVER",
-            path: "/compliance",
-        },
+        ProbeModule { id: SepId::Sep10, toml_key: "WEB_AUTH_ENDPOINT", path: "/auth" },
+        ProbeModule { id: SepId::Sep12, toml_key: "KYC_SERVER", path: "/kyc" },
+        ProbeModule { id: SepId::Sep3, toml_key: "AUTH_SERVER", path: "/compliance" },
     ]
 }
 
@@ -128,11 +112,7 @@ pub struct NoCustomers;
 
 #[anchor_core::async_trait]
 impl CustomerIntegration for NoCustomers {
-    async fn get(
-        &self,
-        _: &Sep10Token,
-        _: CustomerQuery,
-    ) -> Result<CustomerStatus, IntegrationError> {
+    async fn get(&self, _: &Sep10Token, _: CustomerQuery) -> Result<CustomerStatus, IntegrationError> {
         Err(IntegrationError::not_found("no such customer"))
     }
     async fn put(&self, _: &Sep10Token, _: CustomerUpdate) -> Result<CustomerId, IntegrationError> {
@@ -154,9 +134,7 @@ impl SanctionsIntegration for ClearEveryone {
 }
 
 pub fn all_integrations() -> Integrations {
-    Integrations::new()
-        .customer(NoCustomers)
-        .sanctions(ClearEveryone)
+    Integrations::new().customer(NoCustomers).sanctions(ClearEveryone)
 }
 
 pub fn serve(overrides: &[(&str, &str)]) -> TestServer {
