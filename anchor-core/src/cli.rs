@@ -121,9 +121,9 @@ pub fn run_from(anchor: impl Anchor, args: impl IntoIterator<Item = OsString>) -
     for extension in &extensions {
         command = command.subcommand(extension.command());
     }
-    let parsed = command.try_get_matches_from(args).and_then(|matches| {
+    let parsed = command.try_get_matches_from(args).map(|matches| {
         let cli = Cli::from_arg_matches(&matches);
-        Ok((matches, cli))
+        (matches, cli)
     });
     let (matches, cli) = match parsed {
         Ok(parsed) => parsed,
@@ -205,10 +205,27 @@ fn keys_generate() -> Result<(), Failure> {
     Ok(())
 }
 
-/// Everything `serve` needs, validated; each stage reports all of its problems.
-fn prepare(anchor: &dyn Anchor, config: Option<PathBuf>) -> Result<(AnchorApp, Settings), Failure> {
+/// Everything `serve` needs, validated; each stage reports all of its problems. The schema is
+/// migrated first when asked or in `LOCAL_MODE`; otherwise it must already be up to date, because
+/// integrations may read their tables while being built.
+fn prepare(
+    anchor: &dyn Anchor,
+    config: Option<PathBuf>,
+    migrate_first: bool,
+) -> Result<(AnchorApp, Settings), Failure> {
     let settings = Settings::load(config.as_deref())?;
     let database = Database::connect(&settings.database_url).map_err(failure)?;
+    if migrate_first || settings.local_mode {
+        let applied = database.migrate(&anchor.migrations()).map_err(failure)?;
+        if !applied.is_empty() {
+            tracing::info!(count = applied.len(), "applied database migrations");
+        }
+    } else if !database.is_migrated().map_err(failure)? {
+        return Err(failure(format!(
+            "the database {} is not migrated; run the `migrate` command (or `serve --migrate`)",
+            settings.database_url
+        )));
+    }
     let integrations = anchor.integrations(&settings, &database)?;
     let registered = register_integrations(&settings, integrations)?;
     let app = AnchorApp::builder(settings.clone(), database, registered).modules(anchor.modules()).build()?;
@@ -216,7 +233,7 @@ fn prepare(anchor: &dyn Anchor, config: Option<PathBuf>) -> Result<(AnchorApp, S
 }
 
 fn config_check(anchor: &dyn Anchor, config: Option<PathBuf>) -> Result<(), Failure> {
-    let (app, settings) = prepare(anchor, config)?;
+    let (app, settings) = prepare(anchor, config, false)?;
     println!("configuration is valid; effective settings:");
     for (name, value) in settings.redacted() {
         println!("{name}={value}");
@@ -244,22 +261,7 @@ fn migrate(anchor: &dyn Anchor, config: Option<PathBuf>) -> Result<(), Failure> 
 }
 
 fn serve(anchor: impl Anchor, config: Option<PathBuf>, migrate_first: bool) -> Result<(), Failure> {
-    let settings = Settings::load(config.as_deref())?;
-    let database = Database::connect(&settings.database_url).map_err(failure)?;
-    if migrate_first || settings.local_mode {
-        let applied = database.migrate(&anchor.migrations()).map_err(failure)?;
-        if !applied.is_empty() {
-            tracing::info!(count = applied.len(), "applied database migrations");
-        }
-    } else if !database.is_migrated().map_err(failure)? {
-        return Err(failure(format!(
-            "the database {} is not migrated; run the `migrate` command (or `serve --migrate`)",
-            settings.database_url
-        )));
-    }
-    let integrations = anchor.integrations(&settings, &database)?;
-    let registered = register_integrations(&settings, integrations)?;
-    let app = AnchorApp::builder(settings.clone(), database, registered).modules(anchor.modules()).build()?;
+    let (app, settings) = prepare(&anchor, config, migrate_first)?;
     let anchor = Arc::new(anchor);
 
     if settings.local_mode {
@@ -314,65 +316,4 @@ fn serve(anchor: impl Anchor, config: Option<PathBuf>, migrate_first: bool) -> R
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use super::*;
-
-    static RUNS: AtomicUsize = AtomicUsize::new(0);
-
-    struct Greeter;
-
-    impl CliExtension for Greeter {
-        fn command(&self) -> clap::Command {
-            clap::Command::new("greet").arg(clap::Arg::new("name").long("name").required(true))
-        }
-
-        fn run(
-            &self,
-            matches: &clap::ArgMatches,
-            config_file: Option<&std::path::Path>,
-        ) -> Result<(), String> {
-            let name = matches.get_one::<String>("name").cloned().unwrap_or_default();
-            RUNS.fetch_add(1, Ordering::SeqCst);
-            match (name.as_str(), config_file) {
-                ("world", Some(path)) if path.ends_with("anchor.toml") => Ok(()),
-                _ => Err(format!("unexpected input {name}")),
-            }
-        }
-    }
-
-    struct Minimal;
-
-    impl Anchor for Minimal {
-        fn modules(&self) -> Vec<Arc<dyn SepModule>> {
-            Vec::new()
-        }
-
-        fn integrations(&self, _: &Settings, _: &Database) -> Result<Integrations, ConfigError> {
-            Ok(Integrations::new())
-        }
-
-        fn commands(&self) -> Vec<Box<dyn CliExtension>> {
-            vec![Box::new(Greeter)]
-        }
-    }
-
-    fn args(items: &[&str]) -> Vec<OsString> {
-        items.iter().map(OsString::from).collect()
-    }
-
-    #[test]
-    fn extension_commands_run_with_their_arguments_and_the_global_config() {
-        let ok = run_from(Minimal, args(&["anchor", "--config", "anchor.toml", "greet", "--name", "world"]));
-        assert_eq!(ok, ExitCode::SUCCESS);
-        let failed =
-            run_from(Minimal, args(&["anchor", "--config", "anchor.toml", "greet", "--name", "moon"]));
-        assert_eq!(failed, ExitCode::from(1));
-        assert_eq!(RUNS.load(Ordering::SeqCst), 2);
-        let usage = run_from(Minimal, args(&["anchor", "greet"]));
-        assert_eq!(usage, ExitCode::from(2), "a missing required argument is a usage error");
-        let unknown = run_from(Minimal, args(&["anchor", "nonsense"]));
-        assert_eq!(unknown, ExitCode::from(2));
-    }
-}
+mod tests;

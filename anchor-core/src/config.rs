@@ -187,6 +187,22 @@ pub struct Sep10Settings {
     pub client_attribution_request_timeout: Duration,
 }
 
+/// SEP-12 settings: uploaded files and status callbacks.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Sep12Settings {
+    /// `SEP12_MAX_FILE_BYTES`: largest uploaded file (multipart part or `POST /customer/files`).
+    pub max_file_bytes: usize,
+    /// `SEP12_FILE_CONTENT_TYPES`: media types accepted for uploaded files.
+    pub file_content_types: Vec<String>,
+    /// `SEP12_FILE_EXPIRY`: how long an uploaded file no customer references is kept.
+    pub file_expiry: Duration,
+    /// `SEP12_CALLBACK_TIMEOUT`: timeout of one status-callback delivery attempt.
+    pub callback_timeout: Duration,
+    /// `SEP12_CALLBACK_MAX_ATTEMPTS`: delivery attempts per status change (with backoff).
+    pub callback_max_attempts: u32,
+}
+
 /// The validated configuration. Built only by [`Settings::load`]; never changes afterwards.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -207,6 +223,8 @@ pub struct Settings {
     pub horizon_uri: String,
     /// SEP-10 settings.
     pub sep10: Sep10Settings,
+    /// SEP-12 settings.
+    pub sep12: Sep12Settings,
     /// `DATABASE_URL`.
     pub database_url: DatabaseUrl,
     /// `BIND_ADDRESS`: the public listener.
@@ -340,6 +358,11 @@ impl Settings {
             ),
             ("STELLAR_TOML_FILE", format!("({} static keys)", self.stellar_toml_static.len())),
             ("MAX_REQUEST_BODY_BYTES", self.max_request_body_bytes.to_string()),
+            ("SEP12_MAX_FILE_BYTES", self.sep12.max_file_bytes.to_string()),
+            ("SEP12_FILE_CONTENT_TYPES", list(&self.sep12.file_content_types)),
+            ("SEP12_FILE_EXPIRY", secs(self.sep12.file_expiry)),
+            ("SEP12_CALLBACK_TIMEOUT", secs(self.sep12.callback_timeout)),
+            ("SEP12_CALLBACK_MAX_ATTEMPTS", self.sep12.callback_max_attempts.to_string()),
         ]
     }
 }
@@ -438,6 +461,11 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc { name: "INTERNAL_BIND_ADDRESS", kind: "socket address", default: "127.0.0.1:8001", used_by: "internal API", description: "Address of the internal listener. A non-loopback address requires `ADMIN_API_KEY`." },
     SettingDoc { name: "ADMIN_API_KEY", kind: "string, ≥ 32 bytes", default: "(not set)", used_by: "internal API", description: "Bearer key every internal/admin API call must present." },
     SettingDoc { name: "STELLAR_TOML_FILE", kind: "path", default: "(not set)", used_by: "SEP-1", description: "TOML file with the anchor's own part of stellar.toml (`[DOCUMENTATION]`, `[[CURRENCIES]]`, …), merged with the generated keys." },
+    SettingDoc { name: "SEP12_MAX_FILE_BYTES", kind: "bytes", default: "10485760", used_by: "SEP-12", description: "Largest uploaded file (a multipart part of `PUT /customer` or `POST /customer/files`); larger files get 413." },
+    SettingDoc { name: "SEP12_FILE_CONTENT_TYPES", kind: "list of media types", default: "image/jpeg,image/png,image/gif,image/webp,application/pdf", used_by: "SEP-12", description: "Media types accepted for uploaded files; the bytes must match the declared type." },
+    SettingDoc { name: "SEP12_FILE_EXPIRY", kind: "seconds", default: "86400", used_by: "SEP-12", description: "How long an uploaded file that no customer references is kept (`expires_at`)." },
+    SettingDoc { name: "SEP12_CALLBACK_TIMEOUT", kind: "seconds", default: "10", used_by: "SEP-12", description: "Timeout of one status-callback delivery attempt." },
+    SettingDoc { name: "SEP12_CALLBACK_MAX_ATTEMPTS", kind: "whole number", default: "6", used_by: "SEP-12", description: "Delivery attempts per status change, with exponential backoff from 1 s (1, 2, 4, … s, at most 5 min apart)." },
     SettingDoc { name: "MAX_REQUEST_BODY_BYTES", kind: "bytes", default: "262144", used_by: "all", description: "Largest JSON or form request body; larger bodies get 413." },
 ];
 
@@ -635,6 +663,7 @@ impl Validator {
                 }
             },
         };
+        let sep12 = self.sep12_settings();
 
         Some(Settings {
             active_seps,
@@ -645,6 +674,7 @@ impl Validator {
             network_passphrase,
             horizon_uri,
             sep10,
+            sep12,
             database_url: database_url?,
             bind_address,
             internal_bind_address,
@@ -652,6 +682,73 @@ impl Validator {
             stellar_toml_static,
             max_request_body_bytes,
         })
+    }
+
+    fn sep12_settings(&mut self) -> Sep12Settings {
+        const DEFAULT_MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
+        let max_file_bytes = match self.string("SEP12_MAX_FILE_BYTES") {
+            None => DEFAULT_MAX_FILE_BYTES,
+            Some(text) => match text.parse::<usize>() {
+                Ok(bytes) if (1024..=1024 * 1024 * 1024).contains(&bytes) => bytes,
+                _ => {
+                    self.problem(
+                        "SEP12_MAX_FILE_BYTES",
+                        "must be a whole number of bytes between 1024 and 1073741824",
+                    );
+                    DEFAULT_MAX_FILE_BYTES
+                }
+            },
+        };
+        let file_content_types = match self.list("SEP12_FILE_CONTENT_TYPES") {
+            Some(types) if !types.is_empty() => {
+                types.into_iter().map(|media_type| media_type.to_ascii_lowercase()).collect()
+            }
+            Some(_) => {
+                self.problem(
+                    "SEP12_FILE_CONTENT_TYPES",
+                    "is empty; list at least one media type, e.g. `image/jpeg,image/png`",
+                );
+                Vec::new()
+            }
+            None => ["image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf"]
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        };
+        for media_type in &file_content_types {
+            let valid = media_type.split_once('/').is_some_and(|(kind, sub)| {
+                let token = |part: &str| {
+                    !part.is_empty()
+                        && part
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'-' | b'_'))
+                };
+                token(kind) && token(sub)
+            });
+            if !valid {
+                self.problem(
+                    "SEP12_FILE_CONTENT_TYPES",
+                    format!("`{media_type}` is not a media type like `image/png`"),
+                );
+            }
+        }
+        let callback_max_attempts = match self.string("SEP12_CALLBACK_MAX_ATTEMPTS") {
+            None => 6,
+            Some(text) => match text.parse::<u32>() {
+                Ok(attempts) if (1..=20).contains(&attempts) => attempts,
+                _ => {
+                    self.problem("SEP12_CALLBACK_MAX_ATTEMPTS", "must be a whole number from 1 to 20");
+                    6
+                }
+            },
+        };
+        Sep12Settings {
+            max_file_bytes,
+            file_content_types,
+            file_expiry: self.seconds("SEP12_FILE_EXPIRY", 86_400),
+            callback_timeout: self.seconds("SEP12_CALLBACK_TIMEOUT", 10),
+            callback_max_attempts,
+        }
     }
 
     fn active_seps(&mut self) -> BTreeSet<SepId> {

@@ -154,8 +154,8 @@ impl ManageConnection for ConnectionFactory {
         conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
-        false
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -188,8 +188,12 @@ impl Database {
                 })?;
             }
         }
+        // No `SELECT 1` on every checkout (a round trip per request on a network database): a
+        // connection that broke is dropped by `has_broken` when it is returned, and `/health`
+        // pings explicitly.
         let pool = Pool::builder()
             .max_size(max_size)
+            .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(10))
             .build(ConnectionFactory { url: url.clone() })
             .map_err(|err| DbError::Unavailable(err.to_string()))?;

@@ -345,14 +345,4 @@ pub(crate) async fn health(ctx: web::Data<AnchorContext>) -> HttpResponse {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::constant_time_eq;
-
-    #[test]
-    fn constant_time_eq_compares_exactly() {
-        assert!(constant_time_eq(b"secret", b"secret"));
-        assert!(!constant_time_eq(b"secret", b"secreT"));
-        assert!(!constant_time_eq(b"secret", b"secret-longer"));
-        assert!(!constant_time_eq(b"", b"x"));
-    }
-}
+mod tests;

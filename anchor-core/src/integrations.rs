@@ -10,9 +10,11 @@ use std::sync::Arc;
 
 use crate::config::{ConfigError, ConfigProblem, SepId, Settings};
 
+pub mod compliance;
 pub mod customer;
 pub mod sanctions;
 
+pub use compliance::{ComplianceIntegration, FederationIntegration};
 pub use customer::CustomerIntegration;
 pub use sanctions::{SanctionsIntegration, ScreeningRegistry};
 
@@ -66,6 +68,8 @@ pub struct Integrations {
     sanctions: Option<Arc<dyn SanctionsIntegration>>,
     screening_registry: Option<Arc<dyn ScreeningRegistry>>,
     stellar_toml: Option<StellarTomlHook>,
+    federation: Option<Arc<dyn FederationIntegration>>,
+    compliance: Option<Arc<dyn ComplianceIntegration>>,
 }
 
 impl Integrations {
@@ -92,6 +96,18 @@ impl Integrations {
         self
     }
 
+    /// The SEP-2 federation directory (required by `sep-3`).
+    pub fn federation(mut self, integration: impl FederationIntegration) -> Self {
+        self.federation = Some(Arc::new(integration));
+        self
+    }
+
+    /// The SEP-3 consent and KYC callbacks (required by `sep-3`).
+    pub fn compliance(mut self, integration: impl ComplianceIntegration) -> Self {
+        self.compliance = Some(Arc::new(integration));
+        self
+    }
+
     /// A hook returning the anchor's own part of stellar.toml.
     pub fn stellar_toml(mut self, hook: impl Fn() -> toml::Table + Send + Sync + 'static) -> Self {
         self.stellar_toml = Some(Arc::new(hook));
@@ -106,6 +122,8 @@ impl fmt::Debug for Integrations {
             .field("sanctions", &self.sanctions.is_some())
             .field("screening_registry", &self.screening_registry.is_some())
             .field("stellar_toml", &self.stellar_toml.is_some())
+            .field("federation", &self.federation.is_some())
+            .field("compliance", &self.compliance.is_some())
             .finish()
     }
 }
@@ -132,6 +150,16 @@ impl RegisteredIntegrations {
     /// The screening registry; [`sanctions::NothingFrozen`] when the anchor registered none.
     pub fn screening_registry(&self) -> &Arc<dyn ScreeningRegistry> {
         &self.screening_registry
+    }
+
+    /// The SEP-2 federation directory (present whenever `sep-3` is active).
+    pub fn federation(&self) -> Option<&Arc<dyn FederationIntegration>> {
+        self.inner.federation.as_ref()
+    }
+
+    /// The SEP-3 consent and KYC callbacks (present whenever `sep-3` is active).
+    pub fn compliance(&self) -> Option<&Arc<dyn ComplianceIntegration>> {
+        self.inner.compliance.as_ref()
     }
 
     /// The stellar.toml hook, if any.

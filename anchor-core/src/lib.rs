@@ -35,6 +35,7 @@ pub mod db;
 pub mod http;
 pub mod integrations;
 pub mod keys;
+pub mod remote_toml;
 mod sensitive;
 mod sep1;
 #[cfg(feature = "testing")]

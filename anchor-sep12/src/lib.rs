@@ -1,17 +1,48 @@
 //! SEP-12 KYC customer API, backed by the anchor's `CustomerIntegration`.
 //!
-//! Mount it by adding [`Sep12`] to an `AnchorApp` and listing `sep-12` in `ACTIVE_SEPS`.
+//! Mount it by adding [`Sep12`] to an `AnchorApp`, registering a `CustomerIntegration` and
+//! listing `sep-12` (with `sep-10`, which issues the tokens) in `ACTIVE_SEPS`. It publishes
+//! `KYC_SERVER = HOST_URL/kyc` and serves, all behind a SEP-10 token:
 //!
-//! **Status:** not implemented yet. This crate holds the module value so that anchors can already
-//! wire it; while it is unimplemented, listing `sep-12` in `ACTIVE_SEPS` stops start-up with a
-//! clear message instead of advertising an endpoint that does not exist.
+//! | route | what |
+//! |---|---|
+//! | `GET /kyc/customer` | status and required fields (`NEEDS_INFO` without `id` for an unknown customer) |
+//! | `PUT /kyc/customer` | create or update (JSON, form or multipart with file parts) → 202 `{"id"}` |
+//! | `PUT /kyc/customer/verification` | verification codes (older shape) |
+//! | `PUT /kyc/customer/callback` | register a status-callback URL |
+//! | `DELETE /kyc/customer/{account}` | erase a customer (`memo`, `memo_type` in the body) |
+//! | `POST /kyc/customer/files`, `GET /kyc/customer/files` | the files API of SEP-12 v1.15 |
+//!
+//! Identity rules: `account` other than the token's → 403; a `memo` other than the token's memo
+//! or muxed id → 403; an `id` not created under the caller's account (and memo, or muxed
+//! account) → 404, checked against the framework's own table before the integration is called.
+//!
+//! Anchors that change a status outside a request (a manual review) call
+//! [`notify_status_change`] so that registered callbacks fire.
+//!
+//! Layout: `routes.rs` (thin handlers), `request.rs` (parameters checked against the token),
+//! `body.rs` (JSON/form/multipart), `wire.rs` (JSON shapes), `store.rs` (framework tables),
+//! `files.rs` (content checks), `callbacks.rs` (signed deliveries), `error.rs`.
 //!
 //! This crate depends on `anchor-core` only, never on another SEP crate.
 
 use anchor_core::actix_web::web;
-use anchor_core::{
-    AnchorContext, ConfigProblem, RegisteredIntegrations, SepId, SepModule, Settings,
-};
+use anchor_core::{AnchorContext, ConfigProblem, RegisteredIntegrations, SepId, SepModule, Settings};
+
+mod body;
+pub mod callbacks;
+mod error;
+mod files;
+mod request;
+mod routes;
+mod store;
+pub mod wire;
+
+pub use callbacks::notify_status_change;
+pub use error::Error;
+
+/// The path `KYC_SERVER` points to, under `HOST_URL`.
+pub const KYC_PATH: &str = "/kyc";
 
 /// The SEP-12 module value.
 #[derive(Debug, Clone, Copy, Default)]
@@ -22,16 +53,35 @@ impl SepModule for Sep12 {
         SepId::Sep12
     }
 
-    fn check(
-        &self,
-        _settings: &Settings,
-        _integrations: &RegisteredIntegrations,
-    ) -> Vec<ConfigProblem> {
-        vec![ConfigProblem::new(
-            "ACTIVE_SEPS",
-            "sep-12 is not implemented yet in this release of anchor-sep12; remove it from ACTIVE_SEPS",
-        )]
+    fn check(&self, settings: &Settings, integrations: &RegisteredIntegrations) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
+        if integrations.customer().is_none() {
+            problems.push(ConfigProblem::new(
+                "ACTIVE_SEPS",
+                "sep-12 is active but no CustomerIntegration was registered",
+            ));
+        }
+        if !settings.is_active(SepId::Sep10) {
+            tracing::warn!("sep-12 is active without sep-10: clients need SEP-10 tokens from another server");
+        }
+        problems
     }
 
-    fn mount(&self, _cfg: &mut web::ServiceConfig, _ctx: &AnchorContext) {}
+    fn stellar_toml_entries(&self, settings: &Settings) -> Vec<(&'static str, String)> {
+        vec![("KYC_SERVER", format!("{}{KYC_PATH}", settings.host_url))]
+    }
+
+    fn mount(&self, cfg: &mut web::ServiceConfig, ctx: &AnchorContext) {
+        anchor_core::http::mount_public_scope(cfg, KYC_PATH, ctx.body_limits(), |scope| {
+            scope
+                .app_data(web::Data::new(routes::OwnerCache::default()))
+                .route("/customer", web::get().to(routes::get_customer))
+                .route("/customer", web::put().to(routes::put_customer))
+                .route("/customer/verification", web::put().to(routes::put_verification))
+                .route("/customer/callback", web::put().to(routes::put_callback))
+                .route("/customer/files", web::post().to(routes::post_file))
+                .route("/customer/files", web::get().to(routes::get_files))
+                .route("/customer/{account}", web::delete().to(routes::delete_customer))
+        });
+    }
 }

@@ -1,37 +1,250 @@
-//! SEP-3 compliance protocol (the public `AUTH_SERVER` and the internal sending API), decided by the anchor's `SanctionsIntegration`.
+//! SEP-3 compliance protocol, both directions, and the SEP-2 federation endpoint it needs.
 //!
-//! Mount it by adding [`Sep3`] to an `AnchorApp` and listing `sep-3` in `ACTIVE_SEPS`.
+//! - Receiving side, public: `POST {HOST_URL}/compliance` (`AUTH_SERVER`, form `data` + `sig`)
+//!   and `GET {HOST_URL}/compliance/tx_status?id=` (SEP-4); `GET {HOST_URL}/federation`
+//!   (`FEDERATION_SERVER`, SEP-2 `type=name` and `type=id`).
+//! - Sending side, internal listener (bearer `ADMIN_API_KEY`): `POST /send`, `POST /receive`,
+//!   `POST /allow_access`, `POST /remove_access`, with the SDF compliance server's fields.
 //!
-//! **Status:** not implemented yet. This crate holds the module value so that anchors can already
-//! wire it; while it is unimplemented, listing `sep-3` in `ACTIVE_SEPS` stops start-up with a
-//! clear message instead of advertising an endpoint that does not exist.
+//! Decisions come from the anchor's integrations: `SanctionsIntegration` (sender screening →
+//! `tx_status`; an `Err` never passes, see [`ScreeningFailurePolicy`]), `ComplianceIntegration`
+//! (`ask_user` consent → `info_status`, `fetch_info` → `dest_info` and the sender's
+//! `sender_info`), `FederationIntegration` (our `name*domain` directory).
+//! [`callbacks::SdfCallbacks`] implements the first two over the SDF server's HTTP callbacks,
+//! [`sdf_config`] reads its `config_compliance.toml`, and the `sdf-compliance` binary serves from
+//! that file (see `docs/sep-3.md`).
+//!
+//! Layout: `payload.rs`, `verify.rs`, `decision.rs` are pure; `store.rs` (database),
+//! `remote.rs` (other institutions over HTTP) do the IO; `receive.rs` and `send.rs` orchestrate;
+//! `routes.rs` is the thin HTTP layer.
 //!
 //! This crate depends on `anchor-core` only, never on another SEP crate.
 
-use anchor_core::actix_web::web;
-use anchor_core::{
-    AnchorContext, ConfigProblem, RegisteredIntegrations, SepId, SepModule, Settings,
-};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
-/// The SEP-3 module value.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Sep3;
+use anchor_core::actix_web::web;
+use anchor_core::remote_toml::{outbound_client, StellarTomlFetcher};
+use anchor_core::{AnchorContext, ConfigProblem, RegisteredIntegrations, SepId, SepModule, Settings};
+
+pub mod callbacks;
+pub mod decision;
+pub mod error;
+pub mod payload;
+pub mod receive;
+mod remote;
+mod routes;
+pub mod sdf_config;
+pub mod send;
+pub mod store;
+pub mod verify;
+
+pub use decision::ScreeningFailurePolicy;
+pub use error::Error;
+
+/// Where the module mounts its public routes.
+pub const AUTH_SERVER_PATH: &str = "/compliance";
+/// Where the SEP-2 endpoint is mounted.
+pub const FEDERATION_PATH: &str = "/federation";
+
+/// The SEP-3 module value, with its module-level configuration. One value serves one app; a
+/// clone starts without the first one's state (fetcher, client, home domain), so two apps built
+/// from clones never share it.
+#[derive(Debug)]
+pub struct Sep3 {
+    config: Sep3Config,
+    state: Arc<OnceLock<Arc<Sep3State>>>,
+}
+
+/// Module-level configuration (until these become settings).
+#[derive(Debug, Clone)]
+pub struct Sep3Config {
+    /// What a failure to screen becomes (never a pass). Default: pending, 300 s.
+    pub on_screening_failure: ScreeningFailurePolicy,
+    /// `need_info` sent by `/send` (the SDF `needs_auth`). Default: false.
+    pub need_info: bool,
+    /// Timeout of requests to other institutions (stellar.toml, federation, `AUTH_SERVER`).
+    pub outbound_timeout: Duration,
+    /// `None` (default): this module serves `FEDERATION_SERVER` from the
+    /// `FederationIntegration`. `Some(url)`: the anchor's federation server runs elsewhere (as
+    /// with the SDF compliance server); `url` is published and nothing is mounted.
+    pub external_federation_server: Option<String>,
+}
+
+impl Default for Sep3Config {
+    fn default() -> Self {
+        Sep3Config {
+            on_screening_failure: ScreeningFailurePolicy::default(),
+            need_info: false,
+            outbound_timeout: Duration::from_secs(10),
+            external_federation_server: None,
+        }
+    }
+}
+
+impl Clone for Sep3 {
+    fn clone(&self) -> Self {
+        Sep3 { config: self.config.clone(), state: Arc::new(OnceLock::new()) }
+    }
+}
+
+impl Default for Sep3 {
+    fn default() -> Self {
+        Sep3::new()
+    }
+}
+
+impl Sep3 {
+    /// The module with the default configuration.
+    pub fn new() -> Self {
+        Sep3 { config: Sep3Config::default(), state: Arc::new(OnceLock::new()) }
+    }
+
+    /// What a failure to screen becomes: pending (the sender asks again) or denied.
+    pub fn on_screening_failure(mut self, policy: ScreeningFailurePolicy) -> Self {
+        self.config.on_screening_failure = policy;
+        self
+    }
+
+    /// Whether `/send` asks the receiver for its customer's data (`need_info`).
+    pub fn need_info(mut self, need_info: bool) -> Self {
+        self.config.need_info = need_info;
+        self
+    }
+
+    /// Timeout of requests to other institutions.
+    pub fn outbound_timeout(mut self, timeout: Duration) -> Self {
+        self.config.outbound_timeout = timeout;
+        self
+    }
+
+    /// Publishes `url` as `FEDERATION_SERVER` instead of serving one (then no
+    /// `FederationIntegration` is needed).
+    pub fn external_federation_server(mut self, url: impl Into<String>) -> Self {
+        self.config.external_federation_server = Some(url.into());
+        self
+    }
+
+    fn state(&self, settings: &Settings) -> Result<Arc<Sep3State>, String> {
+        if let Some(state) = self.state.get() {
+            return Ok(Arc::clone(state));
+        }
+        let state = Arc::new(Sep3State::new(self.config.clone(), settings)?);
+        Ok(Arc::clone(self.state.get_or_init(|| state)))
+    }
+}
+
+/// What the handlers share: one stellar.toml fetcher and one outbound client per app.
+#[derive(Debug)]
+pub struct Sep3State {
+    pub(crate) config: Sep3Config,
+    pub(crate) fetcher: StellarTomlFetcher,
+    pub(crate) client: reqwest::Client,
+    pub(crate) home_domain: String,
+    pub(crate) local_mode: bool,
+    pub(crate) network_passphrase: String,
+    refetched: Mutex<HashMap<String, Instant>>,
+}
+
+/// Least time between two re-fetches of a sender's stellar.toml after a signature failure.
+pub const KEY_REFETCH_INTERVAL: Duration = Duration::from_secs(60);
+
+impl Sep3State {
+    /// Whether `domain`'s stellar.toml may be fetched again now (and notes that it is).
+    pub(crate) fn may_refetch(&self, domain: &str) -> bool {
+        let Ok(mut refetched) = self.refetched.lock() else { return false };
+        let now = Instant::now();
+        if refetched.get(domain).is_some_and(|last| now.duration_since(*last) < KEY_REFETCH_INTERVAL) {
+            return false;
+        }
+        if refetched.len() >= 4096 {
+            refetched.retain(|_, last| now.duration_since(*last) < KEY_REFETCH_INTERVAL);
+            if refetched.len() >= 4096 {
+                return false;
+            }
+        }
+        refetched.insert(domain.to_string(), now);
+        true
+    }
+}
+
+impl Sep3State {
+    fn new(config: Sep3Config, settings: &Settings) -> Result<Self, String> {
+        let fetcher = StellarTomlFetcher::new(settings.local_mode, config.outbound_timeout)?;
+        let client = outbound_client(settings.local_mode, config.outbound_timeout, "anchor-rs sep-3")?;
+        Ok(Sep3State {
+            config,
+            fetcher,
+            client,
+            home_domain: home_domain(&settings.host_url),
+            local_mode: settings.local_mode,
+            network_passphrase: settings.network_passphrase.clone(),
+            refetched: Mutex::new(HashMap::new()),
+        })
+    }
+}
+
+/// The domain of `HOST_URL` (host, plus port when there is one), lower-case: the domain part of
+/// our customers' federation addresses.
+pub fn home_domain(host_url: &str) -> String {
+    let without_scheme = host_url.split_once("://").map_or(host_url, |(_, rest)| rest);
+    without_scheme.split('/').next().unwrap_or_default().to_ascii_lowercase()
+}
 
 impl SepModule for Sep3 {
     fn id(&self) -> SepId {
         SepId::Sep3
     }
 
-    fn check(
-        &self,
-        _settings: &Settings,
-        _integrations: &RegisteredIntegrations,
-    ) -> Vec<ConfigProblem> {
-        vec![ConfigProblem::new(
-            "ACTIVE_SEPS",
-            "sep-3 is not implemented yet in this release of anchor-sep3; remove it from ACTIVE_SEPS",
-        )]
+    fn check(&self, settings: &Settings, integrations: &RegisteredIntegrations) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
+        if integrations.sanctions().is_none() {
+            problems.push(ConfigProblem::new(
+                "ACTIVE_SEPS",
+                "sep-3 is active but no SanctionsIntegration was registered; add `Integrations::new().sanctions(…)`",
+            ));
+        }
+        if self.config.external_federation_server.is_none() && integrations.federation().is_none() {
+            problems.push(ConfigProblem::new(
+                "ACTIVE_SEPS",
+                "sep-3 is active but no FederationIntegration was registered (senders resolve name*domain \
+                 through FEDERATION_SERVER); add `Integrations::new().federation(…)` or remove sep-3",
+            ));
+        }
+        if integrations.compliance().is_none() {
+            problems.push(ConfigProblem::new(
+                "ACTIVE_SEPS",
+                "sep-3 is active but no ComplianceIntegration was registered (fetch_info supplies sender_info \
+                 and dest_info); add `Integrations::new().compliance(…)` or remove sep-3",
+            ));
+        }
+        if let Err(err) = self.state(settings) {
+            problems.push(ConfigProblem::new("ACTIVE_SEPS", format!("sep-3 cannot start: {err}")));
+        }
+        problems
     }
 
-    fn mount(&self, _cfg: &mut web::ServiceConfig, _ctx: &AnchorContext) {}
+    fn stellar_toml_entries(&self, settings: &Settings) -> Vec<(&'static str, String)> {
+        let base = settings.host_url.trim_end_matches('/');
+        let federation = match &self.config.external_federation_server {
+            Some(url) => url.clone(),
+            None => format!("{base}{FEDERATION_PATH}"),
+        };
+        vec![("AUTH_SERVER", format!("{base}{AUTH_SERVER_PATH}")), ("FEDERATION_SERVER", federation)]
+    }
+
+    fn mount(&self, cfg: &mut web::ServiceConfig, ctx: &AnchorContext) {
+        match self.state(ctx.settings()) {
+            Ok(state) => routes::mount_public(cfg, ctx, web::Data::from(state)),
+            Err(err) => tracing::error!(%err, "sep-3 routes not mounted"),
+        }
+    }
+
+    fn mount_internal(&self, cfg: &mut web::ServiceConfig, ctx: &AnchorContext) {
+        match self.state(ctx.settings()) {
+            Ok(state) => routes::mount_internal(cfg, ctx, web::Data::from(state)),
+            Err(err) => tracing::error!(%err, "sep-3 internal routes not mounted"),
+        }
+    }
 }

@@ -19,11 +19,23 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use anchor_aml::{AuditCommand, ListScreening, ListStore, ListsCommand, ScreeningConfig};
 use anchor_core::actix_web::{web, HttpResponse};
-use anchor_core::cli::Anchor;
+use anchor_core::cli::{Anchor, CliExtension};
 use anchor_core::{ConfigError, Database, Integrations, SepModule, Settings};
 
 mod bootstrap;
+mod compliance;
+mod customers;
+
+/// example-anchor's own tables (its customer store), one set per backend; a set is used only
+/// when `DATABASE_URL` picks its backend.
+static SQLITE_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations/postgres");
+static MYSQL_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations/mysql");
 
 /// The example anchor's business logic.
 struct ExampleAnchor;
@@ -33,18 +45,49 @@ const STATIC_STELLAR_TOML: &str = include_str!("../stellar.static.toml");
 
 impl Anchor for ExampleAnchor {
     fn modules(&self) -> Vec<Arc<dyn SepModule>> {
-        vec![Arc::new(anchor_sep10::Sep10), Arc::new(anchor_sep12::Sep12), Arc::new(anchor_sep3::Sep3)]
+        vec![Arc::new(anchor_sep10::Sep10), Arc::new(anchor_sep12::Sep12), Arc::new(anchor_sep3::Sep3::new())]
     }
 
-    fn integrations(&self, _settings: &Settings, _database: &Database) -> Result<Integrations, ConfigError> {
+    fn integrations(&self, settings: &Settings, database: &Database) -> Result<Integrations, ConfigError> {
         let static_part: toml::Table = STATIC_STELLAR_TOML
             .parse()
             .map_err(|err| ConfigError::single("stellar.static.toml", format!("is not valid TOML: {err}")))?;
-        Ok(Integrations::new().stellar_toml(move || static_part.clone()))
+        // Sanctions decisions come from the lists imported with `lists import` / `lists update`.
+        let sanctions = ListScreening::load(&ListStore::new(database.clone()), ScreeningConfig::default())
+            .map_err(|err| {
+                ConfigError::single("DATABASE_URL", format!("sanctions lists cannot be loaded: {err}"))
+            })?;
+        // SEP-2/SEP-3: the federation directory, KYC shared with other institutions, and the
+        // compliance officer's decisions ahead of the list screening.
+        let directory =
+            compliance::ExampleDirectory::new(database.clone(), anchor_sep3::home_domain(&settings.host_url));
+        Ok(Integrations::new()
+            .customer(customers::ExampleCustomers::new(database.clone()))
+            .sanctions(compliance::OfficerReview::new(database.clone(), sanctions))
+            .federation(directory.clone())
+            .compliance(directory)
+            .stellar_toml(move || static_part.clone()))
+    }
+
+    fn commands(&self) -> Vec<Box<dyn CliExtension>> {
+        vec![Box::new(ListsCommand), Box::new(AuditCommand)]
     }
 
     fn routes(&self, cfg: &mut web::ServiceConfig) {
         cfg.route("/", web::get().to(index));
+    }
+
+    fn migrations(&self) -> anchor_core::db::MigrationSet {
+        anchor_core::db::MigrationSet::new(
+            Some(&SQLITE_MIGRATIONS),
+            Some(&POSTGRES_MIGRATIONS),
+            Some(&MYSQL_MIGRATIONS),
+        )
+    }
+
+    fn internal_routes(&self, cfg: &mut web::ServiceConfig, ctx: &anchor_core::AnchorContext) {
+        customers::review::mount(cfg, ctx);
+        compliance::mount(cfg, ctx);
     }
 }
 

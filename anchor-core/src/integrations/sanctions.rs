@@ -5,6 +5,7 @@
 //! A hit is a value, not an error: `Err` means only "could not screen", and callers turn it into
 //! pending or denied, never into a pass.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -24,6 +25,32 @@ pub struct ScreeningSubject {
     pub country: Option<String>,
     /// Stellar accounts (`G…` or `M…`).
     pub stellar_accounts: Vec<String>,
+    /// Postal address as one line (SEP-3 `sender_info` address, city, province, postal code).
+    pub address: Option<Sensitive<String>>,
+    /// Federation address (`name*domain`) of the party, when known (SEP-3 `sender`).
+    pub federation_address: Option<Sensitive<String>>,
+    /// Every attribute the counterparty sent about the party (SEP-3 `sender_info`, including
+    /// keys beyond the convention), for integrations that forward them whole.
+    pub attributes: BTreeMap<String, Sensitive<String>>,
+    /// Why the party is screened.
+    pub purpose: Option<ScreeningPurpose>,
+}
+
+/// Why a party is screened, so a provider can apply different rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ScreeningPurpose {
+    /// The sender of an incoming SEP-3 payment that another institution asks us to approve.
+    Sep3IncomingPayment {
+        /// The sending institution's domain.
+        sending_domain: String,
+        /// The payment's nonce (unique per payment, reused when re-asking).
+        nonce: String,
+        /// Amount of the first operation (7-decimal string).
+        amount: String,
+        /// Asset code of the first operation; empty for XLM.
+        asset_code: String,
+    },
 }
 
 impl ScreeningSubject {

@@ -5,5 +5,6 @@
 mod errors;
 mod migrations;
 mod mounting;
+mod remote_toml;
 mod stellar_toml;
 mod support;

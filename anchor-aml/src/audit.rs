@@ -1,0 +1,222 @@
+//! The compliance audit trail: append-only records, each hash-chained to the previous one, so that
+//! `audit verify` detects any edited, deleted or reordered record and names the first bad one.
+//!
+//! The hash of record `n` is SHA-256 over the previous record's hash, `n`, the time, the kind and
+//! the payload (each length-prefixed). Deleting the newest records cannot be seen from inside the
+//! table; [`AuditTrail::head`] gives the latest hash to keep elsewhere (a report, a ticket) so that
+//! truncation is detectable too.
+
+use anchor_core::db::schema::aml_audit_log::dsl as log;
+use anchor_core::db::{AnyConnection, DbError};
+use anchor_core::Database;
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// The `prev_hash` of the first record.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditRecord {
+    /// Position in the chain: 1, 2, 3, …
+    pub seq: i64,
+    /// Unix seconds.
+    pub recorded_at: i64,
+    /// What happened.
+    pub kind: String,
+    /// The record's content (JSON text).
+    pub payload: String,
+    /// The previous record's hash.
+    pub prev_hash: String,
+    /// This record's hash.
+    pub hash: String,
+}
+
+/// The result of checking the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuditVerdict {
+    /// Every record is where it was written, as it was written.
+    Intact {
+        /// Records checked.
+        records: i64,
+        /// The newest record's hash (64 zeros for an empty trail).
+        head: String,
+    },
+    /// The first record that does not fit the chain.
+    Broken {
+        /// Its position.
+        seq: i64,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+/// Computes a record's hash.
+pub fn record_hash(prev_hash: &str, seq: i64, recorded_at: i64, kind: &str, payload: &str) -> String {
+    let mut hasher = Sha256::new();
+    for part in [
+        prev_hash.as_bytes(),
+        &seq.to_be_bytes(),
+        &recorded_at.to_be_bytes(),
+        kind.as_bytes(),
+        payload.as_bytes(),
+    ] {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The audit trail in the anchor's database.
+#[derive(Debug, Clone)]
+pub struct AuditTrail {
+    database: Database,
+}
+
+type Row = (i64, i64, String, String, String, String);
+
+fn to_record((seq, recorded_at, kind, payload, prev_hash, hash): Row) -> AuditRecord {
+    AuditRecord { seq, recorded_at, kind, payload, prev_hash, hash }
+}
+
+impl AuditTrail {
+    /// The trail in `database` (migrated).
+    pub fn new(database: Database) -> Self {
+        AuditTrail { database }
+    }
+
+    /// Appends a record. Concurrent writers (several instances on one database) are serialised
+    /// by the primary key: a writer that loses the race for a position retries on the next one.
+    pub fn append(&self, kind: &str, payload: &serde_json::Value, now: i64) -> Result<AuditRecord> {
+        let payload = payload.to_string();
+        for _attempt in 0..8 {
+            let (kind, payload) = (kind.to_string(), payload.clone());
+            let attempt = self
+                .database
+                .run_blocking(move |conn| conn.transaction(|conn| append_in(conn, &kind, &payload, now)));
+            match attempt {
+                Ok(record) => return Ok(record),
+                Err(err) if is_position_taken(&err) => continue,
+                Err(err) => return Err(Error::Store(format!("audit trail: {err}"))),
+            }
+        }
+        Err(Error::Store("audit trail: too many concurrent writers; try again".into()))
+    }
+
+    /// Records between two times (inclusive, unix seconds), oldest first.
+    pub fn records(&self, from: Option<i64>, to: Option<i64>) -> Result<Vec<AuditRecord>> {
+        let rows: Vec<Row> = self.database.run_blocking(move |conn| {
+            let mut query = log::aml_audit_log
+                .select((log::seq, log::recorded_at, log::kind, log::payload, log::prev_hash, log::hash))
+                .order(log::seq.asc())
+                .into_boxed();
+            if let Some(from) = from {
+                query = query.filter(log::recorded_at.ge(from));
+            }
+            if let Some(to) = to {
+                query = query.filter(log::recorded_at.le(to));
+            }
+            Ok(query.load(conn)?)
+        })?;
+        Ok(rows.into_iter().map(to_record).collect())
+    }
+
+    /// The newest record's hash (64 zeros for an empty trail).
+    pub fn head(&self) -> Result<String> {
+        let head: Option<String> = self.database.run_blocking(|conn| {
+            Ok(log::aml_audit_log.select(log::hash).order(log::seq.desc()).first(conn).optional()?)
+        })?;
+        Ok(head.unwrap_or_else(|| GENESIS_HASH.to_string()))
+    }
+
+    /// Checks the whole chain and names the first record that does not fit.
+    pub fn verify(&self) -> Result<AuditVerdict> {
+        Ok(verify_chain(&self.records(None, None)?))
+    }
+}
+
+/// Appends a record inside the caller's transaction, so the event and its audit record are
+/// written together or not at all.
+pub(crate) fn append_in(
+    conn: &mut AnyConnection,
+    kind: &str,
+    payload: &str,
+    now: i64,
+) -> Result<AuditRecord, DbError> {
+    let last: Option<(i64, String)> =
+        log::aml_audit_log.select((log::seq, log::hash)).order(log::seq.desc()).first(conn).optional()?;
+    let (seq, prev_hash) = match last {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, GENESIS_HASH.to_string()),
+    };
+    let hash = record_hash(&prev_hash, seq, now, kind, payload);
+    diesel::insert_into(log::aml_audit_log)
+        .values((
+            log::seq.eq(seq),
+            log::recorded_at.eq(now),
+            log::kind.eq(kind),
+            log::payload.eq(payload),
+            log::prev_hash.eq(&prev_hash),
+            log::hash.eq(&hash),
+        ))
+        .execute(conn)?;
+    Ok(AuditRecord {
+        seq,
+        recorded_at: now,
+        kind: kind.to_string(),
+        payload: payload.to_string(),
+        prev_hash,
+        hash,
+    })
+}
+
+fn is_position_taken(err: &DbError) -> bool {
+    matches!(
+        err,
+        DbError::Query(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _
+        ))
+    )
+}
+
+/// Checks records given oldest first.
+pub fn verify_chain(records: &[AuditRecord]) -> AuditVerdict {
+    let mut expected_prev = GENESIS_HASH.to_string();
+    for (index, record) in records.iter().enumerate() {
+        let expected_seq = index as i64 + 1;
+        if record.seq != expected_seq {
+            return AuditVerdict::Broken {
+                seq: expected_seq,
+                problem: format!(
+                    "record {expected_seq} is missing (deleted); the next record is {}",
+                    record.seq
+                ),
+            };
+        }
+        if record.prev_hash != expected_prev {
+            return AuditVerdict::Broken {
+                seq: record.seq,
+                problem: format!(
+                    "the chain breaks before record {}: it does not follow record {} (a record was reordered, replaced, or edited and re-hashed)",
+                    record.seq,
+                    record.seq - 1
+                ),
+            };
+        }
+        let hash =
+            record_hash(&record.prev_hash, record.seq, record.recorded_at, &record.kind, &record.payload);
+        if hash != record.hash {
+            return AuditVerdict::Broken {
+                seq: record.seq,
+                problem: format!("record {} was edited after it was written", record.seq),
+            };
+        }
+        expected_prev = record.hash.clone();
+    }
+    AuditVerdict::Intact { records: records.len() as i64, head: expected_prev }
+}

@@ -1,0 +1,416 @@
+//! The in-memory screening index: interned tokens with rarity weights, posting lists, a
+//! symmetric-deletion index for bounded-edit-distance lookup, spelling families, consonant
+//! skeletons, and an exact address map. Built once per set of list versions; read-only after.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+
+use crate::address::address_key;
+use crate::model::{AliasStrength, SanctionsEntity};
+use crate::normalize::Role;
+use crate::normalize::{is_vowelless, skeleton, tokenize, Token};
+use crate::similarity::{edit_budget, token_similarity_within_budget, TokenMatch};
+
+/// A small, fast, deterministic hasher for interned keys (FxHash).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxBuild;
+
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl BuildHasher for FxBuild {
+    type Hasher = FxHasher;
+    fn build_hasher(&self) -> FxHasher {
+        FxHasher(0)
+    }
+}
+
+pub(crate) type FxMap<K, V> = HashMap<K, V, FxBuild>;
+
+/// Dictionary tokens related to one query token: `(token id, similarity, how)`.
+pub(crate) type Expansions = Vec<(u32, f32, TokenMatch)>;
+
+/// One indexed name of one entity.
+#[derive(Debug, Clone)]
+pub(crate) struct IndexedName {
+    pub(crate) entity: u32,
+    /// Position in the entity's `names`.
+    pub(crate) name: u32,
+    /// Range in `name_tokens`.
+    pub(crate) start: u32,
+    pub(crate) len: u32,
+    pub(crate) weak: bool,
+}
+
+/// An index over sanctioned entities for name and address screening.
+///
+/// Build it with [`ScreeningIndex::build`] from the entities of every list to screen against,
+/// then call [`ScreeningIndex::screen`] or [`ScreeningIndex::screen_address`]. The index is
+/// immutable: rebuild it when a list changes and swap it in (for example behind an `Arc`).
+pub struct ScreeningIndex {
+    pub(crate) entities: Vec<SanctionsEntity>,
+    pub(crate) names: Vec<IndexedName>,
+    pub(crate) name_tokens: Vec<Token>,
+    pub(crate) name_token_ids: Vec<u32>,
+    pub(crate) token_ids: FxMap<String, u32>,
+    pub(crate) tokens: Vec<Token>,
+    pub(crate) idf: Vec<f32>,
+    pub(crate) df: Vec<u32>,
+    pub(crate) postings: Vec<Vec<u32>>,
+    pub(crate) families: FxMap<String, Vec<u32>>,
+    pub(crate) deletions: Vec<(u64, u32)>,
+    /// `deletion_buckets[b]..deletion_buckets[b + 1]` is the range of `deletions` whose hash has
+    /// top 16 bits `b` (a radix table in front of the sorted array).
+    pub(crate) deletion_buckets: Vec<u32>,
+    pub(crate) skeletons: FxMap<String, Vec<u32>>,
+    pub(crate) addresses: FxMap<String, Vec<(u32, u32)>>,
+    /// Weight given to a query token that no listed name contains.
+    pub(crate) unknown_idf: f32,
+    /// Document frequency above which a token alone does not create candidates.
+    pub(crate) common_df: u32,
+}
+
+/// FxHash of `text` with the bytes at positions `skip` left out.
+fn hash_without(text: &[u8], skip: [usize; 2]) -> u64 {
+    let mut h: u64 = 0;
+    let mut kept = 0u64;
+    for (i, &b) in text.iter().enumerate() {
+        if i != skip[0] && i != skip[1] {
+            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+            kept += 1;
+        }
+    }
+    (h.rotate_left(5) ^ kept).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+}
+
+/// Hashes of every string obtained by deleting up to `k` (≤ 2) bytes, sorted and deduplicated
+/// (the symmetric-deletion neighbourhood, without building the strings).
+pub(crate) fn deletion_hashes(text: &str, k: usize, out: &mut Vec<u64>) {
+    out.clear();
+    let b = text.as_bytes();
+    let n = b.len();
+    let none = usize::MAX;
+    out.push(hash_without(b, [none, none]));
+    if k >= 1 && n > 2 {
+        for i in 0..n {
+            out.push(hash_without(b, [i, none]));
+        }
+    }
+    if k >= 2 && n > 3 {
+        for i in 0..n {
+            for j in i + 1..n {
+                out.push(hash_without(b, [i, j]));
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+}
+
+/// Deletions to index for a token of `len` bytes: enough to cover its edit budget.
+pub(crate) fn deletion_depth(len: usize) -> usize {
+    edit_budget(len).ceil() as usize
+}
+
+impl ScreeningIndex {
+    /// Index the given entities (typically the union of every loaded list).
+    pub fn build(entities: impl IntoIterator<Item = SanctionsEntity>) -> Self {
+        let entities: Vec<SanctionsEntity> = entities.into_iter().collect();
+        let mut names = Vec::new();
+        let mut name_tokens = Vec::new();
+        let mut name_token_ids = Vec::new();
+        let mut token_ids: FxMap<String, u32> = FxMap::default();
+        let mut tokens: Vec<Token> = Vec::new();
+        let mut postings: Vec<Vec<u32>> = Vec::new();
+        let mut addresses: FxMap<String, Vec<(u32, u32)>> = FxMap::default();
+
+        for (e, entity) in entities.iter().enumerate() {
+            let mut seen_forms: Vec<Vec<String>> = Vec::new();
+            for (n, name) in entity.names.iter().enumerate() {
+                let toks = tokenize(&name.full_name);
+                if toks.is_empty() {
+                    continue;
+                }
+                // The same normalised form twice (case or punctuation variants) is indexed once.
+                let form: Vec<String> = toks.iter().map(|t| t.text.clone()).collect();
+                if seen_forms.contains(&form) {
+                    continue;
+                }
+                seen_forms.push(form);
+                let name_id = names.len() as u32;
+                names.push(IndexedName {
+                    entity: e as u32,
+                    name: n as u32,
+                    start: name_tokens.len() as u32,
+                    len: toks.len() as u32,
+                    weak: name.strength == AliasStrength::Weak,
+                });
+                for t in toks {
+                    let id = *token_ids.entry(t.text.clone()).or_insert_with(|| {
+                        tokens.push(t.clone());
+                        postings.push(Vec::new());
+                        (tokens.len() - 1) as u32
+                    });
+                    let p = &mut postings[id as usize];
+                    if p.last() != Some(&name_id) {
+                        p.push(name_id);
+                    }
+                    name_token_ids.push(id);
+                    name_tokens.push(t);
+                }
+            }
+            for (c, crypto) in entity.crypto_addresses.iter().enumerate() {
+                addresses.entry(address_key(&crypto.address)).or_default().push((e as u32, c as u32));
+            }
+        }
+
+        let n_names = names.len().max(1) as f32;
+        let df: Vec<u32> = postings.iter().map(|p| p.len() as u32).collect();
+        let idf: Vec<f32> = df.iter().map(|&d| ((n_names + 1.0) / (d as f32 + 1.0)).ln() + 1.0).collect();
+        let name_idf: Vec<f32> = tokens
+            .iter()
+            .zip(&idf)
+            .filter(|(t, _)| t.role == crate::normalize::Role::Name)
+            .map(|(_, i)| *i)
+            .collect();
+        let unknown_idf =
+            if name_idf.is_empty() { 1.0 } else { name_idf.iter().sum::<f32>() / name_idf.len() as f32 };
+
+        let mut families: FxMap<String, Vec<u32>> = FxMap::default();
+        let mut skeletons: FxMap<String, Vec<u32>> = FxMap::default();
+        let mut dels: Vec<(u64, u32)> = Vec::new();
+        let mut buf = Vec::new();
+        for (id, t) in tokens.iter().enumerate() {
+            families.entry(t.key.clone()).or_default().push(id as u32);
+            if t.text.len() >= 3 && t.text.bytes().all(|b| b.is_ascii_alphabetic()) {
+                skeletons.entry(skeleton(&t.text)).or_default().push(id as u32);
+            }
+            if t.text.len() >= 4 {
+                deletion_hashes(&t.text, deletion_depth(t.text.len()), &mut buf);
+                dels.extend(buf.iter().map(|&h| (h, id as u32)));
+            }
+        }
+        families.retain(|_, v| v.len() > 1);
+        dels.sort_unstable();
+        dels.shrink_to_fit();
+        let mut deletion_buckets = vec![0u32; (1 << 16) + 1];
+        for &(h, _) in &dels {
+            deletion_buckets[(h >> 48) as usize + 1] += 1;
+        }
+        for b in 1..deletion_buckets.len() {
+            deletion_buckets[b] += deletion_buckets[b - 1];
+        }
+        let common_df = ((names.len() / 100) as u32).max(200);
+        Self {
+            entities,
+            names,
+            name_tokens,
+            name_token_ids,
+            token_ids,
+            tokens,
+            idf,
+            df,
+            postings,
+            families,
+            deletions: dels,
+            deletion_buckets,
+            skeletons,
+            addresses,
+            unknown_idf,
+            common_df,
+        }
+    }
+
+    /// The indexed entities, in the order given to [`ScreeningIndex::build`].
+    pub fn entities(&self) -> &[SanctionsEntity] {
+        &self.entities
+    }
+
+    /// Number of indexed names (each entity has one or more).
+    pub fn name_count(&self) -> usize {
+        self.names.len()
+    }
+
+    pub(crate) fn token_weight(&self, id: u32) -> f32 {
+        let id = id as usize;
+        self.idf[id] * self.tokens[id].role.weight()
+    }
+
+    /// Dictionary tokens related to a query token, with the similarity of each.
+    pub(crate) fn expansions(&self, qt: &Token, out: &mut Vec<(u32, f32, TokenMatch)>, buf: &mut Vec<u64>) {
+        out.clear();
+        if let Some(&id) = self.token_ids.get(&qt.text) {
+            out.push((id, 1.0, TokenMatch::Exact));
+        }
+        if let Some(members) = self.families.get(&qt.key) {
+            for &m in members {
+                if !out.iter().any(|(id, _, _)| *id == m) {
+                    out.push((m, 0.95, TokenMatch::SpellingFamily));
+                }
+            }
+        }
+        let len = qt.text.len();
+        if len >= 3 && qt.role != Role::Number {
+            let depth = if len == 3 { 0 } else { deletion_depth(len) };
+            deletion_hashes(&qt.text, depth, buf);
+            for &h in buf.iter() {
+                let bucket = (h >> 48) as usize;
+                let range =
+                    self.deletion_buckets[bucket] as usize..self.deletion_buckets[bucket + 1] as usize;
+                let slice = &self.deletions[range];
+                let start = slice.partition_point(|(k, _)| *k < h);
+                for &(k, id) in &slice[start..] {
+                    if k != h {
+                        break;
+                    }
+                    if out.iter().any(|(o, _, _)| *o == id) {
+                        continue;
+                    }
+                    if let Some((s, kind)) = token_similarity_within_budget(qt, &self.tokens[id as usize]) {
+                        out.push((id, s, kind));
+                    }
+                }
+            }
+        }
+        if len >= 3 {
+            let vowelless = is_vowelless(&qt.text);
+            if let Some(members) = self.skeletons.get(&skeleton(&qt.text)) {
+                for &m in members {
+                    let t = &self.tokens[m as usize];
+                    if (vowelless || is_vowelless(&t.text)) && !out.iter().any(|(o, _, _)| *o == m) {
+                        if let Some((s, kind)) = token_similarity_within_budget(qt, t) {
+                            out.push((m, s, kind));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Expansions of every query token plus the query-token weights (rarity of the token, or of
+    /// its closest listed spelling, or the mean rarity when nothing is close; × role).
+    pub(crate) fn analyse(&self, query: &[Token]) -> (Vec<Expansions>, Vec<f32>) {
+        let mut buf = Vec::new();
+        let mut expansions = Vec::with_capacity(query.len());
+        let mut weights = Vec::with_capacity(query.len());
+        for qt in query {
+            let mut ex = Vec::new();
+            self.expansions(qt, &mut ex, &mut buf);
+            let idf = ex
+                .iter()
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map_or(self.unknown_idf, |&(id, _, _)| self.idf[id as usize]);
+            weights.push(idf * qt.role.weight());
+            expansions.push(ex);
+        }
+        (expansions, weights)
+    }
+
+    /// Candidate names for an analysed query: `(name id, accumulated weight)`, heaviest first.
+    pub(crate) fn candidates(
+        &self,
+        expansions: &[Expansions],
+        weights: &[f32],
+        max: usize,
+        min_fraction: f32,
+    ) -> Vec<(u32, f32)> {
+        let total: f32 = expansions
+            .iter()
+            .zip(weights)
+            .map(|(ex, w)| {
+                ex.iter().map(|&(id, s, _)| s * self.token_weight(id)).fold(0.0f32, f32::max).max(*w)
+            })
+            .sum();
+        if total <= 0.0 {
+            return Vec::new();
+        }
+        let any_rare = expansions.iter().flatten().any(|&(id, _, _)| self.df[id as usize] <= self.common_df);
+        // name id → (mass, last query token, that token's contribution)
+        let mut acc: FxMap<u32, (f32, u32, f32)> = FxMap::with_capacity_and_hasher(256, FxBuild);
+        let add = |acc: &mut FxMap<u32, (f32, u32, f32)>, name: u32, qi: u32, c: f32, create: bool| {
+            let entry = match acc.get_mut(&name) {
+                Some(e) => e,
+                None if create => acc.entry(name).or_insert((0.0, u32::MAX, 0.0)),
+                None => return,
+            };
+            if entry.1 == qi {
+                if c > entry.2 {
+                    entry.0 += c - entry.2;
+                    entry.2 = c;
+                }
+            } else {
+                entry.0 += c;
+                entry.1 = qi;
+                entry.2 = c;
+            }
+        };
+        // Rare tokens create candidates; common ones (particles, "company", "mohammad") only add
+        // to candidates found otherwise, unless the query has nothing rarer.
+        for pass_common in [false, true] {
+            for (qi, ex) in expansions.iter().enumerate() {
+                for &(id, s, _) in ex {
+                    let common = any_rare && self.df[id as usize] > self.common_df;
+                    if common != pass_common {
+                        continue;
+                    }
+                    let c = s * self.token_weight(id);
+                    let postings = &self.postings[id as usize];
+                    if common && postings.len() > acc.len() * 8 {
+                        // Long posting list, few candidates: probe the (sorted) postings instead.
+                        let names: Vec<u32> =
+                            acc.keys().copied().filter(|n| postings.binary_search(n).is_ok()).collect();
+                        for name in names {
+                            add(&mut acc, name, qi as u32, c, false);
+                        }
+                    } else {
+                        for &name in postings {
+                            add(&mut acc, name, qi as u32, c, !common);
+                        }
+                    }
+                }
+            }
+        }
+        let floor = total * min_fraction;
+        let mut out: Vec<(u32, f32)> =
+            acc.into_iter().filter(|(_, v)| v.0 >= floor).map(|(k, v)| (k, v.0)).collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out.truncate(max);
+        out
+    }
+
+    pub(crate) fn name_tokens_of(&self, name: &IndexedName) -> (&[Token], &[u32]) {
+        let range = name.start as usize..(name.start + name.len) as usize;
+        (&self.name_tokens[range.clone()], &self.name_token_ids[range])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::deletion_hashes;
+
+    #[test]
+    fn deletion_neighbourhoods_meet() {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        deletion_hashes("scholz", 1, &mut a);
+        deletion_hashes("schulz", 1, &mut b);
+        assert!(a.iter().any(|h| b.contains(h)), "one substitution apart");
+        deletion_hashes("abcd", 1, &mut a);
+        deletion_hashes("bcd", 0, &mut b);
+        assert!(a.contains(&b[0]), "a deletion equals the shorter token");
+        deletion_hashes("abcd", 1, &mut a);
+        assert_eq!(a.len(), 5);
+    }
+}

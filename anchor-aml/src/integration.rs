@@ -1,0 +1,108 @@
+//! The default `SanctionsIntegration`: screens parties with the engine over the active list
+//! versions in the database. A score at or above the match threshold (or an exact address match)
+//! is denied; a score in the review band is pending review; anything lower is clear. An empty
+//! index means "could not screen", which callers treat as a failure, never as a pass.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use anchor_core::integrations::sanctions::{ScreeningOutcome, ScreeningSubject as Party};
+use anchor_core::{IntegrationError, SanctionsIntegration};
+
+use crate::error::Result;
+use crate::index::ScreeningIndex;
+use crate::model::PartialDate;
+use crate::screen::{HitDecision, ScreeningConfig, ScreeningHit, ScreeningSubject};
+use crate::store::ListStore;
+
+/// How long a counterparty should wait before asking again about a party under review.
+pub const DEFAULT_REVIEW_RETRY: Duration = Duration::from_secs(3600);
+
+/// Screens parties against the loaded lists.
+pub struct ListScreening {
+    index: RwLock<Arc<ScreeningIndex>>,
+    config: ScreeningConfig,
+    review_retry: Duration,
+}
+
+impl std::fmt::Debug for ListScreening {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let entities = self.current().map(|index| index.entities().len()).unwrap_or_default();
+        f.debug_struct("ListScreening").field("entities", &entities).field("config", &self.config).finish()
+    }
+}
+
+impl ListScreening {
+    /// Builds the index from every active list version in `store`.
+    pub fn load(store: &ListStore, config: ScreeningConfig) -> Result<Self> {
+        config.validate()?;
+        let index = ScreeningIndex::build(store.active_entities()?);
+        Ok(Self::with_index(index, config))
+    }
+
+    /// Screens against an index built elsewhere.
+    pub fn with_index(index: ScreeningIndex, config: ScreeningConfig) -> Self {
+        ListScreening { index: RwLock::new(Arc::new(index)), config, review_retry: DEFAULT_REVIEW_RETRY }
+    }
+
+    /// Rebuilds the index from the store (after `lists import` or `lists update`).
+    pub fn reload(&self, store: &ListStore) -> Result<()> {
+        let index = Arc::new(ScreeningIndex::build(store.active_entities()?));
+        if let Ok(mut current) = self.index.write() {
+            *current = index;
+        }
+        Ok(())
+    }
+
+    fn current(&self) -> Option<Arc<ScreeningIndex>> {
+        self.index.read().ok().map(|index| Arc::clone(&index))
+    }
+
+    /// Every hit for `party`, best first: names (with date of birth and country) and accounts.
+    pub fn hits(&self, party: &Party) -> std::result::Result<Vec<ScreeningHit>, IntegrationError> {
+        let index =
+            self.current().ok_or_else(|| IntegrationError::internal("screening index lock poisoned"))?;
+        if index.entities().is_empty() {
+            return Err(IntegrationError::Unavailable(
+                "no sanctions list is loaded; import one with `lists import`".into(),
+            ));
+        }
+        let mut hits = Vec::new();
+        if !party.names.is_empty() {
+            let subject = ScreeningSubject {
+                names: party.names.iter().map(|name| name.expose().clone()).collect(),
+                birth_date: party.date_of_birth.as_ref().and_then(|date| PartialDate::parse(date.expose())),
+                countries: party.country.iter().cloned().collect(),
+                ..ScreeningSubject::default()
+            };
+            hits.extend(index.screen(&subject, &self.config));
+        }
+        for account in &party.stellar_accounts {
+            hits.extend(index.screen_address(account));
+        }
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        Ok(hits)
+    }
+}
+
+#[async_trait::async_trait]
+impl SanctionsIntegration for ListScreening {
+    async fn screen(&self, party: &Party) -> std::result::Result<ScreeningOutcome, IntegrationError> {
+        let hits = self.hits(party)?;
+        if let Some(hit) = hits.iter().find(|hit| hit.decision == HitDecision::Match) {
+            return Ok(ScreeningOutcome::Denied {
+                reason: format!(
+                    "{} entry {} ({}) matched with score {:.2}",
+                    hit.list, hit.source_id, hit.primary_name, hit.score
+                ),
+            });
+        }
+        if let Some(hit) = hits.iter().find(|hit| hit.decision == HitDecision::Review) {
+            return Ok(ScreeningOutcome::Pending {
+                retry_after: self.review_retry,
+                reference: format!("review:{}:{}", hit.list, hit.source_id),
+            });
+        }
+        Ok(ScreeningOutcome::Clear)
+    }
+}

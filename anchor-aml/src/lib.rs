@@ -1,0 +1,64 @@
+//! Sanctions lists and screening for Stellar anchors.
+//!
+//! **What it is for.** Reading the official sanctions lists — OFAC SDN and Consolidated
+//! (advanced XML and legacy CSV), the UN Security Council Consolidated List, the UK Sanctions
+//! List and the EU Financial Sanctions File — into one normalised model ([`SanctionsEntity`]);
+//! validating, versioning and diffing imports ([`ListVersion`], [`validate_import`],
+//! [`diff_lists`]); and screening customers and addresses against them with an indexed,
+//! explainable matcher ([`ScreeningIndex::screen`], [`ScreeningIndex::screen_address`]).
+//!
+//! The parsers, the import checks and the screening engine are pure library code (no network,
+//! no database). On top of them, [`ListStore`] keeps list versions in the anchor's database,
+//! [`ListsCommand`] provides `lists import|update|status`, and [`ListScreening`] is the default
+//! `SanctionsIntegration` backed by the engine.
+//!
+//! **What it is not for.** Scheduling rescreens and audit trails live elsewhere. It makes no
+//! legal determination: a [`HitDecision::Match`] means "deny and have a person confirm", not
+//! "this is the listed party".
+//!
+//! ```
+//! use anchor_aml::{EntityKind, SanctionsEntity, ScreeningConfig, ScreeningIndex, ScreeningSubject, SourceList};
+//!
+//! let listed = SanctionsEntity::new(SourceList::OfacSdn, "1", EntityKind::Person, "Nicolas MADURO MOROS");
+//! let index = ScreeningIndex::build([listed]);
+//! let hits = index.screen(&ScreeningSubject::person("Nicolás Maduro Moros"), &ScreeningConfig::default());
+//! assert_eq!(hits[0].source_id, "1");
+//! ```
+mod address;
+mod audit;
+mod cli;
+mod countries;
+mod custom;
+mod error;
+mod index;
+mod integration;
+mod model;
+mod normalize;
+mod parse;
+mod screen;
+mod similarity;
+mod store;
+mod version;
+
+pub use address::address_key;
+pub use audit::{record_hash, verify_chain, AuditRecord, AuditTrail, AuditVerdict, GENESIS_HASH};
+pub use cli::{load_source, official_url, parse_source, AuditCommand, ListsCommand};
+pub use custom::parse_custom_csv;
+pub use error::{Error, Result};
+pub use index::ScreeningIndex;
+pub use integration::{ListScreening, DEFAULT_REVIEW_RETRY};
+pub use model::{
+    AliasStrength, BirthDate, Country, CountryLink, CountryRole, CryptoAddress, EntityKind, EntityName,
+    Gender, IdentityDocument, NameKind, PartialDate, PostalAddress, SanctionsEntity, SanctionsList,
+    SourceList,
+};
+pub use parse::{
+    decompress, load_list, parse_bytes, parse_eu_xml, parse_ofac_advanced, parse_ofac_csv, parse_uk_csv,
+    parse_un_xml, read_input, ListFormat, LoadedList, OfacCsvFiles,
+};
+pub use screen::{compare_names, HitDecision, ScoreFactor, ScreeningConfig, ScreeningHit, ScreeningSubject};
+pub use similarity::TokenMatch;
+pub use store::{ImportOutcome, ListStore, StoredVersion, VersionDetails};
+pub use version::{
+    content_hash, diff_lists, validate_import, ImportPolicy, ListDiff, ListVersion, PARSER_VERSION,
+};

@@ -1,0 +1,1 @@
+DROP TABLE aml_list_versions;

@@ -1,0 +1,55 @@
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::*;
+
+static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+struct Greeter;
+
+impl CliExtension for Greeter {
+    fn command(&self) -> clap::Command {
+        clap::Command::new("greet").arg(clap::Arg::new("name").long("name").required(true))
+    }
+
+    fn run(&self, matches: &clap::ArgMatches, config_file: Option<&std::path::Path>) -> Result<(), String> {
+        let name = matches.get_one::<String>("name").cloned().unwrap_or_default();
+        RUNS.fetch_add(1, Ordering::SeqCst);
+        match (name.as_str(), config_file) {
+            ("world", Some(path)) if path.ends_with("anchor.toml") => Ok(()),
+            _ => Err(format!("unexpected input {name}")),
+        }
+    }
+}
+
+struct Minimal;
+
+impl Anchor for Minimal {
+    fn modules(&self) -> Vec<Arc<dyn SepModule>> {
+        Vec::new()
+    }
+
+    fn integrations(&self, _: &Settings, _: &Database) -> Result<Integrations, ConfigError> {
+        Ok(Integrations::new())
+    }
+
+    fn commands(&self) -> Vec<Box<dyn CliExtension>> {
+        vec![Box::new(Greeter)]
+    }
+}
+
+fn args(items: &[&str]) -> Vec<OsString> {
+    items.iter().map(OsString::from).collect()
+}
+
+#[test]
+fn extension_commands_run_with_their_arguments_and_the_global_config() {
+    let ok = run_from(Minimal, args(&["anchor", "--config", "anchor.toml", "greet", "--name", "world"]));
+    assert_eq!(ok, ExitCode::SUCCESS);
+    let failed = run_from(Minimal, args(&["anchor", "--config", "anchor.toml", "greet", "--name", "moon"]));
+    assert_eq!(failed, ExitCode::from(1));
+    assert_eq!(RUNS.load(Ordering::SeqCst), 2);
+    let usage = run_from(Minimal, args(&["anchor", "greet"]));
+    assert_eq!(usage, ExitCode::from(2), "a missing required argument is a usage error");
+    let unknown = run_from(Minimal, args(&["anchor", "nonsense"]));
+    assert_eq!(unknown, ExitCode::from(2));
+}

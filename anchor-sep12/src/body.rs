@@ -1,0 +1,291 @@
+//! IO: the parameters of a SEP-12 request body, from `application/json`,
+//! `application/x-www-form-urlencoded` or `multipart/form-data` (SEP-12 allows all three on
+//! every endpoint). Text is limited by `MAX_REQUEST_BODY_BYTES`, each file part by
+//! `SEP12_MAX_FILE_BYTES` (413 beyond either); a name given twice is a 400.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header;
+use actix_web::{web, HttpMessage as _, HttpRequest};
+use futures_util::StreamExt as _;
+use serde_json::Value as Json;
+
+use crate::Error;
+
+/// Most file parts one multipart body may carry.
+pub(crate) const MAX_FILE_PARTS: usize = 8;
+
+/// A file part of a multipart body.
+pub(crate) struct Upload {
+    /// The part's declared media type (lower case, without parameters).
+    pub content_type: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// One parameter value.
+pub(crate) enum Value {
+    /// Text (JSON strings, numbers and booleans become text).
+    Text(String),
+    /// A file part.
+    File(Upload),
+}
+
+/// The parameters of a body, by name. Deliberately not `Debug`: values are personal data.
+#[derive(Default)]
+pub(crate) struct Params {
+    values: BTreeMap<String, Value>,
+}
+
+impl Params {
+    fn insert(&mut self, name: String, value: Value) -> Result<(), Error> {
+        if self.values.contains_key(&name) {
+            return Err(Error::bad_request(format!("`{}` is given more than once", printable(&name))));
+        }
+        self.values.insert(name, value);
+        Ok(())
+    }
+
+    /// Parameters from a query string (`GET`).
+    pub fn from_query(query: &str) -> Result<Params, Error> {
+        from_form(query.as_bytes())
+    }
+
+    /// Removes a text parameter; a file under that name is a 400.
+    pub fn take_text(&mut self, name: &str) -> Result<Option<String>, Error> {
+        match self.values.remove(name) {
+            None => Ok(None),
+            Some(Value::Text(text)) => Ok(Some(text)),
+            Some(Value::File(_)) => {
+                Err(Error::bad_request(format!("`{name}` must be a text value, not a file")))
+            }
+        }
+    }
+
+    /// The remaining parameters.
+    pub fn into_entries(self) -> impl Iterator<Item = (String, Value)> {
+        self.values.into_iter()
+    }
+
+    /// The names of the remaining parameters.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+}
+
+/// A parameter name safe to put in an error message (a client's own input, truncated).
+pub(crate) fn printable(name: &str) -> String {
+    let cleaned: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+    cleaned
+}
+
+/// Size limits of a body.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// JSON, form, or the text parts of a multipart body together.
+    pub text: usize,
+    /// Each file part.
+    pub file: usize,
+}
+
+/// Reads the body's parameters. An empty body without a content type has none.
+pub(crate) async fn read(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limits: Limits,
+    allow_files: bool,
+) -> Result<Params, Error> {
+    let content_type = req.content_type().to_ascii_lowercase();
+    let declared_length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    match content_type.as_str() {
+        "application/json" => {
+            check_length(declared_length, limits.text)?;
+            from_json(&read_all(payload, limits.text).await?)
+        }
+        "application/x-www-form-urlencoded" => {
+            check_length(declared_length, limits.text)?;
+            from_form(&read_all(payload, limits.text).await?)
+        }
+        "multipart/form-data" => {
+            let total = limits.text.saturating_add(limits.file.saturating_mul(MAX_FILE_PARTS));
+            check_length(declared_length, total)?;
+            from_multipart(req, payload, limits, allow_files).await
+        }
+        "" => {
+            let body = read_all(payload, limits.text).await?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                Ok(Params::default())
+            } else {
+                Err(unsupported())
+            }
+        }
+        _ => Err(unsupported()),
+    }
+}
+
+fn unsupported() -> Error {
+    Error::bad_request(
+        "unsupported Content-Type: send application/json, application/x-www-form-urlencoded \
+         or multipart/form-data",
+    )
+}
+
+fn too_large(limit: usize) -> Error {
+    Error::TooLarge(format!("request body is larger than the {limit}-byte limit"))
+}
+
+fn check_length(declared: Option<u64>, limit: usize) -> Result<(), Error> {
+    match declared {
+        Some(length) if length > limit as u64 => Err(too_large(limit)),
+        _ => Ok(()),
+    }
+}
+
+async fn read_all(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|err| Error::bad_request(format!("the body could not be read: {err}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A JSON object of strings, numbers and booleans; `null` counts as absent.
+pub(crate) fn from_json(body: &[u8]) -> Result<Params, Error> {
+    let mut params = Params::default();
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(params);
+    }
+    let value: Json = serde_json::from_slice(body)
+        .map_err(|err| Error::bad_request(format!("invalid JSON body: {err}")))?;
+    let Json::Object(object) = value else {
+        return Err(Error::bad_request("the JSON body must be an object"));
+    };
+    for (name, value) in object {
+        let text = match value {
+            Json::Null => continue,
+            Json::String(text) => text,
+            Json::Number(number) => number.to_string(),
+            Json::Bool(flag) => flag.to_string(),
+            Json::Array(_) | Json::Object(_) => {
+                return Err(Error::bad_request(format!(
+                    "`{}` must be a string or a number; SEP-9 names are flat (`organization.name`), \
+                     not nested objects",
+                    printable(&name)
+                )))
+            }
+        };
+        params.insert(name, Value::Text(text))?;
+    }
+    Ok(params)
+}
+
+/// `a=1&b=2`.
+pub(crate) fn from_form(body: &[u8]) -> Result<Params, Error> {
+    let mut params = Params::default();
+    for (name, value) in url::form_urlencoded::parse(body) {
+        params.insert(name.into_owned(), Value::Text(value.into_owned()))?;
+    }
+    Ok(params)
+}
+
+async fn from_multipart(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limits: Limits,
+    allow_files: bool,
+) -> Result<Params, Error> {
+    let invalid =
+        |err: actix_multipart::MultipartError| Error::bad_request(format!("invalid multipart body: {err}"));
+    let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
+    let mut params = Params::default();
+    let mut text_total = 0usize;
+    let mut files = 0usize;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(invalid)?;
+        let Some(name) = field.name().map(str::to_string) else {
+            return Err(Error::bad_request(
+                "invalid multipart body: a part has no name in its Content-Disposition",
+            ));
+        };
+        let is_file =
+            field.content_disposition().is_some_and(|disposition| disposition.get_filename().is_some());
+        if is_file {
+            if !allow_files {
+                return Err(Error::bad_request(format!(
+                    "`{}`: this endpoint takes no files",
+                    printable(&name)
+                )));
+            }
+            files += 1;
+            if files > MAX_FILE_PARTS {
+                return Err(Error::bad_request(format!(
+                    "a request may carry at most {MAX_FILE_PARTS} files"
+                )));
+            }
+            let content_type = field
+                .content_type()
+                .map(|mime| mime.essence_str().to_ascii_lowercase())
+                .unwrap_or_else(|| "application/octet-stream".to_string());
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(invalid)?;
+                if bytes.len() + chunk.len() > limits.file {
+                    return Err(Error::TooLarge(format!(
+                        "file `{}` is larger than the {}-byte limit",
+                        printable(&name),
+                        limits.file
+                    )));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            params.insert(name, Value::File(Upload { content_type, bytes }))?;
+        } else {
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(invalid)?;
+                text_total += chunk.len();
+                if text_total > limits.text {
+                    return Err(too_large(limits.text));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            let text = String::from_utf8(bytes)
+                .map_err(|_| Error::bad_request(format!("`{}` is not valid UTF-8 text", printable(&name))))?;
+            params.insert(name, Value::Text(text))?;
+        }
+    }
+    Ok(params)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn names(params: &Params) -> Vec<&str> {
+        params.names().collect()
+    }
+
+    #[test]
+    fn json_and_form_shapes() {
+        let params = from_json(br#"{"first_name":"Jane","memo":5,"x":null}"#).unwrap();
+        assert_eq!(names(&params), ["first_name", "memo"]);
+        let mut params = from_json(br#"{"memo":18446744073709551615}"#).unwrap();
+        assert_eq!(params.take_text("memo").unwrap().unwrap(), "18446744073709551615");
+        assert!(from_json(br#"{"organization":{"name":"x"}}"#).is_err());
+        assert!(from_json(b"[1]").is_err());
+        assert!(from_json(b"{").is_err());
+        assert_eq!(names(&from_json(b"  ").unwrap()).len(), 0);
+        assert!(from_form(b"a=1&a=2").is_err());
+        let mut params = from_form(b"first_name=J%C3%A1ne&type=default").unwrap();
+        assert_eq!(params.take_text("first_name").unwrap().unwrap(), "Jáne");
+    }
+}

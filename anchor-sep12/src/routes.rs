@@ -1,0 +1,658 @@
+//! The SEP-12 handlers: thin glue between the parsed request (`request.rs`), the framework's
+//! tables (`store.rs`), the anchor's `CustomerIntegration` and the wire format (`wire.rs`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use anchor_core::integrations::customer::{
+    CustomerCallback, CustomerId, CustomerQuery, CustomerRef, CustomerUpdate, CustomerVerification,
+    Sep9Field, Sep9Fields, Sep9File,
+};
+use anchor_core::integrations::sanctions::ScreeningSubject;
+use anchor_core::{AnchorContext, CustomerIntegration, Sensitive, Sep10Token, SepError};
+
+use crate::body::{self, Limits, Params, Value};
+use crate::request::{self, IdParams, Identity, Purpose};
+use crate::store::{self, NewFile};
+use crate::wire::{CustomerBody, FileBody, FilesBody, IdBody};
+use crate::{callbacks, files, Error};
+
+type Ctx = web::Data<AnchorContext>;
+
+/// How long a confirmed `id → owner` pair saves a database read on `GET /customer`.
+const OWNER_CACHE_TTL: Duration = Duration::from_secs(30);
+/// Entries kept per worker before the cache starts over.
+const OWNER_CACHE_CAPACITY: usize = 50_000;
+
+/// Per-worker cache of `id → owner` pairs recently confirmed against `sep12_customer_owners`.
+/// It only skips re-confirming an ownership already recorded; id-based access (`owned`) always
+/// reads the table. Entries expire after [`OWNER_CACHE_TTL`] and are dropped on `DELETE`.
+#[derive(Debug, Default)]
+pub struct OwnerCache {
+    entries: Mutex<HashMap<String, (String, String, Instant)>>,
+}
+
+impl OwnerCache {
+    fn confirms(&self, id: &str, identity: &Identity) -> bool {
+        let Ok(entries) = self.entries.lock() else {
+            return false;
+        };
+        entries.get(id).is_some_and(|(account, memo, at)| {
+            *account == identity.account && *memo == identity.memo_key() && at.elapsed() < OWNER_CACHE_TTL
+        })
+    }
+
+    fn remember(&self, id: &str, identity: &Identity) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= OWNER_CACHE_CAPACITY {
+                entries.clear();
+            }
+            entries.insert(id.to_string(), (identity.account.clone(), identity.memo_key(), Instant::now()));
+        }
+    }
+
+    fn forget(&self, ids: &[String]) {
+        if let Ok(mut entries) = self.entries.lock() {
+            for id in ids {
+                entries.remove(id);
+            }
+        }
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn integration(ctx: &AnchorContext) -> Result<Arc<dyn CustomerIntegration>, Error> {
+    ctx.integrations()
+        .customer()
+        .cloned()
+        .ok_or_else(|| Error::Internal("sep-12 is mounted without a CustomerIntegration".into()))
+}
+
+fn limits(ctx: &AnchorContext) -> Limits {
+    Limits { text: ctx.settings().max_request_body_bytes, file: ctx.settings().sep12.max_file_bytes }
+}
+
+/// A screening-registry failure: 503 with a generic message; the cause goes to the log only.
+fn screening_unavailable(what: &str, err: &anchor_core::IntegrationError) -> Error {
+    tracing::warn!(error = %err, "SEP-12: the screening registry failed to {what}");
+    Error::Integration(anchor_core::IntegrationError::Unavailable(format!(
+        "screening is unavailable, so this request could not be completed; try again later ({what})"
+    )))
+}
+
+/// Refuses accounts the screening registry froze (403 that reveals nothing else). A registry
+/// that cannot answer fails closed (503).
+async fn refuse_frozen(ctx: &AnchorContext, token: &Sep10Token) -> Result<(), Error> {
+    let frozen = ctx
+        .integrations()
+        .screening_registry()
+        .is_frozen(token.account())
+        .await
+        .map_err(|err| screening_unavailable("check the account", &err))?;
+    if frozen {
+        return Err(Error::Forbidden("this account cannot be served".into()));
+    }
+    Ok(())
+}
+
+/// The owner of `id` if it belongs to `identity`; a 404 otherwise (never revealing whether the
+/// id exists for someone else).
+async fn owned(ctx: &AnchorContext, identity: &Identity, id: &str) -> Result<Identity, Error> {
+    let lookup = id.to_string();
+    let owner = ctx.database().run(move |conn| store::owner_of(conn, &lookup)).await?;
+    match owner {
+        Some(owner) if identity.owns(&owner.account, &owner.memo) => Ok(Identity {
+            account: owner.account,
+            memo: anchor_core::integrations::customer::Memo::from_key(&owner.memo),
+        }),
+        _ => Err(Error::customer_not_found(id)),
+    }
+}
+
+/// The customer a request names: an owned id, or the caller's identity.
+async fn target(
+    ctx: &AnchorContext,
+    identity: &Identity,
+    id: Option<&str>,
+) -> Result<(CustomerRef, Identity), Error> {
+    match id {
+        Some(id) => {
+            let owner = owned(ctx, identity, id).await?;
+            Ok((CustomerRef::Id(CustomerId(id.to_string())), owner))
+        }
+        None => Ok((identity.to_ref(), identity.clone())),
+    }
+}
+
+fn foreign_id() -> Error {
+    Error::Internal(
+        "the CustomerIntegration answered with a customer id created under another account".into(),
+    )
+}
+
+/// Records that the customer an integration answered with belongs to `identity`; an id that
+/// already belongs to another identity is an integration bug and is never served. A recent
+/// confirmation in this worker's cache saves the round trip.
+async fn record_owner(
+    ctx: &AnchorContext,
+    cache: &OwnerCache,
+    id: &CustomerId,
+    identity: &Identity,
+) -> Result<(), Error> {
+    if cache.confirms(&id.0, identity) {
+        return Ok(());
+    }
+    let (lookup, identity_copy) = (id.0.clone(), identity.clone());
+    let ours =
+        ctx.database().run(move |conn| store::record_owner(conn, &lookup, &identity_copy, now())).await?;
+    if !ours {
+        return Err(foreign_id());
+    }
+    cache.remember(&id.0, identity);
+    Ok(())
+}
+
+fn screening_key(owner: &Identity) -> String {
+    format!("sep12:{}:{}", owner.account, owner.memo_key())
+}
+
+/// `GET /customer`.
+pub async fn get_customer(
+    req: HttpRequest,
+    token: Sep10Token,
+    ctx: Ctx,
+    cache: web::Data<OwnerCache>,
+) -> Result<HttpResponse, SepError> {
+    Ok(get(&req, &token, &ctx, &cache).await?)
+}
+
+async fn get(
+    req: &HttpRequest,
+    token: &Sep10Token,
+    ctx: &AnchorContext,
+    cache: &OwnerCache,
+) -> Result<HttpResponse, Error> {
+    let mut params = Params::from_query(req.query_string())?;
+    let id_params = IdParams::take(&mut params)?;
+    let purpose = Purpose::take(&mut params)?;
+    let identity = request::resolve(token, &id_params)?;
+    refuse_frozen(ctx, token).await?;
+    let by_id = id_params.id.is_some();
+    let (target, owner) = target(ctx, &identity, id_params.id.as_deref()).await?;
+    let query = CustomerQuery::new(target)
+        .with_type(purpose.customer_type)
+        .with_transaction_id(purpose.transaction_id)
+        .with_lang(purpose.lang);
+    let status = integration(ctx)?.get(token, query).await?;
+    match (status.id(), &id_params.id) {
+        (Some(answered), Some(asked)) if answered.0 != *asked => {
+            return Err(Error::Internal(
+                "the CustomerIntegration answered GET by id with another customer's id".into(),
+            ))
+        }
+        (Some(answered), _) if !by_id => record_owner(ctx, cache, answered, &owner).await?,
+        _ => {}
+    }
+    Ok(HttpResponse::Ok().json(CustomerBody::from(&status)))
+}
+
+/// `PUT /customer`.
+pub async fn put_customer(
+    req: HttpRequest,
+    payload: web::Payload,
+    token: Sep10Token,
+    ctx: Ctx,
+) -> Result<HttpResponse, SepError> {
+    Ok(put(&req, payload, &token, &ctx).await?)
+}
+
+async fn put(
+    req: &HttpRequest,
+    payload: web::Payload,
+    token: &Sep10Token,
+    ctx: &AnchorContext,
+) -> Result<HttpResponse, Error> {
+    let mut params = body::read(req, payload, limits(ctx), true).await?;
+    let id_params = IdParams::take(&mut params)?;
+    let purpose = Purpose::take(&mut params)?;
+    let identity = request::resolve(token, &id_params)?;
+    refuse_frozen(ctx, token).await?;
+    let (target, owner) = target(ctx, &identity, id_params.id.as_deref()).await?;
+    let input = request::fields(params)?;
+
+    // Check every file before anything is written.
+    let settings = ctx.settings();
+    let mut fields = input.fields;
+    let mut new_files: Vec<(String, String, Vec<u8>)> = Vec::new();
+    for (field, upload) in input.uploads {
+        let content_type = files::check(
+            field.name(),
+            &upload.content_type,
+            &upload.bytes,
+            &settings.sep12.file_content_types,
+        )?;
+        let file_id = files::new_file_id()?;
+        fields.insert_file(
+            field,
+            Sep9File {
+                file_id: file_id.clone(),
+                content_type: content_type.clone(),
+                bytes: Sensitive::new(upload.bytes.clone()),
+            },
+        )?;
+        new_files.push((file_id, content_type, upload.bytes));
+    }
+    let owner_sub = token.claims().sub.clone();
+    let mut referenced: Vec<String> = Vec::new();
+    for (field, file_id) in input.file_refs {
+        let (lookup, sub, at) = (file_id.clone(), owner_sub.clone(), now());
+        let file = ctx.database().run(move |conn| store::file_with_data(conn, &lookup, &sub, at)).await?;
+        let Some((meta, data)) = file else {
+            return Err(Error::bad_request(format!(
+                "`{}_file_id` names no file uploaded by this account",
+                field.name()
+            )));
+        };
+        fields.insert_file(
+            field,
+            Sep9File {
+                file_id: meta.file_id.clone(),
+                content_type: meta.content_type,
+                bytes: Sensitive::new(data),
+            },
+        )?;
+        referenced.push(meta.file_id);
+    }
+
+    let stored_ids: Vec<String> = new_files.iter().map(|(id, _, _)| id.clone()).collect();
+    if !new_files.is_empty() {
+        let (sub, expiry, at) = (owner_sub.clone(), settings.sep12.file_expiry.as_secs() as i64, now());
+        ctx.database()
+            .run(move |conn| {
+                let rows: Vec<NewFile<'_>> = new_files
+                    .iter()
+                    .map(|(file_id, content_type, data)| NewFile {
+                        file_id,
+                        owner: &sub,
+                        content_type,
+                        data,
+                        expires_at: at + expiry,
+                    })
+                    .collect();
+                store::insert_files(conn, &rows, at)
+            })
+            .await?;
+    }
+
+    let subject = screening_subject(&fields, &owner);
+    let update = CustomerUpdate::new(target, fields)
+        .with_purpose(purpose.customer_type, purpose.transaction_id)
+        .with_verifications(input.verifications);
+    let id = match integration(ctx)?.put(token, update).await {
+        Ok(id) => id,
+        Err(err) => {
+            let undo = stored_ids.clone();
+            if let Err(cleanup) = ctx.database().run(move |conn| store::delete_files(conn, &undo)).await {
+                tracing::warn!(error = %cleanup, "could not remove the files of a refused PUT /customer");
+            }
+            return Err(err.into());
+        }
+    };
+    if let Some(asked) = &id_params.id {
+        if *asked != id.0 {
+            return Err(Error::Internal(
+                "the CustomerIntegration answered PUT by id with another customer's id".into(),
+            ));
+        }
+    }
+    let (recorded, identity_copy) = (id.0.clone(), owner.clone());
+    let (ours, watched_type) = ctx
+        .database()
+        .run(move |conn| store::record_owner_and_check_callback(conn, &recorded, &identity_copy, now()))
+        .await?;
+    if !ours {
+        return Err(foreign_id());
+    }
+    let mut attach = stored_ids;
+    attach.extend(referenced);
+    if !attach.is_empty() {
+        let customer = id.0.clone();
+        ctx.database().run(move |conn| store::attach_files(conn, &attach, &customer)).await?;
+    }
+    // Screening hand-off of the accepted customer. If the registry cannot take it, the client
+    // is told to retry (PUT is idempotent); the customer is never silently left unscreened.
+    if let Some(subject) = subject {
+        ctx.integrations()
+            .screening_registry()
+            .record_subject(&screening_key(&owner), subject)
+            .await
+            .map_err(|err| {
+                screening_unavailable("record the customer; it was saved, send the same PUT again", &err)
+            })?;
+    }
+    if let Some(watched_type) = watched_type {
+        notify_after_change(ctx, token, &id, &watched_type).await;
+    }
+    Ok(HttpResponse::Accepted().json(IdBody { id: id.0 }))
+}
+
+/// After a change of a customer whose callback registration watches `watched_type` (`""` for no
+/// `type`), reads the status for that type and fires the callback if it changed. Failures are
+/// logged: the change itself has succeeded.
+async fn notify_after_change(ctx: &AnchorContext, token: &Sep10Token, id: &CustomerId, watched_type: &str) {
+    let customer_type = Some(watched_type.to_string()).filter(|kind| !kind.is_empty());
+    let query = CustomerQuery::new(CustomerRef::Id(id.clone())).with_type(customer_type.clone());
+    let status = match ctx.integrations().customer().map(|integration| integration.get(token, query)) {
+        Some(future) => future.await,
+        None => return,
+    };
+    match status {
+        Ok(status) => {
+            if let Err(err) = callbacks::notify_status_change(ctx, customer_type.as_deref(), &status).await {
+                tracing::warn!(error = %err, "could not schedule a SEP-12 status callback");
+            }
+        }
+        Err(err) => tracing::warn!(error = %err, "could not read the status for a SEP-12 callback"),
+    }
+}
+
+/// The screening fields of a customer, if any were sent.
+fn screening_subject(fields: &Sep9Fields, owner: &Identity) -> Option<ScreeningSubject> {
+    let name = [Sep9Field::FirstName, Sep9Field::AdditionalName, Sep9Field::LastName]
+        .iter()
+        .filter_map(|field| fields.text(*field))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut subject = ScreeningSubject::default();
+    if !name.is_empty() {
+        subject.names.push(Sensitive::new(name));
+    }
+    for field in [Sep9Field::OrganizationName, Sep9Field::CardHolderName] {
+        if let Some(name) = fields.text(field) {
+            subject.names.push(Sensitive::new(name.to_string()));
+        }
+    }
+    subject.date_of_birth = fields.text(Sep9Field::BirthDate).map(|date| Sensitive::new(date.to_string()));
+    subject.country = [
+        Sep9Field::BirthCountryCode,
+        Sep9Field::IdCountryCode,
+        Sep9Field::AddressCountryCode,
+        Sep9Field::OrganizationAddressCountryCode,
+    ]
+    .iter()
+    .find_map(|field| fields.text(*field))
+    .map(str::to_string);
+    if subject.names.is_empty() && subject.date_of_birth.is_none() && subject.country.is_none() {
+        return None;
+    }
+    subject.stellar_accounts.push(owner.account.clone());
+    Some(subject)
+}
+
+/// `DELETE /customer/{account}`.
+pub async fn delete_customer(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    token: Sep10Token,
+    ctx: Ctx,
+    cache: web::Data<OwnerCache>,
+) -> Result<HttpResponse, SepError> {
+    Ok(delete(&req, &path, payload, &token, &ctx, &cache).await?)
+}
+
+async fn delete(
+    req: &HttpRequest,
+    account: &str,
+    payload: web::Payload,
+    token: &Sep10Token,
+    ctx: &AnchorContext,
+    cache: &OwnerCache,
+) -> Result<HttpResponse, Error> {
+    if account != request::token_account(token) && account != token.account() {
+        return Err(Error::NotFound("no customer stored for this account".into()));
+    }
+    let mut params = body::read(req, payload, limits(ctx), false).await?;
+    let mut id_params = IdParams::take(&mut params)?;
+    id_params.account = None;
+    let _ = Purpose::take(&mut params)?;
+    if let Some(name) = params.names().next() {
+        return Err(Error::bad_request(format!(
+            "`{}` is not a parameter of DELETE /customer (only `memo` and `memo_type`)",
+            body::printable(name)
+        )));
+    }
+    // A plain G… token without a memo deletes only the memo-less customer, never every
+    // customer of a shared account; a muxed token deletes only its own customer.
+    let identity = request::resolve(token, &id_params)?;
+    ctx.integrations()
+        .screening_registry()
+        .erase_subject(&screening_key(&identity))
+        .await
+        .map_err(|err| screening_unavailable("erase the customer; nothing was deleted", &err))?;
+    integration(ctx)?.delete(token, identity.to_ref()).await?;
+    let lookup = identity.clone();
+    let forgotten = ctx
+        .database()
+        .run(move |conn| {
+            let ids = store::ids_of(conn, &lookup)?;
+            store::forget(conn, &ids)?;
+            Ok(ids)
+        })
+        .await?;
+    cache.forget(&forgotten);
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "success" })))
+}
+
+/// `PUT /customer/callback`.
+pub async fn put_callback(
+    req: HttpRequest,
+    payload: web::Payload,
+    token: Sep10Token,
+    ctx: Ctx,
+    cache: web::Data<OwnerCache>,
+) -> Result<HttpResponse, SepError> {
+    Ok(callback(&req, payload, &token, &ctx, &cache).await?)
+}
+
+async fn callback(
+    req: &HttpRequest,
+    payload: web::Payload,
+    token: &Sep10Token,
+    ctx: &AnchorContext,
+    cache: &OwnerCache,
+) -> Result<HttpResponse, Error> {
+    let mut params = body::read(req, payload, limits(ctx), false).await?;
+    let id_params = IdParams::take(&mut params)?;
+    let purpose = Purpose::take(&mut params)?;
+    let url = params
+        .take_text("url")?
+        .map(|url| url.trim().to_string())
+        .filter(|url| !url.is_empty())
+        .ok_or_else(|| Error::bad_request("`url` is required"))?;
+    if let Some(name) = params.names().next() {
+        return Err(Error::bad_request(format!(
+            "`{}` is not a parameter of PUT /customer/callback",
+            body::printable(name)
+        )));
+    }
+    let identity = request::resolve(token, &id_params)?;
+    refuse_frozen(ctx, token).await?;
+    let url = callbacks::check_url(&url, ctx.settings().local_mode).await?;
+    let (target, owner) = target(ctx, &identity, id_params.id.as_deref()).await?;
+    let integration = integration(ctx)?;
+    let watched_type = purpose.customer_type.clone().unwrap_or_default();
+    let query = CustomerQuery::new(target).with_type(purpose.customer_type);
+    let status = integration.get(token, query).await?;
+    let Some(id) = status.id().cloned() else {
+        return Err(Error::NotFound("no customer to watch: create it with PUT /customer first".into()));
+    };
+    match &id_params.id {
+        Some(asked) if *asked != id.0 => return Err(foreign_id()),
+        Some(_) => {}
+        // Found by account: the integration's answer must be the caller's own customer.
+        None => record_owner(ctx, cache, &id, &owner).await?,
+    }
+    integration
+        .put_callback(token, CustomerCallback::new(CustomerRef::Id(id.clone()), url.to_string()))
+        .await?;
+    let (customer, url, status_name) = (id.0, url.to_string(), status.name());
+    ctx.database()
+        .run(move |conn| store::set_callback(conn, &customer, &url, &watched_type, status_name, now()))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "success": true })))
+}
+
+/// `PUT /customer/verification` (the older SEP-12 shape).
+pub async fn put_verification(
+    req: HttpRequest,
+    payload: web::Payload,
+    token: Sep10Token,
+    ctx: Ctx,
+) -> Result<HttpResponse, SepError> {
+    Ok(verification(&req, payload, &token, &ctx).await?)
+}
+
+async fn verification(
+    req: &HttpRequest,
+    payload: web::Payload,
+    token: &Sep10Token,
+    ctx: &AnchorContext,
+) -> Result<HttpResponse, Error> {
+    let mut params = body::read(req, payload, limits(ctx), false).await?;
+    let id_params = IdParams::take(&mut params)?;
+    let Some(id) = id_params.id.clone() else {
+        return Err(Error::bad_request("`id` is required"));
+    };
+    let identity = request::resolve(token, &id_params)?;
+    refuse_frozen(ctx, token).await?;
+    owned(ctx, &identity, &id).await?;
+    let codes = request::verification_codes(params)?;
+    let status = integration(ctx)?
+        .put_verification(token, CustomerVerification::new(CustomerId(id.clone()), codes))
+        .await?;
+    if status.id().is_some_and(|answered| answered.0 != id) {
+        return Err(foreign_id());
+    }
+    // The registration may watch a `type`: read the status it watches.
+    let lookup = id.clone();
+    match ctx.database().run(move |conn| store::callback_type(conn, &lookup)).await {
+        Ok(Some(watched_type)) => notify_after_change(ctx, token, &CustomerId(id), &watched_type).await,
+        Ok(None) => {}
+        Err(err) => tracing::warn!(error = %err, "could not read SEP-12 callback registrations"),
+    }
+    Ok(HttpResponse::Ok().json(CustomerBody::from(&status)))
+}
+
+/// `POST /customer/files`.
+pub async fn post_file(
+    req: HttpRequest,
+    payload: web::Payload,
+    token: Sep10Token,
+    ctx: Ctx,
+) -> Result<HttpResponse, SepError> {
+    Ok(upload(&req, payload, &token, &ctx).await?)
+}
+
+async fn upload(
+    req: &HttpRequest,
+    payload: web::Payload,
+    token: &Sep10Token,
+    ctx: &AnchorContext,
+) -> Result<HttpResponse, Error> {
+    use actix_web::HttpMessage as _;
+    if req.content_type() != "multipart/form-data" {
+        return Err(Error::bad_request(
+            "POST /customer/files takes a multipart/form-data body with a `file` part",
+        ));
+    }
+    refuse_frozen(ctx, token).await?;
+    let params = body::read(req, payload, limits(ctx), true).await?;
+    let mut file = None;
+    for (name, value) in params.into_entries() {
+        match (name.as_str(), value) {
+            ("file", Value::File(upload)) => file = Some(upload),
+            ("file", Value::Text(_)) => {
+                return Err(Error::bad_request("`file` must be a file part (with a filename)"))
+            }
+            (other, _) => {
+                return Err(Error::bad_request(format!(
+                    "`{}` is not a part of POST /customer/files (only `file`)",
+                    body::printable(other)
+                )))
+            }
+        }
+    }
+    let upload = file.ok_or_else(|| Error::bad_request("the `file` part is required"))?;
+    let settings = ctx.settings();
+    let content_type =
+        files::check("file", &upload.content_type, &upload.bytes, &settings.sep12.file_content_types)?;
+    let file_id = files::new_file_id()?;
+    let at = now();
+    let expires_at = at + settings.sep12.file_expiry.as_secs() as i64;
+    let size = upload.bytes.len() as i64;
+    let (row_id, sub, row_type) = (file_id.clone(), token.claims().sub.clone(), content_type.clone());
+    ctx.database()
+        .run(move |conn| {
+            store::insert_files(
+                conn,
+                &[NewFile {
+                    file_id: &row_id,
+                    owner: &sub,
+                    content_type: &row_type,
+                    data: &upload.bytes,
+                    expires_at,
+                }],
+                at,
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(FileBody {
+        file_id,
+        content_type,
+        size,
+        expires_at: iso(expires_at),
+        customer_id: None,
+    }))
+}
+
+fn iso(unix: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// `GET /customer/files`.
+pub async fn get_files(req: HttpRequest, token: Sep10Token, ctx: Ctx) -> Result<HttpResponse, SepError> {
+    Ok(list(&req, &token, &ctx).await?)
+}
+
+async fn list(req: &HttpRequest, token: &Sep10Token, ctx: &AnchorContext) -> Result<HttpResponse, Error> {
+    let mut params = Params::from_query(req.query_string())?;
+    let file_id = params.take_text("file_id")?;
+    let customer_id = params.take_text("customer_id")?;
+    if file_id.is_some() == customer_id.is_some() {
+        return Err(Error::bad_request("give exactly one of `file_id` and `customer_id`"));
+    }
+    let sub = token.claims().sub.clone();
+    let at = now();
+    let found = ctx
+        .database()
+        .run(move |conn| store::list_files(conn, &sub, file_id.as_deref(), customer_id.as_deref(), at))
+        .await?;
+    let files = found
+        .into_iter()
+        .map(|meta| FileBody {
+            file_id: meta.file_id,
+            content_type: meta.content_type,
+            size: meta.size,
+            expires_at: meta.expires_at.and_then(iso),
+            customer_id: meta.customer_id,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(FilesBody { files }))
+}

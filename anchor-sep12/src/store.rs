@@ -1,0 +1,295 @@
+//! IO: the framework's SEP-12 tables (`sep12_customer_owners`, `sep12_callbacks`, `sep12_files`)
+//! through diesel, portable over SQLite, PostgreSQL and MySQL. Every function is blocking and
+//! runs inside `Database::run`.
+
+use anchor_core::db::schema::{sep12_callbacks, sep12_customer_owners, sep12_files};
+use anchor_core::db::{AnyConnection, DbError};
+use diesel::prelude::*;
+
+use crate::request::Identity;
+
+/// Who created a customer id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    /// `G…` or `M…`.
+    pub account: String,
+    /// Memo key or `""`.
+    pub memo: String,
+}
+
+/// The owner of `id`, if the framework has seen it.
+pub fn owner_of(conn: &mut AnyConnection, id: &str) -> Result<Option<Owner>, DbError> {
+    Ok(sep12_customer_owners::table
+        .find(id)
+        .select((sep12_customer_owners::account, sep12_customer_owners::memo))
+        .first::<(String, String)>(conn)
+        .optional()?
+        .map(|(account, memo)| Owner { account, memo }))
+}
+
+/// Records that `identity` owns `id`. Returns `false` if `id` already belongs to another
+/// identity (an integration bug that must not leak one customer to another).
+pub fn record_owner(
+    conn: &mut AnyConnection,
+    id: &str,
+    identity: &Identity,
+    now: i64,
+) -> Result<bool, DbError> {
+    let memo = identity.memo_key();
+    let same = |owner: &Owner| owner.account == identity.account && owner.memo == memo;
+    if let Some(owner) = owner_of(conn, id)? {
+        return Ok(same(&owner));
+    }
+    let inserted = diesel::insert_into(sep12_customer_owners::table)
+        .values((
+            sep12_customer_owners::customer_id.eq(id),
+            sep12_customer_owners::account.eq(&identity.account),
+            sep12_customer_owners::memo.eq(&memo),
+            sep12_customer_owners::created_at.eq(now),
+        ))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(true),
+        // A concurrent request inserted it first: compare with what it wrote.
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+            Ok(owner_of(conn, id)?.is_some_and(|owner| same(&owner)))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// [`record_owner`] and [`callback_type`] in one round trip (the `PUT /customer` path).
+pub fn record_owner_and_check_callback(
+    conn: &mut AnyConnection,
+    id: &str,
+    identity: &Identity,
+    now: i64,
+) -> Result<(bool, Option<String>), DbError> {
+    let ours = record_owner(conn, id, identity, now)?;
+    let callback = if ours { callback_type(conn, id)? } else { None };
+    Ok((ours, callback))
+}
+
+/// The customer ids created under exactly `identity` (one memo; never a whole shared account).
+pub fn ids_of(conn: &mut AnyConnection, identity: &Identity) -> Result<Vec<String>, DbError> {
+    Ok(sep12_customer_owners::table
+        .filter(sep12_customer_owners::account.eq(&identity.account))
+        .filter(sep12_customer_owners::memo.eq(identity.memo_key()))
+        .select(sep12_customer_owners::customer_id)
+        .load::<String>(conn)?)
+}
+
+/// Forgets customers: their ownership, callback registrations and files, in one transaction.
+pub fn forget(conn: &mut AnyConnection, ids: &[String]) -> Result<(), DbError> {
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        diesel::delete(sep12_files::table.filter(sep12_files::customer_id.eq_any(ids))).execute(conn)?;
+        diesel::delete(sep12_callbacks::table.filter(sep12_callbacks::customer_id.eq_any(ids)))
+            .execute(conn)?;
+        diesel::delete(sep12_customer_owners::table.filter(sep12_customer_owners::customer_id.eq_any(ids)))
+            .execute(conn)?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Registers (or replaces) the callback URL of `id`, watching `customer_type` (`""` for none) and
+/// remembering the current status.
+pub fn set_callback(
+    conn: &mut AnyConnection,
+    id: &str,
+    url: &str,
+    customer_type: &str,
+    status: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        diesel::delete(sep12_callbacks::table.find(id)).execute(conn)?;
+        diesel::insert_into(sep12_callbacks::table)
+            .values((
+                sep12_callbacks::customer_id.eq(id),
+                sep12_callbacks::url.eq(url),
+                sep12_callbacks::customer_type.eq(customer_type),
+                sep12_callbacks::last_status.eq(status),
+                sep12_callbacks::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// The `type` the callback registration of `id` watches (`""` for none), if there is one.
+pub fn callback_type(conn: &mut AnyConnection, id: &str) -> Result<Option<String>, DbError> {
+    Ok(sep12_callbacks::table
+        .find(id)
+        .select(sep12_callbacks::customer_type)
+        .first::<String>(conn)
+        .optional()?)
+}
+
+/// If `id` has a registration watching `customer_type` (`""` for none) whose last status differs
+/// from `status`, records `status` and returns the URL to notify. A final status (`ACCEPTED`,
+/// `REJECTED`) ends the registration, as SEP-12 says. Atomic: of two concurrent changes to the
+/// same status, one notifies.
+pub fn advance_status(
+    conn: &mut AnyConnection,
+    id: &str,
+    customer_type: &str,
+    status: &str,
+    is_final: bool,
+    now: i64,
+) -> Result<Option<String>, DbError> {
+    Ok(conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        let changed = diesel::update(
+            sep12_callbacks::table
+                .filter(sep12_callbacks::customer_id.eq(id))
+                .filter(sep12_callbacks::customer_type.eq(customer_type))
+                .filter(sep12_callbacks::last_status.ne(status)),
+        )
+        .set((sep12_callbacks::last_status.eq(status), sep12_callbacks::updated_at.eq(now)))
+        .execute(conn)?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        let url =
+            sep12_callbacks::table.find(id).select(sep12_callbacks::url).first::<String>(conn).optional()?;
+        if is_final {
+            diesel::delete(sep12_callbacks::table.find(id)).execute(conn)?;
+        }
+        Ok(url)
+    })?)
+}
+
+/// A stored file's metadata.
+#[derive(Debug, Clone, Queryable)]
+pub struct FileMeta {
+    /// Id.
+    pub file_id: String,
+    /// Referencing customer.
+    pub customer_id: Option<String>,
+    /// Media type.
+    pub content_type: String,
+    /// Bytes.
+    pub size: i64,
+    /// Expiry of an unreferenced file.
+    pub expires_at: Option<i64>,
+}
+
+type FileMetaColumns = (
+    sep12_files::file_id,
+    sep12_files::customer_id,
+    sep12_files::content_type,
+    sep12_files::size,
+    sep12_files::expires_at,
+);
+
+const FILE_META: FileMetaColumns = (
+    sep12_files::file_id,
+    sep12_files::customer_id,
+    sep12_files::content_type,
+    sep12_files::size,
+    sep12_files::expires_at,
+);
+
+/// A file to store.
+pub struct NewFile<'a> {
+    /// Id.
+    pub file_id: &'a str,
+    /// The uploader's SEP-10 `sub`.
+    pub owner: &'a str,
+    /// Media type.
+    pub content_type: &'a str,
+    /// The bytes.
+    pub data: &'a [u8],
+    /// Expiry while unreferenced.
+    pub expires_at: i64,
+}
+
+/// Stores files in one transaction, purging expired unreferenced files first.
+pub fn insert_files(conn: &mut AnyConnection, files: &[NewFile<'_>], now: i64) -> Result<(), DbError> {
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        diesel::delete(
+            sep12_files::table
+                .filter(sep12_files::customer_id.is_null())
+                .filter(sep12_files::expires_at.lt(now)),
+        )
+        .execute(conn)?;
+        for file in files {
+            diesel::insert_into(sep12_files::table)
+                .values((
+                    sep12_files::file_id.eq(file.file_id),
+                    sep12_files::owner.eq(file.owner),
+                    sep12_files::content_type.eq(file.content_type),
+                    sep12_files::size.eq(file.data.len() as i64),
+                    sep12_files::data.eq(file.data),
+                    sep12_files::created_at.eq(now),
+                    sep12_files::expires_at.eq(Some(file.expires_at)),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// A file of `owner` with its bytes (unexpired or referenced).
+pub fn file_with_data(
+    conn: &mut AnyConnection,
+    file_id: &str,
+    owner: &str,
+    now: i64,
+) -> Result<Option<(FileMeta, Vec<u8>)>, DbError> {
+    let row = sep12_files::table
+        .filter(sep12_files::file_id.eq(file_id))
+        .filter(sep12_files::owner.eq(owner))
+        .select((FILE_META, sep12_files::data))
+        .first::<(FileMeta, Vec<u8>)>(conn)
+        .optional()?;
+    Ok(row.filter(|(meta, _)| meta.customer_id.is_some() || meta.expires_at.unwrap_or(0) >= now))
+}
+
+/// Files of `owner`: one by id, or all of a customer.
+pub fn list_files(
+    conn: &mut AnyConnection,
+    owner: &str,
+    file_id: Option<&str>,
+    customer_id: Option<&str>,
+    now: i64,
+) -> Result<Vec<FileMeta>, DbError> {
+    let mut query = sep12_files::table
+        .filter(sep12_files::owner.eq(owner))
+        .select(FILE_META)
+        .order(sep12_files::created_at.asc())
+        .into_boxed();
+    if let Some(file_id) = file_id {
+        query = query.filter(sep12_files::file_id.eq(file_id.to_string()));
+    }
+    if let Some(customer_id) = customer_id {
+        query = query.filter(sep12_files::customer_id.eq(customer_id.to_string()));
+    }
+    let files = query.load::<FileMeta>(conn)?;
+    Ok(files
+        .into_iter()
+        .filter(|meta| meta.customer_id.is_some() || meta.expires_at.unwrap_or(0) >= now)
+        .collect())
+}
+
+/// Marks files as referenced by `customer_id` (they no longer expire).
+pub fn attach_files(conn: &mut AnyConnection, file_ids: &[String], customer_id: &str) -> Result<(), DbError> {
+    if file_ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(sep12_files::table.filter(sep12_files::file_id.eq_any(file_ids)))
+        .set((sep12_files::customer_id.eq(Some(customer_id)), sep12_files::expires_at.eq(None::<i64>)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes files by id (undoing a failed `PUT /customer`).
+pub fn delete_files(conn: &mut AnyConnection, file_ids: &[String]) -> Result<(), DbError> {
+    if file_ids.is_empty() {
+        return Ok(());
+    }
+    diesel::delete(sep12_files::table.filter(sep12_files::file_id.eq_any(file_ids))).execute(conn)?;
+    Ok(())
+}

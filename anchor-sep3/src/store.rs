@@ -1,0 +1,383 @@
+//! IO: the SEP-3 tables (authorised transactions, pending requests, the sending side's
+//! `auth_data`, and the consent tables), through `Database::run` on the blocking pool.
+
+use anchor_core::db::schema::{
+    sep3_allowed_fi, sep3_allowed_users, sep3_auth_data, sep3_authorized_transactions, sep3_pending_requests,
+};
+use anchor_core::db::{AnyConnection, DbError};
+use anchor_core::Database;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// Serialises this process's SQLite writes (one writer at a time; see anchor-sep10's replay.rs).
+static SQLITE_WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn write_queue(database: &Database) -> Option<tokio::sync::MutexGuard<'static, ()>> {
+    if database.backend() == "sqlite" {
+        Some(SQLITE_WRITES.lock().await)
+    } else {
+        None
+    }
+}
+
+/// Whether a request may use its nonce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonceCheck {
+    /// New, or the same request (same `data` bytes) again.
+    Fresh,
+    /// The nonce was used before for a different request.
+    Reused,
+}
+
+fn seen_hash(conn: &mut AnyConnection, domain: &str, nonce: &str) -> Result<Option<String>, DieselError> {
+    let pending: Option<String> = sep3_pending_requests::table
+        .filter(sep3_pending_requests::sender_domain.eq(domain))
+        .filter(sep3_pending_requests::nonce.eq(nonce))
+        .select(sep3_pending_requests::request_sha256)
+        .first(conn)
+        .optional()?;
+    if pending.is_some() {
+        return Ok(pending);
+    }
+    authorized_hash(conn, domain, nonce)
+}
+
+fn authorized_hash(
+    conn: &mut AnyConnection,
+    domain: &str,
+    nonce: &str,
+) -> Result<Option<String>, DieselError> {
+    sep3_authorized_transactions::table
+        .filter(sep3_authorized_transactions::sender_domain.eq(domain))
+        .filter(sep3_authorized_transactions::nonce.eq(nonce))
+        .select(sep3_authorized_transactions::request_sha256)
+        .first(conn)
+        .optional()
+}
+
+fn check(seen: Option<String>, request_sha256: &str) -> NonceCheck {
+    match seen {
+        Some(seen) if seen != request_sha256 => NonceCheck::Reused,
+        _ => NonceCheck::Fresh,
+    }
+}
+
+/// Read-only nonce check (for answers that store nothing: 400 and 403).
+pub async fn check_nonce(
+    database: &Database,
+    domain: String,
+    nonce: String,
+    request_sha256: String,
+) -> Result<NonceCheck, DbError> {
+    database.run(move |conn| Ok(check(seen_hash(conn, &domain, &nonce)?, &request_sha256))).await
+}
+
+/// Records (or refreshes) a request answered 202.
+pub async fn record_pending(
+    database: &Database,
+    domain: String,
+    nonce: String,
+    request_sha256: String,
+    transaction_id: String,
+    now: i64,
+) -> Result<NonceCheck, DbError> {
+    let _queue = write_queue(database).await;
+    database
+        .run(move |conn| {
+            if check(seen_hash(conn, &domain, &nonce)?, &request_sha256) == NonceCheck::Reused {
+                return Ok(NonceCheck::Reused);
+            }
+            let updated = diesel::update(
+                sep3_pending_requests::table
+                    .filter(sep3_pending_requests::sender_domain.eq(&domain))
+                    .filter(sep3_pending_requests::nonce.eq(&nonce)),
+            )
+            .set(sep3_pending_requests::last_seen_at.eq(now))
+            .execute(conn)?;
+            if updated == 0 {
+                let inserted = diesel::insert_into(sep3_pending_requests::table)
+                    .values((
+                        sep3_pending_requests::sender_domain.eq(&domain),
+                        sep3_pending_requests::nonce.eq(&nonce),
+                        sep3_pending_requests::request_sha256.eq(&request_sha256),
+                        sep3_pending_requests::transaction_id.eq(&transaction_id),
+                        sep3_pending_requests::first_seen_at.eq(now),
+                        sep3_pending_requests::last_seen_at.eq(now),
+                    ))
+                    .execute(conn);
+                match inserted {
+                    Ok(_) | Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+                    Err(err) => return Err(err.into()),
+                }
+            }
+            Ok(NonceCheck::Fresh)
+        })
+        .await
+}
+
+/// A payment to store after a 200.
+#[derive(Debug, Clone)]
+pub struct Authorized {
+    /// Hex transaction hash.
+    pub transaction_id: String,
+    /// Sending domain.
+    pub sender_domain: String,
+    /// Attachment nonce.
+    pub nonce: String,
+    /// Request fingerprint ([`crate::payload::request_fingerprint`]).
+    pub request_sha256: String,
+    /// Base64 memo hash.
+    pub memo: String,
+    /// Base64 XDR.
+    pub transaction_xdr: String,
+    /// `data` as received.
+    pub data: String,
+    /// Unix seconds.
+    pub authorized_at: i64,
+}
+
+/// Stores an authorised payment (the same payment again is not an error) and forgets its
+/// pending record; `Reused` when the nonce belongs to a different request.
+pub async fn store_authorized(database: &Database, row: Authorized) -> Result<NonceCheck, DbError> {
+    let _queue = write_queue(database).await;
+    database
+        .run(move |conn| {
+            let pending: Option<String> = sep3_pending_requests::table
+                .filter(sep3_pending_requests::sender_domain.eq(&row.sender_domain))
+                .filter(sep3_pending_requests::nonce.eq(&row.nonce))
+                .select(sep3_pending_requests::request_sha256)
+                .first(conn)
+                .optional()?;
+            if check(pending.clone(), &row.request_sha256) == NonceCheck::Reused {
+                return Ok(NonceCheck::Reused);
+            }
+            let inserted = diesel::insert_into(sep3_authorized_transactions::table)
+                .values((
+                    sep3_authorized_transactions::transaction_id.eq(&row.transaction_id),
+                    sep3_authorized_transactions::sender_domain.eq(&row.sender_domain),
+                    sep3_authorized_transactions::nonce.eq(&row.nonce),
+                    sep3_authorized_transactions::request_sha256.eq(&row.request_sha256),
+                    sep3_authorized_transactions::memo.eq(&row.memo),
+                    sep3_authorized_transactions::transaction_xdr.eq(&row.transaction_xdr),
+                    sep3_authorized_transactions::data.eq(&row.data),
+                    sep3_authorized_transactions::authorized_at.eq(row.authorized_at),
+                ))
+                .execute(conn);
+            match inserted {
+                Ok(_) => {}
+                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                    // Stored before: the same request (fine) or another one with this nonce.
+                    let existing = authorized_hash(conn, &row.sender_domain, &row.nonce)?;
+                    if check(existing, &row.request_sha256) == NonceCheck::Reused {
+                        return Ok(NonceCheck::Reused);
+                    }
+                }
+                Err(err) => return Err(err.into()),
+            }
+            if pending.is_some() {
+                diesel::delete(
+                    sep3_pending_requests::table
+                        .filter(sep3_pending_requests::sender_domain.eq(&row.sender_domain))
+                        .filter(sep3_pending_requests::nonce.eq(&row.nonce)),
+                )
+                .execute(conn)?;
+            }
+            Ok(NonceCheck::Fresh)
+        })
+        .await
+}
+
+/// The stored `data` of the authorised payment with this base64 memo hash (`/receive`).
+pub async fn data_by_memo(database: &Database, memo: String) -> Result<Option<String>, DbError> {
+    database
+        .run(move |conn| {
+            sep3_authorized_transactions::table
+                .filter(sep3_authorized_transactions::memo.eq(&memo))
+                .order(sep3_authorized_transactions::authorized_at.desc())
+                .select(sep3_authorized_transactions::data)
+                .first(conn)
+                .optional()
+                .map_err(DbError::from)
+        })
+        .await
+}
+
+/// SEP-4 status known from our tables: `approved`, `pending` or `unknown`.
+pub async fn tx_status(database: &Database, transaction_id: String) -> Result<&'static str, DbError> {
+    database
+        .run(move |conn| {
+            let approved: i64 = sep3_authorized_transactions::table
+                .filter(sep3_authorized_transactions::transaction_id.eq(&transaction_id))
+                .count()
+                .get_result(conn)?;
+            if approved > 0 {
+                return Ok("approved");
+            }
+            let pending: i64 = sep3_pending_requests::table
+                .filter(sep3_pending_requests::transaction_id.eq(&transaction_id))
+                .count()
+                .get_result(conn)?;
+            Ok(if pending > 0 { "pending" } else { "unknown" })
+        })
+        .await
+}
+
+/// Whether the institution at `domain`, or its customer `user_id`, may receive our customers'
+/// data.
+pub async fn is_allowed(database: &Database, domain: String, user_id: String) -> Result<bool, DbError> {
+    database
+        .run(move |conn| {
+            let fi: i64 = sep3_allowed_fi::table
+                .filter(sep3_allowed_fi::domain.eq(&domain))
+                .count()
+                .get_result(conn)?;
+            if fi > 0 {
+                return Ok(true);
+            }
+            let user: i64 = sep3_allowed_users::table
+                .filter(sep3_allowed_users::fi_domain.eq(&domain))
+                .filter(sep3_allowed_users::user_id.eq(&user_id))
+                .count()
+                .get_result(conn)?;
+            Ok(user > 0)
+        })
+        .await
+}
+
+/// One consent grant (`/allow_access`).
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// Institution name.
+    pub name: String,
+    /// Institution domain.
+    pub domain: String,
+    /// Institution `SIGNING_KEY`.
+    pub public_key: String,
+    /// A single customer of the institution, or the whole institution.
+    pub user_id: Option<String>,
+}
+
+/// Adds or replaces a grant.
+pub async fn allow(database: &Database, grant: Grant, now: i64) -> Result<(), DbError> {
+    let _queue = write_queue(database).await;
+    database
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                match &grant.user_id {
+                    None => {
+                        diesel::delete(
+                            sep3_allowed_fi::table.filter(sep3_allowed_fi::domain.eq(&grant.domain)),
+                        )
+                        .execute(conn)?;
+                        diesel::insert_into(sep3_allowed_fi::table)
+                            .values((
+                                sep3_allowed_fi::domain.eq(&grant.domain),
+                                sep3_allowed_fi::name.eq(&grant.name),
+                                sep3_allowed_fi::public_key.eq(&grant.public_key),
+                                sep3_allowed_fi::allowed_at.eq(now),
+                            ))
+                            .execute(conn)?;
+                    }
+                    Some(user_id) => {
+                        diesel::delete(
+                            sep3_allowed_users::table
+                                .filter(sep3_allowed_users::fi_domain.eq(&grant.domain))
+                                .filter(sep3_allowed_users::user_id.eq(user_id)),
+                        )
+                        .execute(conn)?;
+                        diesel::insert_into(sep3_allowed_users::table)
+                            .values((
+                                sep3_allowed_users::fi_domain.eq(&grant.domain),
+                                sep3_allowed_users::user_id.eq(user_id),
+                                sep3_allowed_users::fi_name.eq(&grant.name),
+                                sep3_allowed_users::fi_public_key.eq(&grant.public_key),
+                                sep3_allowed_users::allowed_at.eq(now),
+                            ))
+                            .execute(conn)?;
+                    }
+                }
+                Ok::<(), DieselError>(())
+            })
+            .map_err(DbError::from)
+        })
+        .await
+}
+
+/// Removes a grant; returns how many rows went.
+pub async fn remove(database: &Database, domain: String, user_id: Option<String>) -> Result<usize, DbError> {
+    let _queue = write_queue(database).await;
+    database
+        .run(move |conn| {
+            let removed = match user_id {
+                None => diesel::delete(sep3_allowed_fi::table.filter(sep3_allowed_fi::domain.eq(&domain)))
+                    .execute(conn)?,
+                Some(user_id) => diesel::delete(
+                    sep3_allowed_users::table
+                        .filter(sep3_allowed_users::fi_domain.eq(&domain))
+                        .filter(sep3_allowed_users::user_id.eq(&user_id)),
+                )
+                .execute(conn)?,
+            };
+            Ok(removed)
+        })
+        .await
+}
+
+/// The sending side's record of one `/send` id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthDataRow {
+    /// The receiving domain.
+    pub domain: String,
+    /// Its `AUTH_SERVER`.
+    pub auth_server: String,
+    /// The `data` JSON.
+    pub data: String,
+}
+
+/// The stored `data` of `/send` id `request_id`.
+pub async fn auth_data(database: &Database, request_id: String) -> Result<Option<AuthDataRow>, DbError> {
+    database
+        .run(move |conn| {
+            let row: Option<(String, String, String)> = sep3_auth_data::table
+                .filter(sep3_auth_data::request_id.eq(&request_id))
+                .select((sep3_auth_data::domain, sep3_auth_data::auth_server, sep3_auth_data::data))
+                .first(conn)
+                .optional()?;
+            Ok(row.map(|(domain, auth_server, data)| AuthDataRow { domain, auth_server, data }))
+        })
+        .await
+}
+
+/// Stores the `data` of a new `/send` id; when another request stored one first, returns that.
+pub async fn insert_auth_data(
+    database: &Database,
+    request_id: String,
+    row: AuthDataRow,
+    now: i64,
+) -> Result<AuthDataRow, DbError> {
+    let _queue = write_queue(database).await;
+    database
+        .run(move |conn| {
+            let inserted = diesel::insert_into(sep3_auth_data::table)
+                .values((
+                    sep3_auth_data::request_id.eq(&request_id),
+                    sep3_auth_data::domain.eq(&row.domain),
+                    sep3_auth_data::auth_server.eq(&row.auth_server),
+                    sep3_auth_data::data.eq(&row.data),
+                    sep3_auth_data::created_at.eq(now),
+                ))
+                .execute(conn);
+            match inserted {
+                Ok(_) => Ok(row),
+                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                    let (domain, auth_server, data) = sep3_auth_data::table
+                        .filter(sep3_auth_data::request_id.eq(&request_id))
+                        .select((sep3_auth_data::domain, sep3_auth_data::auth_server, sep3_auth_data::data))
+                        .first::<(String, String, String)>(conn)?;
+                    Ok(AuthDataRow { domain, auth_server, data })
+                }
+                Err(err) => Err(err.into()),
+            }
+        })
+        .await
+}

@@ -1,0 +1,2 @@
+DROP TABLE example_sanctions_reviews;
+DROP TABLE example_federation;

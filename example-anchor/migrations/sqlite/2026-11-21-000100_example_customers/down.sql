@@ -1,0 +1,3 @@
+DROP TABLE example_customer_reviews;
+DROP TABLE example_customer_fields;
+DROP TABLE example_customers;
