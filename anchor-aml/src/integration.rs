@@ -6,6 +6,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use anchor_core::config::AmlSettings;
 use anchor_core::integrations::sanctions::{ScreeningOutcome, ScreeningSubject as Party};
 use anchor_core::{IntegrationError, SanctionsIntegration};
 
@@ -29,6 +30,18 @@ impl std::fmt::Debug for ListScreening {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let entities = self.current().map(|index| index.entities().len()).unwrap_or_default();
         f.debug_struct("ListScreening").field("entities", &entities).field("config", &self.config).finish()
+    }
+}
+
+impl ScreeningConfig {
+    /// The engine's configuration with the thresholds of `AML_MATCH_THRESHOLD` and
+    /// `AML_REVIEW_THRESHOLD`.
+    pub fn from_settings(aml: &AmlSettings) -> Self {
+        ScreeningConfig {
+            match_threshold: aml.match_threshold,
+            review_threshold: aml.review_threshold,
+            ..ScreeningConfig::default()
+        }
     }
 }
 

@@ -173,9 +173,9 @@ impl AnchorAppBuilder {
                 None => problems.push(ConfigProblem::new(
                     "ACTIVE_SEPS",
                     format!(
-                        "lists {sep}, but this anchor did not add its module; add \
-                         `.module(anchor_sep{}::Sep{})` to the AnchorApp builder or remove {sep}",
-                        sep.number(),
+                        "lists {sep}, but this anchor did not add its module; add the `anchor-sep{}` \
+                         crate's module value to the AnchorApp builder (`.module(…)`, see its crate \
+                         docs) or remove {sep}",
                         sep.number()
                     ),
                 )),

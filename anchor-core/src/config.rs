@@ -185,6 +185,19 @@ pub struct Sep10Settings {
     pub client_attribution_denylist: Vec<String>,
     /// `SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT`: timeout for fetching a client's stellar.toml.
     pub client_attribution_request_timeout: Duration,
+    /// `SEP10_REQUIRE_SIGNED_REQUESTS`: refuse `GET /auth` without the v3.4 signed request
+    /// header (401).
+    pub require_signed_requests: bool,
+}
+
+/// Screening thresholds of the sanctions engine (`anchor-aml`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct AmlSettings {
+    /// `AML_MATCH_THRESHOLD`: score from which a hit is a match (deny, freeze).
+    pub match_threshold: f32,
+    /// `AML_REVIEW_THRESHOLD`: score from which a hit goes to review.
+    pub review_threshold: f32,
 }
 
 /// SEP-12 settings: uploaded files and status callbacks.
@@ -225,6 +238,8 @@ pub struct Settings {
     pub sep10: Sep10Settings,
     /// SEP-12 settings.
     pub sep12: Sep12Settings,
+    /// Sanctions screening thresholds.
+    pub aml: AmlSettings,
     /// `DATABASE_URL`.
     pub database_url: DatabaseUrl,
     /// `BIND_ADDRESS`: the public listener.
@@ -349,6 +364,9 @@ impl Settings {
             ("SEP10_CLIENT_ATTRIBUTION_ALLOWLIST", list(&self.sep10.client_attribution_allowlist)),
             ("SEP10_CLIENT_ATTRIBUTION_DENYLIST", list(&self.sep10.client_attribution_denylist)),
             ("SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT", secs(self.sep10.client_attribution_request_timeout)),
+            ("SEP10_REQUIRE_SIGNED_REQUESTS", self.sep10.require_signed_requests.to_string()),
+            ("AML_MATCH_THRESHOLD", self.aml.match_threshold.to_string()),
+            ("AML_REVIEW_THRESHOLD", self.aml.review_threshold.to_string()),
             ("DATABASE_URL", self.database_url.to_string()),
             ("BIND_ADDRESS", self.bind_address.to_string()),
             ("INTERNAL_BIND_ADDRESS", self.internal_bind_address.to_string()),
@@ -456,6 +474,9 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc { name: "SEP10_CLIENT_ATTRIBUTION_ALLOWLIST", kind: "list of domains", default: "(empty: all)", used_by: "SEP-10", description: "If set, only these client domains are accepted." },
     SettingDoc { name: "SEP10_CLIENT_ATTRIBUTION_DENYLIST", kind: "list of domains", default: "(empty)", used_by: "SEP-10", description: "Client domains that are refused." },
     SettingDoc { name: "SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT", kind: "seconds", default: "3", used_by: "SEP-10", description: "Timeout for fetching a client domain's stellar.toml." },
+    SettingDoc { name: "SEP10_REQUIRE_SIGNED_REQUESTS", kind: "bool", default: "false", used_by: "SEP-10", description: "Refuse `GET /auth` without the v3.4 signed request header (`Authorization: Bearer <EdDSA JWT>`) with 401." },
+    SettingDoc { name: "AML_MATCH_THRESHOLD", kind: "number in (0, 1]", default: "0.90", used_by: "AML screening", description: "Score from which a screening hit is a match: denied, and (with monitoring) frozen." },
+    SettingDoc { name: "AML_REVIEW_THRESHOLD", kind: "number in (0, 1]", default: "0.80", used_by: "AML screening", description: "Score from which a screening hit goes to a person's review (pending); must not exceed `AML_MATCH_THRESHOLD`." },
     SettingDoc { name: "DATABASE_URL", kind: "URL or path", default: "sqlite://anchor.sqlite3", used_by: "all", description: "`sqlite://PATH` or a bare path (file created if missing), `postgres://…` (feature `postgres`), `mysql://…` or `mariadb://…` (feature `mysql`)." },
     SettingDoc { name: "BIND_ADDRESS", kind: "socket address", default: "127.0.0.1:8000", used_by: "all", description: "Address of the public listener." },
     SettingDoc { name: "INTERNAL_BIND_ADDRESS", kind: "socket address", default: "127.0.0.1:8001", used_by: "internal API", description: "Address of the internal listener. A non-loopback address requires `ADMIN_API_KEY`." },
@@ -627,6 +648,7 @@ impl Validator {
             client_attribution_allowlist: allowlist,
             client_attribution_denylist: denylist,
             client_attribution_request_timeout: self.seconds("SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT", 3),
+            require_signed_requests: self.flag("SEP10_REQUIRE_SIGNED_REQUESTS", false),
         };
 
         let database_url = self.database_url();
@@ -664,6 +686,7 @@ impl Validator {
             },
         };
         let sep12 = self.sep12_settings();
+        let aml = self.aml_settings();
 
         Some(Settings {
             active_seps,
@@ -675,6 +698,7 @@ impl Validator {
             horizon_uri,
             sep10,
             sep12,
+            aml,
             database_url: database_url?,
             bind_address,
             internal_bind_address,
@@ -682,6 +706,29 @@ impl Validator {
             stellar_toml_static,
             max_request_body_bytes,
         })
+    }
+
+    fn threshold(&mut self, name: &str, default: f32) -> f32 {
+        let Some(text) = self.string(name) else { return default };
+        match text.parse::<f32>() {
+            Ok(value) if value > 0.0 && value <= 1.0 => value,
+            _ => {
+                self.problem(name, format!("must be a number above 0 and at most 1 (default {default})"));
+                default
+            }
+        }
+    }
+
+    fn aml_settings(&mut self) -> AmlSettings {
+        let match_threshold = self.threshold("AML_MATCH_THRESHOLD", 0.90);
+        let review_threshold = self.threshold("AML_REVIEW_THRESHOLD", 0.80);
+        if review_threshold > match_threshold {
+            self.problem(
+                "AML_REVIEW_THRESHOLD",
+                format!("({review_threshold}) must not be above AML_MATCH_THRESHOLD ({match_threshold})"),
+            );
+        }
+        AmlSettings { match_threshold, review_threshold }
     }
 
     fn sep12_settings(&mut self) -> Sep12Settings {

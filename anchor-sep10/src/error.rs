@@ -37,6 +37,9 @@ pub enum Error {
     /// `SEP10_CLIENT_ATTRIBUTION_REQUIRED` and no `client_domain`.
     #[error("this server requires client attribution: pass `client_domain`")]
     ClientDomainRequired,
+    /// `SEP10_REQUIRE_SIGNED_REQUESTS` is on and the request carries no signed request header.
+    #[error("this server requires signed requests: send `Authorization: Bearer <EdDSA JWT>` signed by the account (SEP-10 v3.4)")]
+    SignedRequestRequired,
     /// The client domain is deny-listed or not allow-listed while attribution is required.
     #[error("`client_domain` is not allowed by this server")]
     ClientDomainNotAllowed,
@@ -179,6 +182,7 @@ impl From<Error> for SepError {
             Error::ClientDomainRequired | Error::ClientDomainNotAllowed | Error::Frozen => {
                 SepError::Forbidden(err.to_string())
             }
+            Error::SignedRequestRequired => SepError::Unauthorized(err.to_string()),
             Error::BodyTooLarge(_) => SepError::PayloadTooLarge(err.to_string()),
             Error::HorizonUnavailable(cause) => {
                 tracing::warn!(%cause, "SEP-10: Horizon unavailable");

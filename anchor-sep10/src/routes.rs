@@ -164,8 +164,12 @@ pub async fn get_challenge(
         None => None,
     };
 
-    // The optional signed request (v3.4).
-    if let Some(header) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
+    // The signed request (v3.4): optional unless SEP10_REQUIRE_SIGNED_REQUESTS.
+    let signed_header = req.headers().get(actix_web::http::header::AUTHORIZATION);
+    if signed_header.is_none() && sep10.require_signed_requests {
+        return Err(Error::SignedRequestRequired.into());
+    }
+    if let Some(header) = signed_header {
         let header = header.to_str().map_err(|_| Error::RequestAuth("the header is not ASCII".into()))?;
         let token = bearer_token(header)?;
         let key = match (&query.client_domain, &client_domain) {

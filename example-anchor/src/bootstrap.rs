@@ -27,7 +27,7 @@ pub(crate) fn development_env_if_unconfigured() -> std::io::Result<()> {
     let contents = format!(
         "# Written by example-anchor on first run. DEVELOPMENT KEYS: never use them for real money.\n\
          # Every setting is documented in example-anchor/.env.example and docs/configuration.md.\n\
-         ACTIVE_SEPS=sep-1,sep-10\n\
+         ACTIVE_SEPS=sep-1,sep-10,sep-12,sep-3\n\
          HOST_URL=http://localhost:8000\n\
          LOCAL_MODE=true\n\
          DATABASE_URL=sqlite://data/example-anchor.sqlite3\n\

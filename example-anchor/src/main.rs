@@ -53,10 +53,13 @@ impl Anchor for ExampleAnchor {
             .parse()
             .map_err(|err| ConfigError::single("stellar.static.toml", format!("is not valid TOML: {err}")))?;
         // Sanctions decisions come from the lists imported with `lists import` / `lists update`.
-        let sanctions = ListScreening::load(&ListStore::new(database.clone()), ScreeningConfig::default())
-            .map_err(|err| {
-                ConfigError::single("DATABASE_URL", format!("sanctions lists cannot be loaded: {err}"))
-            })?;
+        let sanctions = ListScreening::load(
+            &ListStore::new(database.clone()),
+            ScreeningConfig::from_settings(&settings.aml),
+        )
+        .map_err(|err| {
+            ConfigError::single("DATABASE_URL", format!("sanctions lists cannot be loaded: {err}"))
+        })?;
         // SEP-2/SEP-3: the federation directory, KYC shared with other institutions, and the
         // compliance officer's decisions ahead of the list screening.
         let directory =

@@ -288,3 +288,67 @@ async fn send_reports_receivers_that_refuse_or_fail() {
     let data_memo = payload::memo_hash_base64(&transaction).unwrap();
     assert_eq!(data_memo.len(), 44);
 }
+
+#[actix_web::test]
+async fn send_builds_a_path_payment_when_send_max_is_given() {
+    let (a, b) = two_banks(|| database_on("sqlite"));
+    let sender = format!("aldi*{}", a.domain);
+    let destination = format!("bob*{}", b.domain);
+    let issuer = a.key.public_key().to_string();
+    let (status, body) = internal(
+        &a,
+        "/send",
+        &[
+            ("id", "path-1"),
+            ("source", SOURCE_ACCOUNT),
+            ("sender", &sender),
+            ("destination", &destination),
+            ("amount", "20"),
+            ("asset_code", "USD"),
+            ("asset_issuer", &issuer),
+            ("send_max", "25.5"),
+            ("send_asset_code", "EURT"),
+            ("send_asset_issuer", &issuer),
+            ("path[0][asset_code]", ""),
+            ("path[0][asset_issuer]", ""),
+            ("path[1][asset_code]", "BTC"),
+            ("path[1][asset_issuer]", &issuer),
+            ("extra_memo", "invoice 42"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["auth_response"]["tx_status"], "ok", "{body}");
+    let transaction = payload::decode_transaction(body["transaction_xdr"].as_str().unwrap()).unwrap();
+    let OperationBody::PathPaymentStrictReceive(op) = &transaction.operations[0].body else {
+        panic!("not a path payment")
+    };
+    assert_eq!((op.dest_amount, op.send_max, op.path.len()), (200_000_000, 255_000_000, 1));
+    let first = payload::first_operation(&transaction).unwrap();
+    assert_eq!((first.amount.as_str(), first.asset_code.as_str()), ("20.0000000", "USD"));
+
+    // B stored the attachment with the extra memo.
+    let memo = payload::memo_hash_base64(&transaction).unwrap();
+    let (_, received) = internal(&b, "/receive", &[("memo", &memo)]).await;
+    let data: Value = serde_json::from_str(received["data"].as_str().unwrap()).unwrap();
+    let attachment = payload::parse_attachment(data["attachment"].as_str().unwrap()).unwrap();
+    assert_eq!(attachment.extra, "invoice 42");
+
+    // A bad asset is a 400 naming the field.
+    let (status, body) = internal(
+        &a,
+        "/send",
+        &[
+            ("id", "path-2"),
+            ("source", SOURCE_ACCOUNT),
+            ("sender", &sender),
+            ("destination", &destination),
+            ("amount", "20"),
+            ("asset_code", "TOOLONGASSETCODE"),
+            ("asset_issuer", &issuer),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap().starts_with("asset_code:"), "{body}");
+}
