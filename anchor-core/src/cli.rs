@@ -60,7 +60,8 @@ pub trait CliExtension: Send + Sync {
 /// Loads and validates the settings and opens the database, as `serve` does: for extensions.
 pub fn open(config_file: Option<&std::path::Path>) -> Result<(Settings, Database), String> {
     let settings = Settings::load(config_file).map_err(|err| err.to_string())?;
-    let database = Database::connect(&settings.database_url).map_err(|err| err.to_string())?;
+    let database = Database::connect_with_pool_size(&settings.database_url, settings.database_pool_size)
+        .map_err(|err| err.to_string())?;
     Ok((settings, database))
 }
 
@@ -214,7 +215,8 @@ fn prepare(
     migrate_first: bool,
 ) -> Result<(AnchorApp, Settings), Failure> {
     let settings = Settings::load(config.as_deref())?;
-    let database = Database::connect(&settings.database_url).map_err(failure)?;
+    let database = Database::connect_with_pool_size(&settings.database_url, settings.database_pool_size)
+        .map_err(failure)?;
     if migrate_first || settings.local_mode {
         let applied = database.migrate(&anchor.migrations()).map_err(failure)?;
         if !applied.is_empty() {
@@ -245,7 +247,8 @@ fn config_check(anchor: &dyn Anchor, config: Option<PathBuf>) -> Result<(), Fail
 
 fn migrate(anchor: &dyn Anchor, config: Option<PathBuf>) -> Result<(), Failure> {
     let settings = Settings::load(config.as_deref())?;
-    let database = Database::connect(&settings.database_url).map_err(failure)?;
+    let database = Database::connect_with_pool_size(&settings.database_url, settings.database_pool_size)
+        .map_err(failure)?;
     let applied = database.migrate(&anchor.migrations()).map_err(failure)?;
     if applied.is_empty() {
         println!("database {} is up to date", settings.database_url);

@@ -190,6 +190,27 @@ pub struct Sep10Settings {
     pub require_signed_requests: bool,
 }
 
+/// What SEP-3 answers when the sending party could not be screened (never a pass).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sep3ScreeningFailure {
+    /// `pending`: the sender asks again after this long.
+    Pending(Duration),
+    /// `denied`.
+    Deny,
+}
+
+/// SEP-3 settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Sep3Settings {
+    /// `SEP3_SCREENING_FAILURE`: `pending:<seconds>` (default `pending:300`) or `deny`.
+    pub screening_failure: Sep3ScreeningFailure,
+    /// `SEP3_NEED_INFO`: whether `/send` asks the receiving institution for its customer's data.
+    pub need_info: bool,
+    /// `SEP3_OUTBOUND_TIMEOUT`: timeout of requests to other institutions.
+    pub outbound_timeout: Duration,
+}
+
 /// Screening thresholds of the sanctions engine (`anchor-aml`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
@@ -238,10 +259,14 @@ pub struct Settings {
     pub sep10: Sep10Settings,
     /// SEP-12 settings.
     pub sep12: Sep12Settings,
+    /// SEP-3 settings.
+    pub sep3: Sep3Settings,
     /// Sanctions screening thresholds.
     pub aml: AmlSettings,
     /// `DATABASE_URL`.
     pub database_url: DatabaseUrl,
+    /// `DATABASE_POOL_SIZE`: most pooled connections (`None`: the backend's default).
+    pub database_pool_size: Option<u32>,
     /// `BIND_ADDRESS`: the public listener.
     pub bind_address: SocketAddr,
     /// `INTERNAL_BIND_ADDRESS`: the internal (admin) listener.
@@ -365,9 +390,23 @@ impl Settings {
             ("SEP10_CLIENT_ATTRIBUTION_DENYLIST", list(&self.sep10.client_attribution_denylist)),
             ("SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT", secs(self.sep10.client_attribution_request_timeout)),
             ("SEP10_REQUIRE_SIGNED_REQUESTS", self.sep10.require_signed_requests.to_string()),
+            (
+                "SEP3_SCREENING_FAILURE",
+                match self.sep3.screening_failure {
+                    Sep3ScreeningFailure::Pending(wait) => format!("pending:{}", wait.as_secs()),
+                    Sep3ScreeningFailure::Deny => "deny".into(),
+                },
+            ),
+            ("SEP3_NEED_INFO", self.sep3.need_info.to_string()),
+            ("SEP3_OUTBOUND_TIMEOUT", secs(self.sep3.outbound_timeout)),
             ("AML_MATCH_THRESHOLD", self.aml.match_threshold.to_string()),
             ("AML_REVIEW_THRESHOLD", self.aml.review_threshold.to_string()),
             ("DATABASE_URL", self.database_url.to_string()),
+            (
+                "DATABASE_POOL_SIZE",
+                self.database_pool_size
+                    .map_or_else(|| "(backend default)".to_string(), |size| size.to_string()),
+            ),
             ("BIND_ADDRESS", self.bind_address.to_string()),
             ("INTERNAL_BIND_ADDRESS", self.internal_bind_address.to_string()),
             (
@@ -475,9 +514,13 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc { name: "SEP10_CLIENT_ATTRIBUTION_DENYLIST", kind: "list of domains", default: "(empty)", used_by: "SEP-10", description: "Client domains that are refused." },
     SettingDoc { name: "SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT", kind: "seconds", default: "3", used_by: "SEP-10", description: "Timeout for fetching a client domain's stellar.toml." },
     SettingDoc { name: "SEP10_REQUIRE_SIGNED_REQUESTS", kind: "bool", default: "false", used_by: "SEP-10", description: "Refuse `GET /auth` without the v3.4 signed request header (`Authorization: Bearer <EdDSA JWT>`) with 401." },
+    SettingDoc { name: "SEP3_SCREENING_FAILURE", kind: "`pending:<seconds>` or `deny`", default: "pending:300", used_by: "SEP-3", description: "What `AUTH_SERVER` answers when the sending party could not be screened (the sanctions integration failed): pending with a retry delay, or denied. Never a pass." },
+    SettingDoc { name: "SEP3_NEED_INFO", kind: "bool", default: "false", used_by: "SEP-3", description: "Whether `/send` asks the receiving institution for its customer's data (`need_info`; the SDF server's `needs_auth`)." },
+    SettingDoc { name: "SEP3_OUTBOUND_TIMEOUT", kind: "seconds", default: "10", used_by: "SEP-3", description: "Timeout of requests to other institutions (stellar.toml, federation, `AUTH_SERVER`, callbacks)." },
     SettingDoc { name: "AML_MATCH_THRESHOLD", kind: "number in (0, 1]", default: "0.90", used_by: "AML screening", description: "Score from which a screening hit is a match: denied, and (with monitoring) frozen." },
     SettingDoc { name: "AML_REVIEW_THRESHOLD", kind: "number in (0, 1]", default: "0.80", used_by: "AML screening", description: "Score from which a screening hit goes to a person's review (pending); must not exceed `AML_MATCH_THRESHOLD`." },
     SettingDoc { name: "DATABASE_URL", kind: "URL or path", default: "sqlite://anchor.sqlite3", used_by: "all", description: "`sqlite://PATH` or a bare path (file created if missing), `postgres://…` (feature `postgres`), `mysql://…` or `mariadb://…` (feature `mysql`)." },
+    SettingDoc { name: "DATABASE_POOL_SIZE", kind: "whole number", default: "8 (SQLite), 20 (PostgreSQL, MySQL)", used_by: "all", description: "Most connections in the pool. On PostgreSQL and MySQL concurrent commits share a disk flush, so more connections mean more throughput, up to the server's `max_connections`." },
     SettingDoc { name: "BIND_ADDRESS", kind: "socket address", default: "127.0.0.1:8000", used_by: "all", description: "Address of the public listener." },
     SettingDoc { name: "INTERNAL_BIND_ADDRESS", kind: "socket address", default: "127.0.0.1:8001", used_by: "internal API", description: "Address of the internal listener. A non-loopback address requires `ADMIN_API_KEY`." },
     SettingDoc { name: "ADMIN_API_KEY", kind: "string, ≥ 32 bytes", default: "(not set)", used_by: "internal API", description: "Bearer key every internal/admin API call must present." },
@@ -652,6 +695,16 @@ impl Validator {
         };
 
         let database_url = self.database_url();
+        let database_pool_size = match self.string("DATABASE_POOL_SIZE") {
+            None => None,
+            Some(text) => match text.parse::<u32>() {
+                Ok(size) if (1..=1000).contains(&size) => Some(size),
+                _ => {
+                    self.problem("DATABASE_POOL_SIZE", "must be a whole number from 1 to 1000");
+                    None
+                }
+            },
+        };
         let bind_address = self.socket_address("BIND_ADDRESS", "127.0.0.1:8000");
         let internal_bind_address = self.socket_address("INTERNAL_BIND_ADDRESS", "127.0.0.1:8001");
         let admin_api_key = self.string("ADMIN_API_KEY").map(Sensitive::new);
@@ -687,6 +740,7 @@ impl Validator {
         };
         let sep12 = self.sep12_settings();
         let aml = self.aml_settings();
+        let sep3 = self.sep3_settings();
 
         Some(Settings {
             active_seps,
@@ -698,8 +752,10 @@ impl Validator {
             horizon_uri,
             sep10,
             sep12,
+            sep3,
             aml,
             database_url: database_url?,
+            database_pool_size,
             bind_address,
             internal_bind_address,
             admin_api_key,
@@ -716,6 +772,31 @@ impl Validator {
                 self.problem(name, format!("must be a number above 0 and at most 1 (default {default})"));
                 default
             }
+        }
+    }
+
+    fn sep3_settings(&mut self) -> Sep3Settings {
+        let screening_failure = match self
+            .string("SEP3_SCREENING_FAILURE")
+            .map(|text| text.to_ascii_lowercase())
+        {
+            None => Sep3ScreeningFailure::Pending(Duration::from_secs(300)),
+            Some(text) if text == "deny" => Sep3ScreeningFailure::Deny,
+            Some(text) => match text.strip_prefix("pending:").map(str::parse::<u64>) {
+                Some(Ok(secs)) if secs > 0 => Sep3ScreeningFailure::Pending(Duration::from_secs(secs)),
+                _ => {
+                    self.problem(
+                        "SEP3_SCREENING_FAILURE",
+                        "must be `pending:<seconds>` (e.g. `pending:300`) or `deny`; a failure to screen never passes",
+                    );
+                    Sep3ScreeningFailure::Pending(Duration::from_secs(300))
+                }
+            },
+        };
+        Sep3Settings {
+            screening_failure,
+            need_info: self.flag("SEP3_NEED_INFO", false),
+            outbound_timeout: self.seconds("SEP3_OUTBOUND_TIMEOUT", 10),
         }
     }
 

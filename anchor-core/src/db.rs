@@ -176,7 +176,18 @@ impl Database {
     /// Opens the pool (an SQLite file and its directory are created if missing). Blocking: call
     /// it at start-up, before serving.
     pub fn connect(url: &DatabaseUrl) -> Result<Database, DbError> {
-        let mut max_size = 8;
+        Database::connect_with_pool_size(url, None)
+    }
+
+    /// Opens the pool with at most `pool_size` connections (`DATABASE_POOL_SIZE`); `None` takes
+    /// the default: 8 for SQLite (one writer at a time anyway), 20 for PostgreSQL and MySQL,
+    /// where concurrent commits share each disk flush.
+    pub fn connect_with_pool_size(url: &DatabaseUrl, pool_size: Option<u32>) -> Result<Database, DbError> {
+        let default_size = match url {
+            DatabaseUrl::Sqlite(_) => 8,
+            _ => 20,
+        };
+        let mut max_size = pool_size.unwrap_or(default_size).max(1);
         if let DatabaseUrl::Sqlite(path) = url {
             let in_memory = path.to_string_lossy().contains(":memory:");
             if in_memory {
@@ -193,6 +204,9 @@ impl Database {
         // pings explicitly.
         let pool = Pool::builder()
             .max_size(max_size)
+            // Open connections as load needs them, not all at start-up (many pools share one
+            // server's `max_connections`, in tests and in multi-instance deployments).
+            .min_idle(Some(max_size.min(2)))
             .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(10))
             .build(ConnectionFactory { url: url.clone() })

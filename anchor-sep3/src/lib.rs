@@ -53,11 +53,21 @@ pub const FEDERATION_PATH: &str = "/federation";
 /// from clones never share it.
 #[derive(Debug)]
 pub struct Sep3 {
-    config: Sep3Config,
+    overrides: Sep3Overrides,
+    external_federation_server: Option<String>,
     state: Arc<OnceLock<Arc<Sep3State>>>,
 }
 
-/// Module-level configuration (until these become settings).
+/// Builder choices that take precedence over the `SEP3_*` settings.
+#[derive(Debug, Clone, Default)]
+struct Sep3Overrides {
+    on_screening_failure: Option<ScreeningFailurePolicy>,
+    need_info: Option<bool>,
+    outbound_timeout: Option<Duration>,
+}
+
+/// The module's effective configuration: the `SEP3_*` settings, with any choice made on the
+/// [`Sep3`] builder taking precedence.
 #[derive(Debug, Clone)]
 pub struct Sep3Config {
     /// What a failure to screen becomes (never a pass). Default: pending, 300 s.
@@ -85,7 +95,11 @@ impl Default for Sep3Config {
 
 impl Clone for Sep3 {
     fn clone(&self) -> Self {
-        Sep3 { config: self.config.clone(), state: Arc::new(OnceLock::new()) }
+        Sep3 {
+            overrides: self.overrides.clone(),
+            external_federation_server: self.external_federation_server.clone(),
+            state: Arc::new(OnceLock::new()),
+        }
     }
 }
 
@@ -96,33 +110,51 @@ impl Default for Sep3 {
 }
 
 impl Sep3 {
-    /// The module with the default configuration.
+    /// The module configured by the `SEP3_*` settings.
     pub fn new() -> Self {
-        Sep3 { config: Sep3Config::default(), state: Arc::new(OnceLock::new()) }
+        Sep3 {
+            overrides: Sep3Overrides::default(),
+            external_federation_server: None,
+            state: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// The effective configuration for `settings`.
+    pub fn config(&self, settings: &Settings) -> Sep3Config {
+        let from_settings = match settings.sep3.screening_failure {
+            anchor_core::config::Sep3ScreeningFailure::Pending(wait) => ScreeningFailurePolicy::Pending(wait),
+            anchor_core::config::Sep3ScreeningFailure::Deny => ScreeningFailurePolicy::Deny,
+        };
+        Sep3Config {
+            on_screening_failure: self.overrides.on_screening_failure.unwrap_or(from_settings),
+            need_info: self.overrides.need_info.unwrap_or(settings.sep3.need_info),
+            outbound_timeout: self.overrides.outbound_timeout.unwrap_or(settings.sep3.outbound_timeout),
+            external_federation_server: self.external_federation_server.clone(),
+        }
     }
 
     /// What a failure to screen becomes: pending (the sender asks again) or denied.
     pub fn on_screening_failure(mut self, policy: ScreeningFailurePolicy) -> Self {
-        self.config.on_screening_failure = policy;
+        self.overrides.on_screening_failure = Some(policy);
         self
     }
 
     /// Whether `/send` asks the receiver for its customer's data (`need_info`).
     pub fn need_info(mut self, need_info: bool) -> Self {
-        self.config.need_info = need_info;
+        self.overrides.need_info = Some(need_info);
         self
     }
 
     /// Timeout of requests to other institutions.
     pub fn outbound_timeout(mut self, timeout: Duration) -> Self {
-        self.config.outbound_timeout = timeout;
+        self.overrides.outbound_timeout = Some(timeout);
         self
     }
 
     /// Publishes `url` as `FEDERATION_SERVER` instead of serving one (then no
     /// `FederationIntegration` is needed).
     pub fn external_federation_server(mut self, url: impl Into<String>) -> Self {
-        self.config.external_federation_server = Some(url.into());
+        self.external_federation_server = Some(url.into());
         self
     }
 
@@ -130,7 +162,7 @@ impl Sep3 {
         if let Some(state) = self.state.get() {
             return Ok(Arc::clone(state));
         }
-        let state = Arc::new(Sep3State::new(self.config.clone(), settings)?);
+        let state = Arc::new(Sep3State::new(self.config(settings), settings)?);
         Ok(Arc::clone(self.state.get_or_init(|| state)))
     }
 }
@@ -205,7 +237,7 @@ impl SepModule for Sep3 {
                 "sep-3 is active but no SanctionsIntegration was registered; add `Integrations::new().sanctions(…)`",
             ));
         }
-        if self.config.external_federation_server.is_none() && integrations.federation().is_none() {
+        if self.external_federation_server.is_none() && integrations.federation().is_none() {
             problems.push(ConfigProblem::new(
                 "ACTIVE_SEPS",
                 "sep-3 is active but no FederationIntegration was registered (senders resolve name*domain \
@@ -227,7 +259,7 @@ impl SepModule for Sep3 {
 
     fn stellar_toml_entries(&self, settings: &Settings) -> Vec<(&'static str, String)> {
         let base = settings.host_url.trim_end_matches('/');
-        let federation = match &self.config.external_federation_server {
+        let federation = match &self.external_federation_server {
             Some(url) => url.clone(),
             None => format!("{base}{FEDERATION_PATH}"),
         };

@@ -215,3 +215,51 @@ fn settings_docs_cover_every_setting_in_the_docs_file() {
         assert!(docs.contains(&format!("`{}`", setting.name)), "{} is not documented", setting.name);
     }
 }
+
+#[test]
+fn sep3_aml_and_pool_settings_are_parsed_and_checked() {
+    let settings = Settings::from_sources(
+        None,
+        with(&[
+            ("SEP3_SCREENING_FAILURE", "deny"),
+            ("SEP3_NEED_INFO", "true"),
+            ("AML_MATCH_THRESHOLD", "0.95"),
+            ("AML_REVIEW_THRESHOLD", "0.85"),
+            ("DATABASE_POOL_SIZE", "32"),
+            ("SEP10_REQUIRE_SIGNED_REQUESTS", "yes"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(settings.sep3.screening_failure, Sep3ScreeningFailure::Deny);
+    assert!(settings.sep3.need_info);
+    assert_eq!(settings.aml.match_threshold, 0.95);
+    assert_eq!(settings.database_pool_size, Some(32));
+    assert!(settings.sep10.require_signed_requests);
+
+    let defaults = Settings::from_sources(None, good_env()).unwrap();
+    assert_eq!(defaults.sep3.screening_failure, Sep3ScreeningFailure::Pending(Duration::from_secs(300)));
+    assert_eq!((defaults.aml.match_threshold, defaults.aml.review_threshold), (0.90, 0.80));
+
+    let err = problems(with(&[
+        ("SEP3_SCREENING_FAILURE", "allow"),
+        ("AML_MATCH_THRESHOLD", "0.7"),
+        ("AML_REVIEW_THRESHOLD", "0.8"),
+        ("DATABASE_POOL_SIZE", "0"),
+    ]));
+    for setting in ["SEP3_SCREENING_FAILURE", "AML_REVIEW_THRESHOLD", "DATABASE_POOL_SIZE"] {
+        assert!(err.mentions(setting), "{setting} missing from:\n{err}");
+    }
+    assert!(err.to_string().contains("never passes"), "{err}");
+}
+
+#[test]
+fn the_example_env_file_shows_every_setting() {
+    let example = include_str!("../../../example-anchor/.env.example");
+    for setting in SETTINGS {
+        assert!(
+            example.contains(&format!("{}=", setting.name)),
+            "{} missing from .env.example",
+            setting.name
+        );
+    }
+}

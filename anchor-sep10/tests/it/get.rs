@@ -239,3 +239,29 @@ async fn the_signed_request_header_is_verified_when_present() {
     let (status, _) = anchor.get_with(&query, Some("Basic abc")).await;
     assert_eq!(status, 400);
 }
+
+#[actix_web::test]
+async fn with_signed_requests_required_a_request_without_the_header_is_a_401() {
+    let db = testing::sqlite_database();
+    let anchor = anchor(
+        &db,
+        "http://127.0.0.1:9",
+        &[("SEP10_REQUIRE_SIGNED_REQUESTS", "true")],
+        Integrations::default(),
+    );
+    let client = key();
+    let account = client.public_key().to_string();
+    let (status, body) = anchor.get(&format!("?account={account}")).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body["error"].as_str().unwrap_or_default().contains("requires signed requests"), "{body}");
+
+    let now = now() as i64;
+    let signed = eddsa_jwt(
+        &client,
+        serde_json::json!({"iat": now, "exp": now + 300, "account": account,
+                           "web_auth_endpoint": "http://localhost:8000/auth"}),
+    );
+    let (status, body) =
+        anchor.get_with(&format!("?account={account}"), Some(&format!("Bearer {signed}"))).await;
+    assert_eq!(status, 200, "{body}");
+}
