@@ -204,9 +204,10 @@ impl Database {
         // pings explicitly.
         let pool = Pool::builder()
             .max_size(max_size)
-            // Open connections as load needs them, not all at start-up (many pools share one
-            // server's `max_connections`, in tests and in multi-instance deployments).
-            .min_idle(Some(max_size.min(2)))
+            // Open connections as requests need them, never in the background: many pools share
+            // one server's `max_connections` (tests, several instances), and a connection being
+            // opened by a pool thread while the process exits can crash the client library.
+            .min_idle(Some(0))
             .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(10))
             .build(ConnectionFactory { url: url.clone() })
