@@ -363,6 +363,12 @@ impl Settings {
         self.active_seps.contains(&sep)
     }
 
+    /// `host[:port]` of `HOST_URL`, lower-case: SEP-10's `web_auth_domain` and the domain of
+    /// this anchor's federation addresses.
+    pub fn host_domain(&self) -> String {
+        Url::parse(&self.host_url).ok().and_then(|url| url_authority(&url)).unwrap_or_default()
+    }
+
     /// `SIGNING_KEY`: the public key of `SIGNING_SEED`.
     pub fn signing_key_public(&self) -> &str {
         self.signing_key.public_key()
@@ -1068,8 +1074,8 @@ impl Validator {
     }
 }
 
-/// `host[:port]` of a URL.
-fn url_authority(url: &Url) -> Option<String> {
+/// `host[:port]` of a URL (the port only when it is not the scheme's default).
+pub fn url_authority(url: &Url) -> Option<String> {
     let host = url.host_str()?;
     Some(match url.port() {
         Some(port) => format!("{host}:{port}"),

@@ -37,7 +37,7 @@ mod routes;
 pub mod signers;
 
 pub use error::Error;
-pub use routes::{parse_memo, web_auth_domain, Sep10State};
+pub use routes::{parse_memo, Sep10State};
 
 /// The SEP-10 module value.
 #[derive(Debug, Clone, Copy, Default)]
@@ -71,13 +71,11 @@ impl SepModule for Sep10 {
                 ));
             }
         }
-        match web_auth_domain(&settings.host_url) {
-            Ok(domain) if domain.len() > 64 => problems.push(ConfigProblem::new(
+        if settings.host_domain().len() > 64 {
+            problems.push(ConfigProblem::new(
                 "HOST_URL",
                 "its host is longer than 64 bytes, so it cannot be the `web_auth_domain` value",
-            )),
-            Ok(_) => {}
-            Err(err) => problems.push(ConfigProblem::new("HOST_URL", err)),
+            ));
         }
         if settings.sep10.auth_timeout.as_secs() == 0 {
             problems.push(ConfigProblem::new("SEP10_AUTH_TIMEOUT", "must be at least 1 second"));

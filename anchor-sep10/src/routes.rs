@@ -43,22 +43,12 @@ impl Sep10State {
                 settings.sep10.client_attribution_request_timeout,
             )?,
             network_id: challenge::network_id(&settings.network_passphrase),
-            web_auth_domain: web_auth_domain(&settings.host_url)?,
+            web_auth_domain: settings.host_domain(),
             web_auth_endpoint: crate::web_auth_endpoint(settings),
             last_purge: AtomicI64::new(0),
             recorder: std::sync::OnceLock::new(),
         })
     }
-}
-
-/// The web auth domain: `host[:port]` of `HOST_URL`.
-pub fn web_auth_domain(host_url: &str) -> Result<String, String> {
-    let url = url::Url::parse(host_url).map_err(|err| format!("HOST_URL is not a URL: {err}"))?;
-    let host = url.host_str().ok_or("HOST_URL has no host")?;
-    Ok(match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
-    })
 }
 
 fn now() -> i64 {

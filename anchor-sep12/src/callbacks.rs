@@ -78,11 +78,7 @@ pub use anchor_core::remote_toml::is_public;
 /// The `host` part of the signed payload: the URL's host, with `:port` when it is not the
 /// scheme's default.
 pub fn signing_host(url: &Url) -> String {
-    let host = url.host_str().unwrap_or_default();
-    match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
-    }
+    anchor_core::config::url_authority(url).unwrap_or_default()
 }
 
 /// The `Signature` header value for `body` sent to `host` at unix time `t`.

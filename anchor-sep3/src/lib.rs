@@ -209,19 +209,12 @@ impl Sep3State {
             config,
             fetcher,
             client,
-            home_domain: home_domain(&settings.host_url),
+            home_domain: settings.host_domain(),
             local_mode: settings.local_mode,
             network_passphrase: settings.network_passphrase.clone(),
             refetched: Mutex::new(HashMap::new()),
         })
     }
-}
-
-/// The domain of `HOST_URL` (host, plus port when there is one), lower-case: the domain part of
-/// our customers' federation addresses.
-pub fn home_domain(host_url: &str) -> String {
-    let without_scheme = host_url.split_once("://").map_or(host_url, |(_, rest)| rest);
-    without_scheme.split('/').next().unwrap_or_default().to_ascii_lowercase()
 }
 
 impl SepModule for Sep3 {

@@ -62,8 +62,7 @@ impl Anchor for ExampleAnchor {
         })?;
         // SEP-2/SEP-3: the federation directory, KYC shared with other institutions, and the
         // compliance officer's decisions ahead of the list screening.
-        let directory =
-            compliance::ExampleDirectory::new(database.clone(), anchor_sep3::home_domain(&settings.host_url));
+        let directory = compliance::ExampleDirectory::new(database.clone(), settings.host_domain());
         Ok(Integrations::new()
             .customer(customers::ExampleCustomers::new(database.clone()))
             .sanctions(compliance::OfficerReview::new(database.clone(), sanctions))
