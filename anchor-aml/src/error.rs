@@ -66,6 +66,15 @@ pub enum Error {
         /// What went wrong.
         detail: String,
     },
+    /// No such case, subject or scan.
+    #[error("{0}")]
+    NotFound(String),
+    /// An officer's request is not acceptable (missing reason, case already decided, …).
+    #[error("{0}")]
+    Invalid(String),
+    /// Another instance took over the scan this instance was working on.
+    #[error("scan {0}: another instance holds it now")]
+    LeaseLost(i64),
     /// A screening threshold configuration is inconsistent.
     #[error("invalid screening configuration: {0}")]
     Config(String),

@@ -33,7 +33,9 @@ mod error;
 mod index;
 mod integration;
 mod model;
+mod monitor;
 mod normalize;
+mod notify;
 mod parse;
 mod screen;
 mod similarity;
@@ -52,6 +54,12 @@ pub use model::{
     Gender, IdentityDocument, NameKind, PartialDate, PostalAddress, SanctionsEntity, SanctionsList,
     SourceList,
 };
+pub use monitor::{
+    factor_json, AmlMonitor, CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary, CheckResult,
+    FrozenAccount, MonitorConfig, MonitorStats, RecordOutcome, ScanKind, ScanProgress, ScanStatus,
+    ScanSummary, SubjectStatus, SubjectSummary, ENGINE_VERSION,
+};
+pub use notify::{Notification, NotificationKind, Notifier};
 pub use parse::{
     decompress, load_list, parse_bytes, parse_eu_xml, parse_ofac_advanced, parse_ofac_csv, parse_uk_csv,
     parse_un_xml, read_input, ListFormat, LoadedList, OfacCsvFiles,

@@ -211,14 +211,42 @@ pub struct Sep3Settings {
     pub outbound_timeout: Duration,
 }
 
-/// Screening thresholds of the sanctions engine (`anchor-aml`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Screening thresholds, monitoring schedule and officer notifications (`anchor-aml`).
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct AmlSettings {
     /// `AML_MATCH_THRESHOLD`: score from which a hit is a match (deny, freeze).
     pub match_threshold: f32,
     /// `AML_REVIEW_THRESHOLD`: score from which a hit goes to review.
     pub review_threshold: f32,
+    /// `AML_ENABLED`: whether the anchor runs the AML monitor (registry, scanner, enforcement).
+    pub enabled: bool,
+    /// `AML_SCAN_INTERVAL`: time between full rescreens.
+    pub scan_interval: Duration,
+    /// `AML_BATCH_SIZE`: subjects screened and committed together.
+    pub batch_size: u32,
+    /// `AML_SCAN_LEASE`: how long a scanner's claim on a scan lasts without progress before
+    /// another instance (or a restarted one) takes the scan over.
+    pub scan_lease: Duration,
+    /// `AML_SYNC_INTERVAL`: how often an instance reloads frozen accounts and list versions
+    /// written by other instances.
+    pub sync_interval: Duration,
+    /// `AML_ALLOWLIST_EXPIRY`: default validity of a cleared false positive.
+    pub allowlist_expiry: Duration,
+    /// `AML_AUDIT_RETENTION_DAYS`: how long audit records are kept.
+    pub audit_retention_days: u32,
+    /// `SMTP_URL`: the officer's mail server (`smtp://`, `smtps://`); may carry credentials.
+    pub smtp_url: Option<Sensitive<String>>,
+    /// `SMTP_FROM`: sender address of notification emails.
+    pub smtp_from: String,
+    /// `COMPLIANCE_OFFICER_EMAIL`: recipients of notification emails.
+    pub officer_emails: Vec<String>,
+    /// `AML_WEBHOOK_URL`: receiver of signed notification webhooks.
+    pub webhook_url: Option<String>,
+    /// `AML_WEBHOOK_SECRET`: HMAC-SHA256 key of webhook signatures.
+    pub webhook_secret: Option<Sensitive<String>>,
+    /// `AML_NOTIFY_MAX_ATTEMPTS`: delivery attempts per notification before it is marked failed.
+    pub notify_max_attempts: u32,
 }
 
 /// SEP-12 settings: uploaded files and status callbacks.
@@ -407,6 +435,22 @@ impl Settings {
             ("SEP3_OUTBOUND_TIMEOUT", secs(self.sep3.outbound_timeout)),
             ("AML_MATCH_THRESHOLD", self.aml.match_threshold.to_string()),
             ("AML_REVIEW_THRESHOLD", self.aml.review_threshold.to_string()),
+            ("AML_ENABLED", self.aml.enabled.to_string()),
+            ("AML_SCAN_INTERVAL", secs(self.aml.scan_interval)),
+            ("AML_BATCH_SIZE", self.aml.batch_size.to_string()),
+            ("AML_SCAN_LEASE", secs(self.aml.scan_lease)),
+            ("AML_SYNC_INTERVAL", secs(self.aml.sync_interval)),
+            ("AML_ALLOWLIST_EXPIRY", secs(self.aml.allowlist_expiry)),
+            ("AML_AUDIT_RETENTION_DAYS", self.aml.audit_retention_days.to_string()),
+            ("SMTP_URL", if self.aml.smtp_url.is_some() { "[redacted]".into() } else { "(not set)".into() }),
+            ("SMTP_FROM", self.aml.smtp_from.clone()),
+            ("COMPLIANCE_OFFICER_EMAIL", list(&self.aml.officer_emails)),
+            ("AML_WEBHOOK_URL", self.aml.webhook_url.clone().unwrap_or_else(|| "(not set)".into())),
+            (
+                "AML_WEBHOOK_SECRET",
+                if self.aml.webhook_secret.is_some() { "[redacted]".into() } else { "(not set)".into() },
+            ),
+            ("AML_NOTIFY_MAX_ATTEMPTS", self.aml.notify_max_attempts.to_string()),
             ("DATABASE_URL", self.database_url.to_string()),
             (
                 "DATABASE_POOL_SIZE",
@@ -525,6 +569,19 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc { name: "SEP3_OUTBOUND_TIMEOUT", kind: "seconds", default: "10", used_by: "SEP-3", description: "Timeout of requests to other institutions (stellar.toml, federation, `AUTH_SERVER`, callbacks)." },
     SettingDoc { name: "AML_MATCH_THRESHOLD", kind: "number in (0, 1]", default: "0.90", used_by: "AML screening", description: "Score from which a screening hit is a match: denied, and (with monitoring) frozen." },
     SettingDoc { name: "AML_REVIEW_THRESHOLD", kind: "number in (0, 1]", default: "0.80", used_by: "AML screening", description: "Score from which a screening hit goes to a person's review (pending); must not exceed `AML_MATCH_THRESHOLD`." },
+    SettingDoc { name: "AML_ENABLED", kind: "bool", default: "true", used_by: "AML monitoring", description: "Runs the AML monitor: every customer, authenticated account and SEP-3 counterparty is screened on arrival and rescreened on schedule and on list changes; matches are frozen and refused on every SEP route." },
+    SettingDoc { name: "AML_SCAN_INTERVAL", kind: "seconds", default: "86400", used_by: "AML monitoring", description: "Time between full rescreens of every subject (a delta rescreen also follows every list update)." },
+    SettingDoc { name: "AML_BATCH_SIZE", kind: "whole number", default: "1000", used_by: "AML monitoring", description: "Subjects screened and committed together; a killed scan resumes after the last committed batch." },
+    SettingDoc { name: "AML_SCAN_LEASE", kind: "seconds", default: "60", used_by: "AML monitoring", description: "How long a scanner's claim on a running scan lasts without progress; after it, another instance (or the restarted one) continues the scan." },
+    SettingDoc { name: "AML_SYNC_INTERVAL", kind: "seconds", default: "5", used_by: "AML monitoring", description: "How often an instance reloads frozen accounts and list versions that other instances or the CLI wrote." },
+    SettingDoc { name: "AML_ALLOWLIST_EXPIRY", kind: "seconds", default: "31536000", used_by: "AML monitoring", description: "Default validity of a cleared false positive: the same subject is not flagged again for the same list entry until then." },
+    SettingDoc { name: "AML_AUDIT_RETENTION_DAYS", kind: "days", default: "2557", used_by: "AML audit", description: "Audit records older than this are purged (7 years by default); the chain stays verifiable from the purge point." },
+    SettingDoc { name: "SMTP_URL", kind: "URL", default: "(not set)", used_by: "AML notifications", description: "Mail server for officer notifications: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`, `smtps://…`. Secret: never logged." },
+    SettingDoc { name: "SMTP_FROM", kind: "email address", default: "anchor-aml@<host of HOST_URL>", used_by: "AML notifications", description: "Sender address of notification emails." },
+    SettingDoc { name: "COMPLIANCE_OFFICER_EMAIL", kind: "list of email addresses", default: "(not set)", used_by: "AML notifications", description: "Who receives notification emails (new hits, freezes, failed scans or list updates, the weekly summary). Required with `SMTP_URL`." },
+    SettingDoc { name: "AML_WEBHOOK_URL", kind: "URL", default: "(not set)", used_by: "AML notifications", description: "Receiver of signed notification webhooks (https unless `LOCAL_MODE`)." },
+    SettingDoc { name: "AML_WEBHOOK_SECRET", kind: "string, ≥ 32 bytes", default: "(not set)", used_by: "AML notifications", description: "HMAC-SHA256 key of the `X-Anchor-Signature` header. Required with `AML_WEBHOOK_URL`." },
+    SettingDoc { name: "AML_NOTIFY_MAX_ATTEMPTS", kind: "whole number", default: "8", used_by: "AML notifications", description: "Delivery attempts per notification (exponential backoff) before it is marked failed and reported in the stats." },
     SettingDoc { name: "DATABASE_URL", kind: "URL or path", default: "sqlite://anchor.sqlite3", used_by: "all", description: "`sqlite://PATH` or a bare path (file created if missing), `postgres://…` (feature `postgres`), `mysql://…` or `mariadb://…` (feature `mysql`)." },
     SettingDoc { name: "DATABASE_POOL_SIZE", kind: "whole number", default: "8 (SQLite), 20 (PostgreSQL, MySQL)", used_by: "all", description: "Most connections in the pool. On PostgreSQL and MySQL concurrent commits share a disk flush, so more connections mean more throughput, up to the server's `max_connections`." },
     SettingDoc { name: "BIND_ADDRESS", kind: "socket address", default: "127.0.0.1:8000", used_by: "all", description: "Address of the public listener." },
@@ -745,7 +802,7 @@ impl Validator {
             },
         };
         let sep12 = self.sep12_settings();
-        let aml = self.aml_settings();
+        let aml = self.aml_settings(local_mode, host_url.as_deref());
         let sep3 = self.sep3_settings();
 
         Some(Settings {
@@ -806,7 +863,25 @@ impl Validator {
         }
     }
 
-    fn aml_settings(&mut self) -> AmlSettings {
+    fn whole_number(&mut self, name: &str, default: u32, range: std::ops::RangeInclusive<u32>) -> u32 {
+        let Some(text) = self.string(name) else { return default };
+        match text.parse::<u32>() {
+            Ok(value) if range.contains(&value) => value,
+            _ => {
+                self.problem(
+                    name,
+                    format!(
+                        "must be a whole number from {} to {} (default {default})",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+                default
+            }
+        }
+    }
+
+    fn aml_settings(&mut self, local_mode: bool, host_url: Option<&str>) -> AmlSettings {
         let match_threshold = self.threshold("AML_MATCH_THRESHOLD", 0.90);
         let review_threshold = self.threshold("AML_REVIEW_THRESHOLD", 0.80);
         if review_threshold > match_threshold {
@@ -815,7 +890,71 @@ impl Validator {
                 format!("({review_threshold}) must not be above AML_MATCH_THRESHOLD ({match_threshold})"),
             );
         }
-        AmlSettings { match_threshold, review_threshold }
+        let smtp_url = self.string("SMTP_URL");
+        if let Some(url) = &smtp_url {
+            match Url::parse(url) {
+                Ok(parsed) if matches!(parsed.scheme(), "smtp" | "smtps") && parsed.host_str().is_some() => {}
+                _ => self.problem(
+                    "SMTP_URL",
+                    "must be `smtp://host:port` or `smtps://host:port` (credentials allowed)",
+                ),
+            }
+        }
+        let officer_emails = self.list("COMPLIANCE_OFFICER_EMAIL").unwrap_or_default();
+        for email in &officer_emails {
+            if !email.contains('@') || email.contains(char::is_whitespace) {
+                self.problem("COMPLIANCE_OFFICER_EMAIL", format!("`{email}` is not an email address"));
+            }
+        }
+        if smtp_url.is_some() && officer_emails.is_empty() {
+            self.problem(
+                "COMPLIANCE_OFFICER_EMAIL",
+                "must be set when SMTP_URL is set: who receives the emails?",
+            );
+        }
+        let host =
+            host_url.and_then(|url| Url::parse(url).ok()).and_then(|url| url.host_str().map(str::to_string));
+        let smtp_from = self
+            .string("SMTP_FROM")
+            .unwrap_or_else(|| format!("anchor-aml@{}", host.as_deref().unwrap_or("localhost")));
+        if !smtp_from.contains('@') {
+            self.problem("SMTP_FROM", format!("`{smtp_from}` is not an email address"));
+        }
+        let webhook_url = self.string("AML_WEBHOOK_URL");
+        if let Some(url) = &webhook_url {
+            match Url::parse(url) {
+                Ok(parsed) if parsed.scheme() == "https" || (parsed.scheme() == "http" && local_mode) => {}
+                _ => self.problem("AML_WEBHOOK_URL", "must be an https URL (http only with LOCAL_MODE)"),
+            }
+        }
+        let webhook_secret = self.string("AML_WEBHOOK_SECRET").map(Sensitive::new);
+        match (&webhook_url, &webhook_secret) {
+            (Some(_), None) => self.problem(
+                "AML_WEBHOOK_SECRET",
+                "must be set when AML_WEBHOOK_URL is set, so the receiver can check signatures",
+            ),
+            (_, Some(secret)) if secret.expose().len() < 32 => {
+                self.problem("AML_WEBHOOK_SECRET", "must be at least 32 bytes long")
+            }
+            _ => {}
+        }
+        AmlSettings {
+            match_threshold,
+            review_threshold,
+            enabled: self.flag("AML_ENABLED", true),
+            scan_interval: self.seconds("AML_SCAN_INTERVAL", 86_400),
+            batch_size: self.whole_number("AML_BATCH_SIZE", 1000, 1..=100_000),
+            scan_lease: self.seconds("AML_SCAN_LEASE", 60),
+            sync_interval: self.seconds("AML_SYNC_INTERVAL", 5),
+            allowlist_expiry: self.seconds("AML_ALLOWLIST_EXPIRY", 31_536_000),
+            audit_retention_days: self.whole_number("AML_AUDIT_RETENTION_DAYS", 2557, 1..=36_500),
+            smtp_url: smtp_url.map(Sensitive::new),
+            smtp_from,
+            officer_emails,
+            webhook_url,
+            webhook_secret,
+            notify_max_attempts: self.whole_number("AML_NOTIFY_MAX_ATTEMPTS", 8, 1..=50),
+        }
     }
 
     fn sep12_settings(&mut self) -> Sep12Settings {

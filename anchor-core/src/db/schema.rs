@@ -200,3 +200,163 @@ diesel::table! {
         hash -> Varchar,
     }
 }
+
+diesel::table! {
+    /// Everyone the AML monitor screens: customers, authenticated accounts, SEP-3 counterparties.
+    aml_subjects (id) {
+        /// Row id; scans walk subjects in id order.
+        id -> BigInt,
+        /// Stable key given by the caller (`sep12:…`, `sep10:G…`, `sep3:…`).
+        subject_key -> Varchar,
+        /// `sep12`, `sep10`, `sep3` or `manual`.
+        origin -> Varchar,
+        /// Names (JSON array); NULL once erased.
+        names_json -> Nullable<Text>,
+        /// `YYYY-MM-DD` (or partial); NULL once erased.
+        date_of_birth -> Nullable<Varchar>,
+        /// ISO country code; NULL once erased.
+        country -> Nullable<Varchar>,
+        /// Stellar accounts (JSON array of `G…`).
+        accounts_json -> Text,
+        /// SHA-256 of the screening fields (kept after erasure).
+        fingerprint -> Varchar,
+        /// `clear`, `unscreened`, `review`, `frozen` or `erased`.
+        status -> Varchar,
+        /// Unix seconds.
+        created_at -> BigInt,
+        /// Unix seconds.
+        updated_at -> BigInt,
+        /// Unix seconds of the last screening.
+        screened_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Accounts refused on every SEP route.
+    aml_frozen_accounts (account) {
+        /// `G…`.
+        account -> Varchar,
+        /// The subject it belongs to.
+        subject_id -> Nullable<BigInt>,
+        /// The case that froze it.
+        case_id -> Nullable<BigInt>,
+        /// Unix seconds.
+        frozen_at -> BigInt,
+        /// Why (for officers; never shown to clients).
+        reason -> Text,
+    }
+}
+
+diesel::table! {
+    /// Screening cases: one per subject and list entry.
+    aml_cases (id) {
+        /// Case number.
+        id -> BigInt,
+        /// The subject.
+        subject_id -> BigInt,
+        /// List code.
+        list_source -> Varchar,
+        /// Entry id in that list.
+        entry_id -> Varchar,
+        /// The entry's primary name.
+        entry_name -> Text,
+        /// Best score.
+        score -> Float,
+        /// `match` (frozen at once) or `review`.
+        decision -> Varchar,
+        /// `open`, `cleared` or `confirmed`.
+        status -> Varchar,
+        /// The hit with its explanation and the list version (JSON).
+        details_json -> Text,
+        /// Unix seconds.
+        opened_at -> BigInt,
+        /// The scan that found it (NULL: found on arrival).
+        scan_id -> Nullable<BigInt>,
+        /// Unix seconds.
+        decided_at -> Nullable<BigInt>,
+        /// The officer.
+        decided_by -> Nullable<Varchar>,
+        /// The officer's written reason.
+        decision_reason -> Nullable<Text>,
+        /// Notes (JSON array of {at, by, text}).
+        notes_json -> Text,
+    }
+}
+
+diesel::table! {
+    /// Cleared false positives, per subject and list entry, until they expire.
+    aml_allowlist (id) {
+        /// Row id.
+        id -> BigInt,
+        /// The subject.
+        subject_id -> BigInt,
+        /// List code.
+        list_source -> Varchar,
+        /// Entry id.
+        entry_id -> Varchar,
+        /// Unix seconds.
+        expires_at -> BigInt,
+        /// The officer's reason.
+        reason -> Text,
+        /// The officer.
+        created_by -> Varchar,
+        /// Unix seconds.
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Screening scans (full, delta, on demand), resumable and claimed by one instance at a time.
+    aml_scans (id) {
+        /// Scan number.
+        id -> BigInt,
+        /// Unique key (`full:<period>`, `delta:<list version>`, `manual:<n>`).
+        scan_key -> Varchar,
+        /// `full`, `delta` or `manual`.
+        kind -> Varchar,
+        /// `queued`, `running`, `completed` or `failed`.
+        status -> Varchar,
+        /// Unix seconds.
+        created_at -> BigInt,
+        /// Unix seconds.
+        started_at -> Nullable<BigInt>,
+        /// Unix seconds.
+        finished_at -> Nullable<BigInt>,
+        /// Resume point: every subject up to this id is done.
+        last_subject_id -> BigInt,
+        /// Subjects to screen when the scan started.
+        subjects_total -> BigInt,
+        /// Subjects screened so far.
+        screened -> BigInt,
+        /// Hits found so far.
+        hits -> BigInt,
+        /// The instance working on it.
+        lease_owner -> Nullable<Varchar>,
+        /// Unix seconds until which the claim holds.
+        lease_until -> BigInt,
+        /// Lists, thresholds, and for a delta scan the list version and entries (JSON).
+        details_json -> Text,
+        /// Why it failed.
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// The committed batches of each scan.
+    aml_scan_batches (scan_id, first_subject_id) {
+        /// The scan.
+        scan_id -> BigInt,
+        /// First subject id of the batch.
+        first_subject_id -> BigInt,
+        /// Last subject id of the batch.
+        last_subject_id -> BigInt,
+        /// Subjects screened.
+        screened -> BigInt,
+        /// Hits found.
+        hits -> BigInt,
+        /// The instance that committed it.
+        owner -> Varchar,
+        /// Unix seconds.
+        committed_at -> BigInt,
+    }
+}

@@ -100,6 +100,13 @@ pub trait ScreeningRegistry: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Records an account that has just authenticated with SEP-10, to be screened by address now
+    /// and on every list change. Called after a token is issued; cheap when the account is known.
+    async fn record_authenticated(&self, account: &str) -> Result<(), IntegrationError> {
+        let _ = account;
+        Ok(())
+    }
+
     /// Erases a subject's personal data (SEP-12 `DELETE /customer`).
     async fn erase_subject(&self, key: &str) -> Result<(), IntegrationError> {
         let _ = key;

@@ -1,0 +1,316 @@
+//! AML monitoring: the registry of everyone the anchor must screen, screening on arrival,
+//! scheduled and list-triggered rescans, cases and freezes, and enforcement through the
+//! `ScreeningRegistry` seam of `anchor-core`.
+//!
+//! One [`AmlMonitor`] per process. It is cheap to clone (an `Arc` inside) and is registered with
+//! `Integrations::screening_registry` (and, if the anchor wants list screening for SEP-3, with
+//! `Integrations::sanctions`). Its background work — syncing frozen accounts and list versions
+//! written by other instances, scheduling and running scans, delivering notifications — runs in
+//! [`AmlMonitor::run_background`].
+//!
+//! Invariants:
+//! - a subject is screened on arrival and whenever its screening fields change;
+//! - a scan's results and its resume point are committed in one transaction per batch, so a
+//!   killed scan continues where it stopped and no subject is screened twice or skipped;
+//! - one instance at a time works on a scan (a lease renewed with every batch);
+//! - every hit, freeze, unfreeze, decision and scan is in the audit trail, in the same
+//!   transaction as the change it records;
+//! - `is_frozen` answers from memory and fails closed when that memory is stale.
+
+mod cases;
+mod frozen;
+mod registry;
+mod scanner;
+mod subjects;
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anchor_core::config::AmlSettings;
+use anchor_core::db::{AnyConnection, DbError};
+use anchor_core::Database;
+use diesel::Connection as _;
+
+use crate::error::{Error, Result};
+use crate::index::ScreeningIndex;
+use crate::notify::Notifier;
+use crate::screen::ScreeningConfig;
+use crate::store::{ListStore, StoredVersion};
+
+pub use cases::{factor_json, CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary};
+pub use frozen::FrozenAccount;
+pub use registry::{CheckResult, MonitorStats, RecordOutcome};
+pub use scanner::{ScanKind, ScanProgress, ScanStatus, ScanSummary};
+pub use subjects::{SubjectStatus, SubjectSummary};
+
+/// The version of the screening engine recorded with every screening in the audit trail.
+pub const ENGINE_VERSION: &str = concat!("anchor-aml/", env!("CARGO_PKG_VERSION"));
+
+/// The monitor's settings, from [`AmlSettings`].
+#[derive(Debug, Clone)]
+pub struct MonitorConfig {
+    /// Thresholds of the engine.
+    pub screening: ScreeningConfig,
+    /// Time between full rescans.
+    pub scan_interval: Duration,
+    /// Subjects per committed batch.
+    pub batch_size: u32,
+    /// How long a scanner's claim lasts without progress.
+    pub scan_lease: Duration,
+    /// How often other instances' changes are picked up.
+    pub sync_interval: Duration,
+    /// Default validity of a cleared false positive.
+    pub allowlist_expiry: Duration,
+    /// Audit retention in days.
+    pub audit_retention_days: u32,
+}
+
+impl MonitorConfig {
+    /// The configuration `AML_*` settings describe.
+    pub fn from_settings(aml: &AmlSettings) -> Self {
+        MonitorConfig {
+            screening: ScreeningConfig::from_settings(aml),
+            scan_interval: aml.scan_interval,
+            batch_size: aml.batch_size,
+            scan_lease: aml.scan_lease,
+            sync_interval: aml.sync_interval,
+            allowlist_expiry: aml.allowlist_expiry,
+            audit_retention_days: aml.audit_retention_days,
+        }
+    }
+}
+
+/// The loaded lists: the index and the versions it was built from.
+pub(crate) struct ListSnapshot {
+    pub(crate) index: Arc<ScreeningIndex>,
+    pub(crate) versions: Vec<StoredVersion>,
+}
+
+impl ListSnapshot {
+    fn version_ids(&self) -> Vec<i64> {
+        self.versions.iter().map(|version| version.id).collect()
+    }
+
+    /// `{source: {id, sha256, published_on}}` for audit records.
+    pub(crate) fn versions_json(&self) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        for version in &self.versions {
+            map.insert(
+                version.source.clone(),
+                serde_json::json!({
+                    "version_id": version.id,
+                    "sha256": version.sha256,
+                    "published_on": version.published_on,
+                    "entities": version.entity_count,
+                }),
+            );
+        }
+        serde_json::Value::Object(map)
+    }
+}
+
+pub(crate) struct MonitorInner {
+    pub(crate) database: Database,
+    pub(crate) config: MonitorConfig,
+    pub(crate) lists: RwLock<Arc<ListSnapshot>>,
+    pub(crate) frozen: frozen::FrozenSet,
+    pub(crate) known_accounts: registry::KnownAccounts,
+    pub(crate) notifier: Option<Arc<Notifier>>,
+    pub(crate) owner: String,
+    pub(crate) metrics: registry::MonitorMetrics,
+    pub(crate) last_weekly_summary: std::sync::Mutex<Option<String>>,
+}
+
+/// The AML monitor of one process. See the module documentation.
+#[derive(Clone)]
+pub struct AmlMonitor {
+    pub(crate) inner: Arc<MonitorInner>,
+}
+
+impl std::fmt::Debug for AmlMonitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AmlMonitor").field("owner", &self.inner.owner).finish_non_exhaustive()
+    }
+}
+
+impl AmlMonitor {
+    /// Opens the monitor over a migrated database: loads the active list versions and the frozen
+    /// accounts. Blocking; call it at start-up.
+    pub fn open(database: Database, config: MonitorConfig, notifier: Option<Notifier>) -> Result<Self> {
+        config.screening.validate()?;
+        let snapshot = load_snapshot(&database)?;
+        let frozen = frozen::FrozenSet::default();
+        let monitor = AmlMonitor {
+            inner: Arc::new(MonitorInner {
+                database,
+                config,
+                lists: RwLock::new(Arc::new(snapshot)),
+                frozen,
+                known_accounts: registry::KnownAccounts::default(),
+                notifier: notifier.map(Arc::new),
+                owner: instance_name(),
+                metrics: registry::MonitorMetrics::default(),
+                last_weekly_summary: std::sync::Mutex::new(None),
+            }),
+        };
+        monitor.sync_frozen()?;
+        Ok(monitor)
+    }
+
+    /// The database the monitor works on.
+    pub fn database(&self) -> &Database {
+        &self.inner.database
+    }
+
+    /// The monitor's configuration.
+    pub fn config(&self) -> &MonitorConfig {
+        &self.inner.config
+    }
+
+    /// The notifier, when one is configured.
+    pub fn notifier(&self) -> Option<&Arc<Notifier>> {
+        self.inner.notifier.as_ref()
+    }
+
+    /// This instance's name in scan leases and batch records.
+    pub fn instance(&self) -> &str {
+        &self.inner.owner
+    }
+
+    pub(crate) fn lists(&self) -> Arc<ListSnapshot> {
+        match self.inner.lists.read() {
+            Ok(lists) => Arc::clone(&lists),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// The active list versions the screening index was built from.
+    pub fn list_versions(&self) -> Vec<StoredVersion> {
+        self.lists().versions.clone()
+    }
+
+    /// Rebuilds the index when the active list versions changed (an import by the CLI or by
+    /// another instance). Returns whether it did. Blocking.
+    pub fn reload_lists_if_changed(&self) -> Result<bool> {
+        let active: Vec<i64> =
+            ListStore::new(self.inner.database.clone()).active_versions()?.iter().map(|v| v.id).collect();
+        if active == self.lists().version_ids() {
+            return Ok(false);
+        }
+        let snapshot = load_snapshot(&self.inner.database)?;
+        tracing::info!(lists = snapshot.versions.len(), "sanctions lists changed; screening index rebuilt");
+        match self.inner.lists.write() {
+            Ok(mut lists) => *lists = Arc::new(snapshot),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(snapshot),
+        }
+        Ok(true)
+    }
+
+    /// Reloads the frozen accounts from the database (other instances' freezes and unfreezes).
+    pub fn sync_frozen(&self) -> Result<()> {
+        let accounts = self.inner.database.run_blocking(frozen::load_all)?;
+        self.inner.frozen.replace(accounts);
+        Ok(())
+    }
+
+    /// Runs the monitor's background work until the process ends: sync every
+    /// `AML_SYNC_INTERVAL`, schedule and run scans, deliver notifications. Never returns an
+    /// error; failures are logged, audited where they concern a scan, and retried.
+    pub async fn run_background(self) {
+        if let Some(notifier) = self.inner.notifier.clone() {
+            tokio::spawn(notifier.run(Duration::from_secs(2)));
+        }
+        let mut ticker = tokio::time::interval(self.inner.config.sync_interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let monitor = self.clone();
+            let outcome = tokio::task::spawn_blocking(move || monitor.tick()).await;
+            match outcome {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => tracing::error!(error = %err, "AML monitor: background work failed"),
+                Err(_) => tracing::error!("AML monitor: background task panicked"),
+            }
+        }
+    }
+
+    /// One round of background work (blocking): sync, schedule, run what is due.
+    pub fn tick(&self) -> Result<()> {
+        self.sync_frozen()?;
+        let reloaded = self.reload_lists_if_changed()?;
+        self.schedule_scans(now())?;
+        if reloaded || self.has_claimable_scan(now())? {
+            self.run_due_scans(&mut |_| {})?;
+        }
+        self.enqueue_weekly_summary_if_due(now())?;
+        Ok(())
+    }
+}
+
+fn load_snapshot(database: &Database) -> Result<ListSnapshot> {
+    let store = ListStore::new(database.clone());
+    let versions = store.active_versions()?;
+    let index = ScreeningIndex::build(store.active_entities()?);
+    Ok(ListSnapshot { index: Arc::new(index), versions })
+}
+
+fn instance_name() -> String {
+    let host =
+        std::env::var("HOSTNAME").ok().filter(|name| !name.is_empty()).unwrap_or_else(|| "host".into());
+    let nonce = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let mut name = format!("{host}:{}:{nonce:08x}", std::process::id());
+    name.truncate(64);
+    name
+}
+
+/// Unix seconds now.
+pub(crate) fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Runs `work` in one transaction on a pooled connection (blocking).
+pub(crate) fn in_transaction<T>(
+    database: &Database,
+    work: impl FnOnce(&mut AnyConnection) -> std::result::Result<T, MonitorTxError>,
+) -> Result<T> {
+    let mut failure: Option<MonitorTxError> = None;
+    let outcome = database.run_blocking(|conn| {
+        conn.transaction::<T, DbError, _>(|conn| match work(conn) {
+            Ok(value) => Ok(value),
+            Err(MonitorTxError::Db(err)) => Err(err),
+            Err(other) => {
+                failure = Some(other);
+                Err(DbError::Query(diesel::result::Error::RollbackTransaction))
+            }
+        })
+    });
+    match (outcome, failure) {
+        (Ok(value), _) => Ok(value),
+        (Err(_), Some(MonitorTxError::Refused(err))) => Err(err),
+        (Err(_), Some(MonitorTxError::Db(err))) | (Err(err), None) => Err(Error::from(err)),
+    }
+}
+
+/// An error inside a monitor transaction: a database failure, or a refusal that rolls back.
+pub(crate) enum MonitorTxError {
+    Db(DbError),
+    Refused(Error),
+}
+
+impl From<DbError> for MonitorTxError {
+    fn from(err: DbError) -> Self {
+        MonitorTxError::Db(err)
+    }
+}
+
+impl From<diesel::result::Error> for MonitorTxError {
+    fn from(err: diesel::result::Error) -> Self {
+        MonitorTxError::Db(DbError::Query(err))
+    }
+}
+
+impl From<Error> for MonitorTxError {
+    fn from(err: Error) -> Self {
+        MonitorTxError::Refused(err)
+    }
+}

@@ -1,0 +1,781 @@
+//! The monitor's faces: `ScreeningRegistry` (SEP routes: is this account frozen; record and
+//! erase subjects), `SanctionsIntegration` (SEP-3: screen a counterparty, honouring officers'
+//! decisions), and the officer API (cases, freezes, on-demand checks, statistics).
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use anchor_core::integrations::sanctions::{ScreeningOutcome, ScreeningSubject as Party};
+use anchor_core::{IntegrationError, SanctionsIntegration, ScreeningRegistry};
+use serde::Serialize;
+use serde_json::json;
+
+use super::cases::{
+    self, thresholds, CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary, ScreeningRun,
+};
+use super::frozen::{self, FrozenAccount};
+use super::scanner::screen_fields;
+use super::subjects::{self, base_account, StoredSubject, SubjectFields, SubjectSummary, Upserted};
+use super::{in_transaction, now, AmlMonitor, MonitorTxError, ENGINE_VERSION};
+use crate::audit::append_in;
+use crate::error::{Error, Result};
+use crate::integration::DEFAULT_REVIEW_RETRY;
+use crate::model::PartialDate;
+use crate::notify::{Notification, NotificationKind};
+use crate::screen::{HitDecision, ScreeningHit, ScreeningSubject};
+
+/// Accounts already recorded from SEP-10, so an authentication costs a set lookup, not a write.
+#[derive(Debug, Default)]
+pub(crate) struct KnownAccounts {
+    accounts: RwLock<HashSet<String>>,
+    loaded: std::sync::atomic::AtomicBool,
+}
+
+/// Counters for `/metrics` and `/admin/aml/stats`.
+#[derive(Debug, Default)]
+pub(crate) struct MonitorMetrics {
+    pub(crate) screenings: AtomicU64,
+    pub(crate) screening_nanos: AtomicU64,
+    pub(crate) scan_subjects: AtomicU64,
+    pub(crate) scan_hits: AtomicU64,
+    pub(crate) scan_failures: AtomicU64,
+    pub(crate) enforcement_refusals: AtomicU64,
+}
+
+impl MonitorMetrics {
+    pub(crate) fn record_scan_batch(&self, subjects: u64, hits: u64) {
+        self.scan_subjects.fetch_add(subjects, Ordering::Relaxed);
+        self.scan_hits.fetch_add(hits, Ordering::Relaxed);
+    }
+
+    pub(crate) fn record_scan_failure(&self) {
+        self.scan_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn record_screening(&self, elapsed: Duration) {
+        self.screenings.fetch_add(1, Ordering::Relaxed);
+        self.screening_nanos.fetch_add(elapsed.as_nanos() as u64, Ordering::Relaxed);
+    }
+}
+
+/// The result of an on-demand check (admin API).
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    /// `match`, `review` or `clear`.
+    pub decision: &'static str,
+    /// Hits, best first, with each factor's contribution.
+    pub hits: Vec<serde_json::Value>,
+    /// Whether the account is frozen (address checks only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frozen: Option<FrozenAccount>,
+    /// The list versions screened against.
+    pub list_versions: serde_json::Value,
+}
+
+/// Figures for `GET /admin/aml/stats`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MonitorStats {
+    /// Subjects monitored (not erased).
+    pub subjects: i64,
+    /// Scans completed.
+    pub scans_completed: i64,
+    /// Scans failed.
+    pub scans_failed: i64,
+    /// Subject screenings done by scans since start (this instance) and in total (database).
+    pub screenings_total: i64,
+    /// Cases ever opened ("sanctions found").
+    pub cases_total: i64,
+    /// Open cases.
+    pub cases_open: i64,
+    /// Accounts frozen now.
+    pub frozen_accounts: i64,
+    /// Unix seconds of the last completed scan.
+    pub last_scan_at: Option<i64>,
+    /// Unix seconds of the next scheduled full scan.
+    pub next_scan_at: i64,
+    /// Whether a scan is running (by any instance).
+    pub running: bool,
+    /// The running or last scan.
+    pub current_scan: Option<super::ScanSummary>,
+    /// The newest errors (failed scans).
+    pub errors: Vec<serde_json::Value>,
+    /// Each active list: version, publication date, entity count, age in days.
+    pub lists: Vec<serde_json::Value>,
+    /// Engine and thresholds.
+    pub engine: serde_json::Value,
+}
+
+impl AmlMonitor {
+    fn stale_after(&self) -> Duration {
+        (self.inner.config.sync_interval * 10).max(Duration::from_secs(60))
+    }
+
+    /// Whether `account` (`G…` or `M…`) is frozen, from memory. `Err` when the set is stale
+    /// (the database has not answered for a while): callers fail closed.
+    pub fn account_frozen(&self, account: &str) -> Result<bool> {
+        let key = if account.starts_with('M') { base_account(account) } else { None };
+        let account = key.as_deref().unwrap_or(account);
+        match self.inner.frozen.contains(account, self.stale_after()) {
+            Some(frozen) => {
+                if frozen {
+                    self.inner.metrics.enforcement_refusals.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(frozen)
+            }
+            None => Err(Error::Store("the frozen-account list could not be refreshed recently".into())),
+        }
+    }
+
+    /// Records `party` under `key` and screens it now if it is new or changed. Blocking.
+    pub fn record(&self, key: &str, party: &Party, trigger: &str) -> Result<RecordOutcome> {
+        let fields = SubjectFields::from_party(party);
+        self.record_fields(key, &fields, trigger)
+    }
+
+    fn record_fields(&self, key: &str, fields: &SubjectFields, trigger: &str) -> Result<RecordOutcome> {
+        if key.is_empty() || key.len() > 255 {
+            return Err(Error::Invalid("a subject key must be 1 to 255 bytes".into()));
+        }
+        let lists = self.lists();
+        let config = self.inner.config.screening;
+        let notifier = self.inner.notifier.clone();
+        let started = Instant::now();
+        let now = now();
+        let outcome = in_transaction(&self.inner.database, |conn| {
+            let id = match subjects::upsert(conn, key, fields, now)? {
+                Upserted::Unchanged { id, status } => {
+                    return Ok(RecordOutcome {
+                        subject_id: id,
+                        status,
+                        screened: false,
+                        outcome: None,
+                        newly_frozen: Vec::new(),
+                    });
+                }
+                Upserted::Changed { id } => id,
+            };
+            if lists.index.entities().is_empty() {
+                subjects::set_status(conn, id, subjects::SubjectStatus::Unscreened, None)?;
+                return Ok(RecordOutcome {
+                    subject_id: id,
+                    status: subjects::SubjectStatus::Unscreened,
+                    screened: false,
+                    outcome: None,
+                    newly_frozen: Vec::new(),
+                });
+            }
+            let hits = screen_fields(fields, &lists, &config);
+            let subject = StoredSubject { id, fields: fields.clone() };
+            let run = ScreeningRun {
+                lists: &lists,
+                config: &config,
+                scan_id: None,
+                trigger,
+                notifier: notifier.as_deref(),
+            };
+            let applied = cases::apply_hits(conn, &subject, &hits, &run, now)?;
+            append_in(
+                conn,
+                "screening",
+                &json!({
+                    "subject_id": id, "trigger": trigger, "fingerprint": fields.fingerprint(key),
+                    "hits": hits.len(), "cases_opened": applied.opened, "list_versions": lists.versions_json(),
+                    "engine": ENGINE_VERSION, "thresholds": thresholds(&config),
+                })
+                .to_string(),
+                now,
+            )?;
+            Ok(RecordOutcome {
+                subject_id: id,
+                status: applied.status.unwrap_or(subjects::SubjectStatus::Clear),
+                screened: true,
+                outcome: applied.outcome,
+                newly_frozen: applied.newly_frozen,
+            })
+        })?;
+        if outcome.screened {
+            self.inner.metrics.record_screening(started.elapsed());
+        }
+        for account in &outcome.newly_frozen {
+            self.inner.frozen.insert(account);
+        }
+        Ok(outcome)
+    }
+
+    /// Erases the personal fields of the subject under `key` (its fingerprint stays). Blocking.
+    pub fn erase(&self, key: &str) -> Result<bool> {
+        let now = now();
+        let key = key.to_string();
+        in_transaction(&self.inner.database, move |conn| {
+            let Some((id, fingerprint)) = subjects::erase(conn, &key, now)? else { return Ok(false) };
+            append_in(
+                conn,
+                "subject_erased",
+                &json!({"subject_id": id, "fingerprint": fingerprint}).to_string(),
+                now,
+            )?;
+            Ok(true)
+        })
+    }
+
+    fn known_accounts_loaded(&self) -> Result<()> {
+        if self.inner.known_accounts.loaded.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let keys = self.inner.database.run_blocking(|conn| subjects::keys_with_prefix(conn, "sep10:"))?;
+        if let Ok(mut accounts) = self.inner.known_accounts.accounts.write() {
+            accounts.extend(keys);
+        }
+        self.inner.known_accounts.loaded.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Records an account that authenticated with SEP-10 (screened by address), once.
+    pub fn record_authenticated_account(&self, account: &str) -> Result<()> {
+        let Some(account) = base_account(account) else {
+            return Err(Error::Invalid("not a Stellar account".into()));
+        };
+        let key = format!("sep10:{account}");
+        self.known_accounts_loaded()?;
+        if self.inner.known_accounts.accounts.read().map(|known| known.contains(&key)).unwrap_or(false) {
+            return Ok(());
+        }
+        let fields = SubjectFields { accounts: vec![account], ..SubjectFields::default() };
+        self.record_fields(&key, &fields, "sep10_authentication")?;
+        if let Ok(mut known) = self.inner.known_accounts.accounts.write() {
+            known.insert(key);
+        }
+        Ok(())
+    }
+
+    /// Screens a name (with optional date of birth and country) against the loaded lists,
+    /// recording nothing: for an officer's on-demand check.
+    pub fn check_name(
+        &self,
+        name: &str,
+        date_of_birth: Option<&str>,
+        country: Option<&str>,
+    ) -> Result<CheckResult> {
+        let lists = self.lists();
+        if lists.index.entities().is_empty() {
+            return Err(Error::Store("no sanctions list is loaded; import one with `lists import`".into()));
+        }
+        let subject = ScreeningSubject {
+            names: vec![name.to_string()],
+            birth_date: date_of_birth.and_then(PartialDate::parse),
+            countries: country.iter().map(|c| c.to_string()).collect(),
+            ..ScreeningSubject::default()
+        };
+        let hits = lists.index.screen(&subject, &self.inner.config.screening);
+        Ok(self.check_result(&hits, None))
+    }
+
+    /// Checks an account: frozen or not, and exact listed-address matches.
+    pub fn check_address(&self, account: &str) -> Result<CheckResult> {
+        let lists = self.lists();
+        let hits = lists.index.screen_address(account);
+        let base = base_account(account).unwrap_or_else(|| account.to_string());
+        let frozen = self.inner.database.run_blocking(move |conn| frozen::find(conn, &base))?;
+        let mut result = self.check_result(&hits, frozen);
+        if result.frozen.is_some() && result.decision == "clear" {
+            result.decision = "frozen";
+        }
+        Ok(result)
+    }
+
+    fn check_result(&self, hits: &[ScreeningHit], frozen: Option<FrozenAccount>) -> CheckResult {
+        let lists = self.lists();
+        let run = ScreeningRun {
+            lists: &lists,
+            config: &self.inner.config.screening,
+            scan_id: None,
+            trigger: "check",
+            notifier: None,
+        };
+        let decision = match hits.iter().map(|hit| hit.decision).max() {
+            Some(HitDecision::Match) => "match",
+            Some(HitDecision::Review) => "review",
+            None => "clear",
+        };
+        CheckResult {
+            decision,
+            hits: hits.iter().map(|hit| cases::hit_json(hit, &run)).collect(),
+            frozen,
+            list_versions: lists.versions_json(),
+        }
+    }
+
+    /// Cases matching `filter`, highest score first.
+    pub fn cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
+        let filter = filter.clone();
+        Ok(self.inner.database.run_blocking(move |conn| cases::list(conn, &filter))?)
+    }
+
+    /// One case with its subject, hit explanation, notes and freezes.
+    pub fn case(&self, id: i64) -> Result<CaseDetails> {
+        self.inner
+            .database
+            .run_blocking(move |conn| cases::details(conn, id))?
+            .ok_or_else(|| Error::NotFound(format!("no case {id}")))
+    }
+
+    /// An officer decides an open case (audited; a written reason is required).
+    pub fn decide_case(
+        &self,
+        id: i64,
+        decision: &CaseDecision,
+        officer: &str,
+        reason: &str,
+    ) -> Result<CaseSummary> {
+        let (officer, reason) = officer_and_reason(officer, reason)?;
+        let now = now();
+        let default_until = now + self.inner.config.allowlist_expiry.as_secs() as i64;
+        let notifier = self.inner.notifier.clone();
+        let (summary, unfrozen, frozen_now) = in_transaction(&self.inner.database, |conn| {
+            let decided = cases::decide(conn, id, decision, &officer, &reason, default_until, now)?;
+            if let Some(notifier) = &notifier {
+                let notification = Notification {
+                    kind: NotificationKind::CaseDecision,
+                    subject_line: format!("AML case {id} {} by {officer}", decided.0.status_name()),
+                    text: format!(
+                        "Case {id} ({} entry {}) was {} by {officer}.\nReason: {reason}\nUnfrozen: {}\nFrozen: {}",
+                        decided.0.list,
+                        decided.0.entry_id,
+                        decided.0.status_name(),
+                        decided.1.join(", "),
+                        decided.2.join(", ")
+                    ),
+                    details: json!({"case_id": id, "officer": officer, "status": decided.0.status_name()}),
+                };
+                notifier.enqueue_in(conn, &notification, None).map_err(|err| MonitorTxError::Refused(err))?;
+            }
+            Ok(decided)
+        })?;
+        for account in &unfrozen {
+            self.inner.frozen.remove(account);
+        }
+        for account in &frozen_now {
+            self.inner.frozen.insert(account);
+        }
+        Ok(summary)
+    }
+
+    /// Adds a note to a case (audited).
+    pub fn add_case_note(&self, id: i64, officer: &str, text: &str) -> Result<()> {
+        let (officer, text) = officer_and_reason(officer, text)?;
+        let now = now();
+        in_transaction(&self.inner.database, move |conn| cases::add_note(conn, id, &officer, &text, now))
+    }
+
+    /// Unfreezes an account; a written reason is required and the act is audited.
+    pub fn unfreeze(&self, account: &str, officer: &str, reason: &str) -> Result<FrozenAccount> {
+        let (officer, reason) = officer_and_reason(officer, reason)?;
+        let account = base_account(account).ok_or_else(|| Error::Invalid("not a Stellar account".into()))?;
+        let now = now();
+        let notifier = self.inner.notifier.clone();
+        let removed = in_transaction(&self.inner.database, |conn| {
+            let removed = frozen::unfreeze(conn, &account)?.ok_or_else(|| {
+                MonitorTxError::Refused(Error::NotFound(format!("{account} is not frozen")))
+            })?;
+            let payload = json!({
+                "account": account, "subject_id": removed.subject_id, "case_id": removed.case_id,
+                "officer": officer, "reason": reason,
+            });
+            append_in(conn, "unfreeze", &payload.to_string(), now)?;
+            if let Some(subject_id) = removed.subject_id {
+                let status = cases::recompute_status(conn, subject_id)?;
+                subjects::set_status(conn, subject_id, status, None)?;
+            }
+            if let Some(notifier) = &notifier {
+                let notification = Notification {
+                    kind: NotificationKind::Unfreeze,
+                    subject_line: format!("AML unfreeze: {account} by {officer}"),
+                    text: format!("Account {account} was unfrozen by {officer}.\nReason: {reason}"),
+                    details: payload,
+                };
+                notifier.enqueue_in(conn, &notification, None).map_err(MonitorTxError::Refused)?;
+            }
+            Ok(removed)
+        })?;
+        self.inner.frozen.remove(&account);
+        Ok(removed)
+    }
+
+    /// Frozen accounts, newest first; `search` filters by account prefix.
+    pub fn frozen_accounts(&self, search: Option<&str>, limit: i64) -> Result<Vec<FrozenAccount>> {
+        let search = search.map(str::to_string);
+        let limit = limit.clamp(1, 10_000);
+        Ok(self.inner.database.run_blocking(move |conn| frozen::list(conn, search.as_deref(), limit))?)
+    }
+
+    /// One subject.
+    pub fn subject(&self, id: i64) -> Result<SubjectSummary> {
+        self.inner
+            .database
+            .run_blocking(move |conn| subjects::summary(conn, id))?
+            .ok_or_else(|| Error::NotFound(format!("no subject {id}")))
+    }
+
+    /// Accounts frozen in this process's memory.
+    pub fn frozen_in_memory(&self) -> usize {
+        self.inner.frozen.len()
+    }
+
+    /// Screenings done by this process on arrival and their mean latency in microseconds, and
+    /// subjects screened by scans.
+    pub fn process_counters(&self) -> serde_json::Value {
+        let metrics = &self.inner.metrics;
+        let screenings = metrics.screenings.load(Ordering::Relaxed);
+        let nanos = metrics.screening_nanos.load(Ordering::Relaxed);
+        json!({
+            "arrival_screenings": screenings,
+            "arrival_screening_mean_micros": if screenings > 0 { nanos / screenings / 1000 } else { 0 },
+            "scan_subjects": metrics.scan_subjects.load(Ordering::Relaxed),
+            "scan_hits": metrics.scan_hits.load(Ordering::Relaxed),
+            "scan_failures": metrics.scan_failures.load(Ordering::Relaxed),
+            "enforcement_refusals": metrics.enforcement_refusals.load(Ordering::Relaxed),
+        })
+    }
+
+    /// Statistics for the admin API.
+    pub fn stats(&self) -> Result<MonitorStats> {
+        let now = now();
+        let interval = self.inner.config.scan_interval.as_secs().max(1) as i64;
+        let lists = self.lists();
+        let scans = self.scans(50)?;
+        let (subjects_count, cases_total, cases_open, frozen_count, screenings_total) =
+            self.inner.database.run_blocking(|conn| {
+                use anchor_core::db::schema::aml_scans::dsl as sc;
+                use diesel::prelude::*;
+                let screened: Vec<i64> = sc::aml_scans.select(sc::screened).load(conn)?;
+                let screened: Option<i64> = Some(screened.iter().sum());
+                Ok((
+                    subjects::count_active(conn)?,
+                    cases::count_all(conn)?,
+                    cases::count_by_status(conn, CaseStatus::Open)?,
+                    frozen::count(conn)?,
+                    screened.unwrap_or(0),
+                ))
+            })?;
+        let completed: Vec<&super::ScanSummary> =
+            scans.iter().filter(|scan| scan.status == super::ScanStatus::Completed).collect();
+        let running = scans.iter().find(|scan| scan.status == super::ScanStatus::Running).cloned();
+        let errors = scans
+            .iter()
+            .filter(|scan| scan.status == super::ScanStatus::Failed)
+            .take(5)
+            .map(|scan| json!({"scan_id": scan.id, "at": scan.finished_at, "error": scan.last_error}))
+            .collect();
+        let list_info = lists
+            .versions
+            .iter()
+            .map(|version| {
+                json!({
+                    "list": version.source,
+                    "version_id": version.id,
+                    "sha256": version.sha256,
+                    "published_on": version.published_on,
+                    "imported_at": version.imported_at,
+                    "entities": version.entity_count,
+                    "age_days": (now - version.imported_at) / 86_400,
+                })
+            })
+            .collect();
+        Ok(MonitorStats {
+            subjects: subjects_count,
+            scans_completed: completed.len() as i64,
+            scans_failed: scans.iter().filter(|scan| scan.status == super::ScanStatus::Failed).count() as i64,
+            screenings_total,
+            cases_total,
+            cases_open,
+            frozen_accounts: frozen_count,
+            last_scan_at: completed.first().and_then(|scan| scan.finished_at),
+            next_scan_at: (now / interval + 1) * interval,
+            running: running.is_some(),
+            current_scan: running.or_else(|| scans.first().cloned()),
+            errors,
+            lists: list_info,
+            engine: json!({"version": ENGINE_VERSION, "thresholds": thresholds(&self.inner.config.screening)}),
+        })
+    }
+}
+
+impl CaseSummary {
+    fn status_name(&self) -> &'static str {
+        self.status.as_str()
+    }
+}
+
+fn officer_and_reason(officer: &str, reason: &str) -> Result<(String, String)> {
+    let officer = officer.trim();
+    let reason = reason.trim();
+    if officer.is_empty() || officer.len() > 128 {
+        return Err(Error::Invalid(
+            "`officer` is required (who takes the decision, at most 128 characters)".into(),
+        ));
+    }
+    if reason.is_empty() {
+        return Err(Error::Invalid("a written `reason` is required".into()));
+    }
+    if reason.len() > 4000 {
+        return Err(Error::Invalid("`reason` is longer than 4000 characters".into()));
+    }
+    Ok((officer.to_string(), reason.to_string()))
+}
+
+/// What recording a subject did.
+#[derive(Debug, Clone)]
+pub struct RecordOutcome {
+    /// The subject's row id.
+    pub subject_id: i64,
+    /// Its status afterwards.
+    pub status: subjects::SubjectStatus,
+    /// Whether it was screened (new or changed, and a list is loaded).
+    pub screened: bool,
+    /// The strongest open finding: decision and case number.
+    pub outcome: Option<(HitDecision, i64)>,
+    /// Accounts frozen by this screening.
+    pub newly_frozen: Vec<String>,
+}
+
+fn to_integration_error(err: Error) -> IntegrationError {
+    match err {
+        Error::Invalid(message) => IntegrationError::BadRequest(message),
+        other => IntegrationError::Unavailable(format!("AML screening: {other}")),
+    }
+}
+
+#[async_trait::async_trait]
+impl ScreeningRegistry for AmlMonitor {
+    async fn is_frozen(&self, account: &str) -> std::result::Result<bool, IntegrationError> {
+        self.account_frozen(account).map_err(to_integration_error)
+    }
+
+    async fn record_subject(&self, key: &str, subject: Party) -> std::result::Result<(), IntegrationError> {
+        let monitor = self.clone();
+        let key = key.to_string();
+        let trigger = if key.starts_with("sep12:") { "sep12_customer" } else { "registration" };
+        tokio::task::spawn_blocking(move || monitor.record(&key, &subject, trigger))
+            .await
+            .map_err(|_| IntegrationError::internal("screening task failed"))?
+            .map(|_| ())
+            .map_err(to_integration_error)
+    }
+
+    async fn erase_subject(&self, key: &str) -> std::result::Result<(), IntegrationError> {
+        let monitor = self.clone();
+        let key = key.to_string();
+        tokio::task::spawn_blocking(move || monitor.erase(&key))
+            .await
+            .map_err(|_| IntegrationError::internal("erasure task failed"))?
+            .map(|_| ())
+            .map_err(to_integration_error)
+    }
+
+    async fn record_authenticated(&self, account: &str) -> std::result::Result<(), IntegrationError> {
+        let monitor = self.clone();
+        let account = account.to_string();
+        tokio::task::spawn_blocking(move || monitor.record_authenticated_account(&account))
+            .await
+            .map_err(|_| IntegrationError::internal("screening task failed"))?
+            .map_err(to_integration_error)
+    }
+}
+
+/// SEP-3 counterparties are recorded (key `sep3:<federation address>` or a hash of the names)
+/// and screened like customers; officers' decisions apply: a cleared case passes, a confirmed
+/// one is denied, an open one is pending with the case number as reference.
+#[async_trait::async_trait]
+impl SanctionsIntegration for AmlMonitor {
+    async fn screen(&self, party: &Party) -> std::result::Result<ScreeningOutcome, IntegrationError> {
+        if self.lists().index.entities().is_empty() {
+            return Err(IntegrationError::Unavailable(
+                "no sanctions list is loaded; import one with `lists import`".into(),
+            ));
+        }
+        let key = match &party.federation_address {
+            Some(address) => format!("sep3:{}", address.expose().to_ascii_lowercase()),
+            None => {
+                let fields = SubjectFields::from_party(party);
+                format!("sep3:anonymous:{}", &fields.fingerprint("sep3")[..32])
+            }
+        };
+        let monitor = self.clone();
+        let party = party.clone();
+        let outcome = tokio::task::spawn_blocking(move || -> Result<Option<(HitDecision, i64)>> {
+            let recorded = monitor.record(&key, &party, "sep3_counterparty")?;
+            if recorded.screened {
+                return Ok(recorded.outcome);
+            }
+            // Unchanged subject: its open or confirmed cases decide.
+            let open = monitor
+                .cases(&CaseFilter { subject_id: Some(recorded.subject_id), ..CaseFilter::default() })?;
+            let mut best: Option<(HitDecision, i64)> = None;
+            for case in open.iter().filter(|case| case.status != CaseStatus::Cleared) {
+                let decision = if case.decision == "match" || case.status == CaseStatus::Confirmed {
+                    HitDecision::Match
+                } else {
+                    HitDecision::Review
+                };
+                if best.is_none_or(|(current, _)| decision > current) {
+                    best = Some((decision, case.id));
+                }
+            }
+            Ok(best)
+        })
+        .await
+        .map_err(|_| IntegrationError::internal("screening task failed"))?
+        .map_err(to_integration_error)?;
+        Ok(match outcome {
+            Some((HitDecision::Match, case)) => {
+                ScreeningOutcome::Denied { reason: format!("sanctions match, case {case}") }
+            }
+            Some((HitDecision::Review, case)) => ScreeningOutcome::Pending {
+                retry_after: DEFAULT_REVIEW_RETRY,
+                reference: format!("case:{case}"),
+            },
+            None => ScreeningOutcome::Clear,
+        })
+    }
+}
+
+impl AmlMonitor {
+    /// The weekly compliance summary: the last seven days' screenings, hits, decisions, freezes,
+    /// scans, and the state of the lists. Blocking.
+    pub fn weekly_summary(&self, now: i64) -> Result<serde_json::Value> {
+        use anchor_core::db::schema::aml_audit_log::dsl as log;
+        use diesel::prelude::*;
+        let since = now - 7 * 86_400;
+        let kinds: Vec<String> = self.inner.database.run_blocking(move |conn| {
+            Ok(log::aml_audit_log.select(log::kind).filter(log::recorded_at.ge(since)).load(conn)?)
+        })?;
+        let count = |kind: &str| kinds.iter().filter(|k| k.as_str() == kind).count();
+        let stats = self.stats()?;
+        Ok(json!({
+            "from": since,
+            "to": now,
+            "arrival_screenings": count("screening"),
+            "scan_batches": count("screening_batch"),
+            "scans_completed": count("scan_completed"),
+            "scans_failed": count("scan_failed"),
+            "new_hits": count("screening_hit"),
+            "freezes": count("freeze"),
+            "unfreezes": count("unfreeze"),
+            "case_decisions": count("case_decision"),
+            "list_imports": count("list_import"),
+            "open_cases": stats.cases_open,
+            "frozen_accounts": stats.frozen_accounts,
+            "subjects": stats.subjects,
+            "lists": stats.lists,
+        }))
+    }
+
+    /// Queues the weekly summary once per ISO week (all instances together). Blocking.
+    pub fn enqueue_weekly_summary_if_due(&self, now: i64) -> Result<()> {
+        use chrono::Datelike as _;
+        let Some(notifier) = self.inner.notifier.clone() else { return Ok(()) };
+        let Some(date) = chrono::DateTime::from_timestamp(now, 0) else { return Ok(()) };
+        let week = date.iso_week();
+        let key = format!("weekly-summary:{}-W{:02}", week.year(), week.week());
+        {
+            let mut last = match self.inner.last_weekly_summary.lock() {
+                Ok(last) => last,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if last.as_deref() == Some(key.as_str()) {
+                return Ok(());
+            }
+            *last = Some(key.clone());
+        }
+        let summary = self.weekly_summary(now)?;
+        let text = format!(
+            "Weekly AML summary ({key}):\n\
+             - screenings on arrival: {}\n- scans completed: {} (failed: {})\n- new hits: {}\n\
+             - freezes: {}, unfreezes: {}\n- case decisions: {}\n- open cases now: {}\n\
+             - frozen accounts now: {}\n- monitored subjects: {}\n- list imports: {}\n",
+            summary["arrival_screenings"],
+            summary["scans_completed"],
+            summary["scans_failed"],
+            summary["new_hits"],
+            summary["freezes"],
+            summary["unfreezes"],
+            summary["case_decisions"],
+            summary["open_cases"],
+            summary["frozen_accounts"],
+            summary["subjects"],
+            summary["list_imports"],
+        );
+        let notification = Notification {
+            kind: NotificationKind::WeeklySummary,
+            subject_line: format!("AML weekly summary {}-W{:02}", week.year(), week.week()),
+            text,
+            details: summary,
+        };
+        in_transaction(&self.inner.database, |conn| {
+            notifier.enqueue_in(conn, &notification, Some(&key)).map_err(MonitorTxError::Refused)
+        })
+    }
+}
+
+impl AmlMonitor {
+    /// Enrols existing customers in bulk without screening them one by one: they are stored as
+    /// `unscreened` and the next scan (queue one with [`AmlMonitor::request_scan`]) screens them.
+    /// Keys already present are updated. Returns how many were written. Blocking.
+    pub fn enrol_subjects(&self, subjects: impl IntoIterator<Item = (String, Party)>) -> Result<usize> {
+        use anchor_core::db::schema::aml_subjects::dsl as s;
+        use diesel::prelude::*;
+        let now = now();
+        let mut written = 0;
+        let mut chunk: Vec<(String, SubjectFields)> = Vec::with_capacity(1000);
+        let flush = |chunk: &mut Vec<(String, SubjectFields)>| -> Result<usize> {
+            let rows = std::mem::take(chunk);
+            let count = rows.len();
+            in_transaction(&self.inner.database, move |conn| {
+                for (key, fields) in &rows {
+                    let exists: i64 =
+                        s::aml_subjects.filter(s::subject_key.eq(key)).count().get_result(conn)?;
+                    if exists > 0 {
+                        subjects::upsert(conn, key, fields, now)?;
+                        continue;
+                    }
+                    let origin: String = key.split(':').next().unwrap_or("other").chars().take(16).collect();
+                    diesel::insert_into(s::aml_subjects)
+                        .values((
+                            s::subject_key.eq(key),
+                            s::origin.eq(origin),
+                            s::names_json.eq(Some(
+                                serde_json::to_string(&fields.names).unwrap_or_else(|_| "[]".into()),
+                            )),
+                            s::date_of_birth.eq(fields.date_of_birth.clone()),
+                            s::country.eq(fields.country.clone()),
+                            s::accounts_json
+                                .eq(serde_json::to_string(&fields.accounts).unwrap_or_else(|_| "[]".into())),
+                            s::fingerprint.eq(fields.fingerprint(key)),
+                            s::status.eq(subjects::SubjectStatus::Unscreened.as_str()),
+                            s::created_at.eq(now),
+                            s::updated_at.eq(now),
+                        ))
+                        .execute(conn)?;
+                }
+                append_in(conn, "subjects_enrolled", &json!({"count": rows.len()}).to_string(), now)?;
+                Ok(())
+            })?;
+            Ok(count)
+        };
+        for (key, party) in subjects {
+            if key.is_empty() || key.len() > 255 {
+                return Err(Error::Invalid("a subject key must be 1 to 255 bytes".into()));
+            }
+            chunk.push((key, SubjectFields::from_party(&party)));
+            if chunk.len() == 1000 {
+                written += flush(&mut chunk)?;
+            }
+        }
+        if !chunk.is_empty() {
+            written += flush(&mut chunk)?;
+        }
+        Ok(written)
+    }
+}

@@ -1,0 +1,720 @@
+//! Scans: scheduling (a full rescan every `AML_SCAN_INTERVAL`, a delta rescan after every list
+//! version), claiming (one instance at a time, by lease), running in committed batches, resuming.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use anchor_core::db::schema::aml_list_versions::dsl as versions;
+use anchor_core::db::schema::aml_scan_batches::dsl as b;
+use anchor_core::db::schema::aml_scans::dsl as sc;
+use anchor_core::db::schema::aml_subjects::dsl as s;
+use anchor_core::db::{AnyConnection, DbError};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::cases::{self, thresholds, ScreeningRun};
+use super::subjects::{self, StoredSubject, SubjectStatus};
+use super::{in_transaction, now, AmlMonitor, ListSnapshot, MonitorTxError, ENGINE_VERSION};
+use crate::audit::append_in;
+use crate::error::{Error, Result};
+use crate::notify::{Notification, NotificationKind};
+use crate::screen::{ScreeningConfig, ScreeningHit};
+
+/// What a scan covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanKind {
+    /// Every subject against every loaded list (scheduled).
+    Full,
+    /// Every subject against the entries a list version added or changed.
+    Delta,
+    /// Every subject against every loaded list, asked for by an officer or the CLI.
+    Manual,
+}
+
+impl ScanKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ScanKind::Full => "full",
+            ScanKind::Delta => "delta",
+            ScanKind::Manual => "manual",
+        }
+    }
+
+    fn parse(text: &str) -> ScanKind {
+        match text {
+            "delta" => ScanKind::Delta,
+            "manual" => ScanKind::Manual,
+            _ => ScanKind::Full,
+        }
+    }
+}
+
+/// Where a scan stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanStatus {
+    /// Waiting for an instance to claim it.
+    Queued,
+    /// Claimed; progressing batch by batch.
+    Running,
+    /// Every subject screened.
+    Completed,
+    /// Stopped by an error (see `last_error`).
+    Failed,
+}
+
+impl ScanStatus {
+    fn parse(text: &str) -> ScanStatus {
+        match text {
+            "running" => ScanStatus::Running,
+            "completed" => ScanStatus::Completed,
+            "failed" => ScanStatus::Failed,
+            _ => ScanStatus::Queued,
+        }
+    }
+}
+
+/// A scan as the admin API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScanSummary {
+    /// Scan number.
+    pub id: i64,
+    /// Unique key.
+    pub key: String,
+    /// Kind.
+    pub kind: ScanKind,
+    /// Status.
+    pub status: ScanStatus,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub started_at: Option<i64>,
+    /// Unix seconds.
+    pub finished_at: Option<i64>,
+    /// Subjects to screen when it started.
+    pub subjects_total: i64,
+    /// Subjects screened.
+    pub screened: i64,
+    /// Hits found.
+    pub hits: i64,
+    /// Resume point.
+    pub last_subject_id: i64,
+    /// The instance holding it.
+    pub lease_owner: Option<String>,
+    /// Why it failed.
+    pub last_error: Option<String>,
+}
+
+/// Progress reported after every committed batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanProgress {
+    /// The scan.
+    pub scan_id: i64,
+    /// Subjects screened so far.
+    pub screened: i64,
+    /// Subjects to screen.
+    pub total: i64,
+    /// Hits so far.
+    pub hits: i64,
+}
+
+/// What a delta scan screens for.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct DeltaTarget {
+    list_source: String,
+    list_version_id: i64,
+    /// `None`: the whole list (a first import).
+    entries: Option<Vec<String>>,
+}
+
+type ScanRow = (
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+);
+
+macro_rules! scan_columns {
+    () => {
+        (
+            sc::id,
+            sc::scan_key,
+            sc::kind,
+            sc::status,
+            sc::created_at,
+            sc::started_at,
+            sc::finished_at,
+            sc::last_subject_id,
+            sc::subjects_total,
+            sc::screened,
+            sc::hits,
+            sc::lease_owner,
+            sc::last_error,
+        )
+    };
+}
+
+fn to_summary(row: ScanRow) -> ScanSummary {
+    let (
+        id,
+        key,
+        kind,
+        status,
+        created_at,
+        started_at,
+        finished_at,
+        last_subject_id,
+        subjects_total,
+        screened,
+        hits,
+        lease_owner,
+        last_error,
+    ) = row;
+    ScanSummary {
+        id,
+        key,
+        kind: ScanKind::parse(&kind),
+        status: ScanStatus::parse(&status),
+        created_at,
+        started_at,
+        finished_at,
+        subjects_total,
+        screened,
+        hits,
+        last_subject_id,
+        lease_owner,
+        last_error,
+    }
+}
+
+fn is_unique_violation(err: &DbError) -> bool {
+    matches!(
+        err,
+        DbError::Query(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _
+        ))
+    )
+}
+
+/// Inserts a queued scan unless one with `key` exists. Returns whether it was created.
+fn create_scan(
+    conn: &mut AnyConnection,
+    key: &str,
+    kind: ScanKind,
+    details: &serde_json::Value,
+    now: i64,
+) -> Result<bool, DbError> {
+    let exists: i64 = sc::aml_scans.filter(sc::scan_key.eq(key)).count().get_result(conn)?;
+    if exists > 0 {
+        return Ok(false);
+    }
+    let inserted = diesel::insert_into(sc::aml_scans)
+        .values((
+            sc::scan_key.eq(key),
+            sc::kind.eq(kind.as_str()),
+            sc::status.eq("queued"),
+            sc::created_at.eq(now),
+            sc::last_subject_id.eq(0_i64),
+            sc::subjects_total.eq(0_i64),
+            sc::screened.eq(0_i64),
+            sc::hits.eq(0_i64),
+            sc::lease_until.eq(0_i64),
+            sc::details_json.eq(details.to_string()),
+        ))
+        .execute(conn)
+        .map_err(DbError::from);
+    match inserted {
+        Ok(_) => Ok(true),
+        // Another instance created the same scheduled scan first.
+        Err(err) if is_unique_violation(&err) => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+
+impl AmlMonitor {
+    /// Creates the scans that are due: this period's full rescan, and a delta rescan for every
+    /// active list version that has none. Several instances may call it at once: each scan is
+    /// created once (its key is unique). Blocking.
+    pub fn schedule_scans(&self, now: i64) -> Result<()> {
+        let interval = self.inner.config.scan_interval.as_secs().max(1) as i64;
+        let period = now / interval;
+        let lists = self.lists();
+        self.inner.database.run_blocking(|conn| {
+            let full_key = format!("full:{interval}:{period}");
+            create_scan(conn, &full_key, ScanKind::Full, &json!({"period_start": period * interval}), now)?;
+            for version in &lists.versions {
+                let key = format!("delta:{}", version.id);
+                let exists: i64 = sc::aml_scans.filter(sc::scan_key.eq(&key)).count().get_result(conn)?;
+                if exists > 0 {
+                    continue;
+                }
+                let diff: Option<Option<String>> = versions::aml_list_versions
+                    .select(versions::diff_json)
+                    .filter(versions::id.eq(version.id))
+                    .first(conn)
+                    .optional()?;
+                let entries = diff.flatten().and_then(|json| delta_entries(&json, version.entity_count));
+                let target =
+                    DeltaTarget { list_source: version.source.clone(), list_version_id: version.id, entries };
+                let details = serde_json::to_value(&target).unwrap_or_default();
+                create_scan(conn, &key, ScanKind::Delta, &details, now)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Queues a full rescan now (admin API, CLI). Returns its number.
+    pub fn request_scan(&self, requested_by: &str) -> Result<i64> {
+        let now = now();
+        let key = format!("manual:{now}:{}", &super::subjects::hex(&rand_bytes())[..12]);
+        let requested_by = requested_by.to_string();
+        let id = self.inner.database.run_blocking(move |conn| {
+            create_scan(conn, &key, ScanKind::Manual, &json!({"requested_by": requested_by}), now)?;
+            Ok(sc::aml_scans.select(sc::id).filter(sc::scan_key.eq(&key)).first::<i64>(conn)?)
+        })?;
+        Ok(id)
+    }
+
+    /// Whether a queued scan, or a running one whose lease expired, is waiting.
+    pub fn has_claimable_scan(&self, now: i64) -> Result<bool> {
+        Ok(!self.claimable_scans(now)?.is_empty())
+    }
+
+    fn claimable_scans(&self, now: i64) -> Result<Vec<i64>> {
+        let owner = self.inner.owner.clone();
+        Ok(self.inner.database.run_blocking(move |conn| {
+            Ok(sc::aml_scans
+                .select(sc::id)
+                .filter(sc::status.eq_any(["queued", "running"]))
+                .filter(sc::lease_owner.is_null().or(sc::lease_until.lt(now)).or(sc::lease_owner.eq(owner)))
+                .order(sc::id.asc())
+                .load::<i64>(conn)?)
+        })?)
+    }
+
+    /// Runs every claimable scan to its end, oldest first; `progress` is called after each batch.
+    /// Scans another instance holds are left to it. Blocking.
+    pub fn run_due_scans(&self, progress: &mut dyn FnMut(&ScanProgress)) -> Result<Vec<ScanSummary>> {
+        let mut done = Vec::new();
+        let mut tried = HashSet::new();
+        loop {
+            let next = self.claimable_scans(now())?.into_iter().find(|id| !tried.contains(id));
+            let Some(id) = next else { break };
+            tried.insert(id);
+            match self.run_scan(id, progress) {
+                Ok(Some(summary)) => done.push(summary),
+                Ok(None) | Err(Error::LeaseLost(_)) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(done)
+    }
+
+    /// Claims scan `id` and runs it to its end. `Ok(None)` when another instance holds it.
+    pub fn run_scan(&self, id: i64, progress: &mut dyn FnMut(&ScanProgress)) -> Result<Option<ScanSummary>> {
+        let Some((kind, details)) = self.claim(id)? else { return Ok(None) };
+        let lists = self.lists();
+        let delta: Option<DeltaTarget> =
+            if kind == ScanKind::Delta { serde_json::from_str(&details).ok() } else { None };
+        let result = self.run_claimed(id, kind, delta.as_ref(), &lists, progress);
+        match result {
+            Ok(summary) => Ok(Some(summary)),
+            Err(Error::LeaseLost(id)) => {
+                tracing::warn!(scan = id, "AML scan taken over by another instance");
+                Err(Error::LeaseLost(id))
+            }
+            Err(err) => {
+                self.fail_scan(id, &err.to_string());
+                Err(err)
+            }
+        }
+    }
+
+    fn claim(&self, id: i64) -> Result<Option<(ScanKind, String)>> {
+        let owner = self.inner.owner.clone();
+        let lease = self.inner.config.scan_lease.as_secs().max(1) as i64;
+        let now = now();
+        let lists = self.lists();
+        let thresholds = thresholds(&self.inner.config.screening);
+        in_transaction(&self.inner.database, move |conn| {
+            let claimed = diesel::update(
+                sc::aml_scans.filter(sc::id.eq(id)).filter(sc::status.eq_any(["queued", "running"])).filter(
+                    sc::lease_owner.is_null().or(sc::lease_until.lt(now)).or(sc::lease_owner.eq(&owner)),
+                ),
+            )
+            .set((
+                sc::lease_owner.eq(Some(&owner)),
+                sc::lease_until.eq(now + lease),
+                sc::status.eq("running"),
+            ))
+            .execute(conn)?;
+            if claimed == 0 {
+                return Ok(None);
+            }
+            let (kind, details, started_at, last): (String, String, Option<i64>, i64) = sc::aml_scans
+                .select((sc::kind, sc::details_json, sc::started_at, sc::last_subject_id))
+                .filter(sc::id.eq(id))
+                .first(conn)?;
+            if started_at.is_none() {
+                let total = subjects::count_active(conn)?;
+                diesel::update(sc::aml_scans.filter(sc::id.eq(id)))
+                    .set((sc::started_at.eq(Some(now)), sc::subjects_total.eq(total)))
+                    .execute(conn)?;
+                append_in(
+                    conn,
+                    "scan_started",
+                    &json!({
+                        "scan_id": id, "kind": kind, "instance": owner, "subjects": total,
+                        "list_versions": lists.versions_json(), "engine": ENGINE_VERSION, "thresholds": thresholds,
+                        "details": serde_json::from_str::<serde_json::Value>(&details).unwrap_or_default(),
+                    })
+                    .to_string(),
+                    now,
+                )?;
+            } else {
+                append_in(
+                    conn,
+                    "scan_resumed",
+                    &json!({"scan_id": id, "kind": kind, "instance": owner, "after_subject_id": last})
+                        .to_string(),
+                    now,
+                )?;
+            }
+            Ok(Some((ScanKind::parse(&kind), details)))
+        })
+    }
+
+    fn run_claimed(
+        &self,
+        id: i64,
+        kind: ScanKind,
+        delta: Option<&DeltaTarget>,
+        lists: &Arc<ListSnapshot>,
+        progress: &mut dyn FnMut(&ScanProgress),
+    ) -> Result<ScanSummary> {
+        let batch_size = i64::from(self.inner.config.batch_size.max(1));
+        let config = self.inner.config.screening;
+        let delta_entries: Option<HashSet<String>> =
+            delta.and_then(|target| target.entries.as_ref()).map(|entries| entries.iter().cloned().collect());
+        loop {
+            let (cursor, total) = self.inner.database.run_blocking(move |conn| {
+                Ok(sc::aml_scans
+                    .select((sc::last_subject_id, sc::subjects_total))
+                    .filter(sc::id.eq(id))
+                    .first::<(i64, i64)>(conn)?)
+            })?;
+            let batch = self
+                .inner
+                .database
+                .run_blocking(move |conn| subjects::load_batch(conn, cursor, batch_size))?;
+            let Some(last) = batch.last().map(|subject| subject.id) else { break };
+            if lists.index.entities().is_empty() {
+                return Err(Error::Store(
+                    "no sanctions list is loaded; import one with `lists import`".into(),
+                ));
+            }
+            let mut hits = screen_batch(&batch, lists, &config);
+            if let Some(target) = delta {
+                for subject_hits in &mut hits {
+                    subject_hits.retain(|hit| {
+                        hit.list.code() == target.list_source
+                            && delta_entries.as_ref().is_none_or(|entries| entries.contains(&hit.source_id))
+                    });
+                }
+            }
+            let (screened, hit_count, frozen) =
+                self.commit_batch(id, kind, cursor, last, &batch, &hits, lists)?;
+            for account in &frozen {
+                self.inner.frozen.insert(account);
+            }
+            self.inner.metrics.record_scan_batch(batch.len() as u64, hit_count as u64);
+            progress(&ScanProgress { scan_id: id, screened, total, hits: hit_count });
+        }
+        self.complete_scan(id, kind, lists)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn commit_batch(
+        &self,
+        id: i64,
+        kind: ScanKind,
+        cursor: i64,
+        last: i64,
+        batch: &[StoredSubject],
+        hits: &[Vec<ScreeningHit>],
+        lists: &ListSnapshot,
+    ) -> Result<(i64, i64, Vec<String>)> {
+        let owner = self.inner.owner.clone();
+        let lease = self.inner.config.scan_lease.as_secs().max(1) as i64;
+        let now = now();
+        let config = self.inner.config.screening;
+        let notifier = self.inner.notifier.clone();
+        let batch_hits: i64 = hits.iter().filter(|subject_hits| !subject_hits.is_empty()).count() as i64;
+        let count = batch.len() as i64;
+        let first = batch.first().map_or(cursor + 1, |subject| subject.id);
+        in_transaction(&self.inner.database, |conn| {
+            let advanced = diesel::update(
+                sc::aml_scans
+                    .filter(sc::id.eq(id))
+                    .filter(sc::last_subject_id.eq(cursor))
+                    .filter(sc::lease_owner.eq(&owner)),
+            )
+            .set((
+                sc::last_subject_id.eq(last),
+                sc::screened.eq(sc::screened + count),
+                sc::hits.eq(sc::hits + batch_hits),
+                sc::lease_until.eq(now + lease),
+            ))
+            .execute(conn)?;
+            if advanced == 0 {
+                return Err(MonitorTxError::Refused(Error::LeaseLost(id)));
+            }
+            diesel::insert_into(b::aml_scan_batches)
+                .values((
+                    b::scan_id.eq(id),
+                    b::first_subject_id.eq(first),
+                    b::last_subject_id.eq(last),
+                    b::screened.eq(count),
+                    b::hits.eq(batch_hits),
+                    b::owner.eq(&owner),
+                    b::committed_at.eq(now),
+                ))
+                .execute(conn)?;
+            diesel::update(
+                s::aml_subjects
+                    .filter(s::id.gt(cursor))
+                    .filter(s::id.le(last))
+                    .filter(s::status.ne(SubjectStatus::Erased.as_str())),
+            )
+            .set(s::screened_at.eq(Some(now)))
+            .execute(conn)?;
+            diesel::update(
+                s::aml_subjects
+                    .filter(s::id.gt(cursor))
+                    .filter(s::id.le(last))
+                    .filter(s::status.eq(SubjectStatus::Unscreened.as_str())),
+            )
+            .set(s::status.eq(SubjectStatus::Clear.as_str()))
+            .execute(conn)?;
+            let run = ScreeningRun {
+                lists,
+                config: &config,
+                scan_id: Some(id),
+                trigger: kind.as_str(),
+                notifier: notifier.as_deref(),
+            };
+            let mut frozen = Vec::new();
+            for (subject, subject_hits) in batch.iter().zip(hits) {
+                if subject_hits.is_empty() {
+                    continue;
+                }
+                let applied = cases::apply_hits(conn, subject, subject_hits, &run, now)?;
+                frozen.extend(applied.newly_frozen);
+            }
+            append_in(
+                conn,
+                "screening_batch",
+                &json!({
+                    "scan_id": id, "kind": kind.as_str(), "first_subject_id": first, "last_subject_id": last,
+                    "screened": count, "subjects_with_hits": batch_hits,
+                    "list_versions": lists.versions_json(), "engine": ENGINE_VERSION, "thresholds": thresholds(&config),
+                })
+                .to_string(),
+                now,
+            )?;
+            let screened: i64 = sc::aml_scans.select(sc::screened).filter(sc::id.eq(id)).first(conn)?;
+            let total_hits: i64 = sc::aml_scans.select(sc::hits).filter(sc::id.eq(id)).first(conn)?;
+            Ok((screened, total_hits, frozen))
+        })
+    }
+
+    fn complete_scan(&self, id: i64, kind: ScanKind, lists: &ListSnapshot) -> Result<ScanSummary> {
+        let owner = self.inner.owner.clone();
+        let now = now();
+        let versions = lists.versions_json();
+        in_transaction(&self.inner.database, move |conn| {
+            let done = diesel::update(sc::aml_scans.filter(sc::id.eq(id)).filter(sc::lease_owner.eq(&owner)))
+                .set((
+                    sc::status.eq("completed"),
+                    sc::finished_at.eq(Some(now)),
+                    sc::lease_owner.eq(None::<String>),
+                ))
+                .execute(conn)?;
+            if done == 0 {
+                return Err(MonitorTxError::Refused(Error::LeaseLost(id)));
+            }
+            let row: ScanRow = sc::aml_scans.select(scan_columns!()).filter(sc::id.eq(id)).first(conn)?;
+            let summary = to_summary(row);
+            append_in(
+                conn,
+                "scan_completed",
+                &json!({
+                    "scan_id": id, "kind": kind.as_str(), "screened": summary.screened, "hits": summary.hits,
+                    "started_at": summary.started_at, "list_versions": versions, "engine": ENGINE_VERSION,
+                })
+                .to_string(),
+                now,
+            )?;
+            Ok(summary)
+        })
+    }
+
+    fn fail_scan(&self, id: i64, error: &str) {
+        let now = now();
+        let error = error.to_string();
+        let notifier = self.inner.notifier.clone();
+        let outcome = in_transaction(&self.inner.database, |conn| {
+            diesel::update(sc::aml_scans.filter(sc::id.eq(id)))
+                .set((
+                    sc::status.eq("failed"),
+                    sc::last_error.eq(Some(&error)),
+                    sc::finished_at.eq(Some(now)),
+                    sc::lease_owner.eq(None::<String>),
+                ))
+                .execute(conn)?;
+            let payload = json!({"scan_id": id, "error": error});
+            append_in(conn, "scan_failed", &payload.to_string(), now)?;
+            if let Some(notifier) = &notifier {
+                let notification = Notification {
+                    kind: NotificationKind::ScanFailed,
+                    subject_line: format!("AML scan {id} failed"),
+                    text: format!("AML scan {id} stopped with an error: {error}\nStart a new one with POST /admin/aml/scan or `aml scan`."),
+                    details: payload,
+                };
+                notifier
+                    .enqueue_in(conn, &notification, None)
+                    .map_err(|err| DbError::Unavailable(err.to_string()))?;
+            }
+            Ok(())
+        });
+        self.inner.metrics.record_scan_failure();
+        if let Err(err) = outcome {
+            tracing::error!(scan = id, error = %err, "could not record the failure of an AML scan");
+        }
+    }
+
+    /// The newest scans first.
+    pub fn scans(&self, limit: i64) -> Result<Vec<ScanSummary>> {
+        let limit = limit.clamp(1, 1000);
+        let rows: Vec<ScanRow> = self.inner.database.run_blocking(move |conn| {
+            Ok(sc::aml_scans.select(scan_columns!()).order(sc::id.desc()).limit(limit).load(conn)?)
+        })?;
+        Ok(rows.into_iter().map(to_summary).collect())
+    }
+
+    /// One scan.
+    pub fn scan(&self, id: i64) -> Result<ScanSummary> {
+        let row: Option<ScanRow> = self.inner.database.run_blocking(move |conn| {
+            Ok(sc::aml_scans.select(scan_columns!()).filter(sc::id.eq(id)).first(conn).optional()?)
+        })?;
+        row.map(to_summary).ok_or_else(|| Error::NotFound(format!("no scan {id}")))
+    }
+
+    /// The committed batches of a scan: `(first_subject_id, last_subject_id, screened, owner)`,
+    /// in order. Ranges never overlap; together they cover every subject the scan screened.
+    pub fn scan_batches(&self, id: i64) -> Result<Vec<(i64, i64, i64, String)>> {
+        Ok(self.inner.database.run_blocking(move |conn| {
+            Ok(b::aml_scan_batches
+                .select((b::first_subject_id, b::last_subject_id, b::screened, b::owner))
+                .filter(b::scan_id.eq(id))
+                .order(b::first_subject_id.asc())
+                .load(conn)?)
+        })?)
+    }
+}
+
+/// Screens a batch on every core: one hit list per subject, best first.
+pub(crate) fn screen_batch(
+    batch: &[StoredSubject],
+    lists: &ListSnapshot,
+    config: &ScreeningConfig,
+) -> Vec<Vec<ScreeningHit>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    if threads <= 1 || batch.len() < 64 {
+        return batch.iter().map(|subject| screen_fields(&subject.fields, lists, config)).collect();
+    }
+    let chunk = batch.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = batch
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|subject| screen_fields(&subject.fields, lists, config))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(batch.len());
+        for (handle, part) in handles.into_iter().zip(batch.chunks(chunk)) {
+            match handle.join() {
+                Ok(hits) => out.extend(hits),
+                // A panic in the engine would be a bug; screen that part again on this thread so
+                // the batch stays complete rather than silently short.
+                Err(_) => {
+                    out.extend(part.iter().map(|subject| screen_fields(&subject.fields, lists, config)))
+                }
+            }
+        }
+        out
+    })
+}
+
+/// Every hit for one subject's fields: names (with date of birth and country) and accounts.
+pub(crate) fn screen_fields(
+    fields: &super::subjects::SubjectFields,
+    lists: &ListSnapshot,
+    config: &ScreeningConfig,
+) -> Vec<ScreeningHit> {
+    let mut hits = Vec::new();
+    if !fields.names.is_empty() {
+        hits.extend(lists.index.screen(&fields.engine_subject(), config));
+    }
+    for account in &fields.accounts {
+        hits.extend(lists.index.screen_address(account));
+    }
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+    hits
+}
+
+/// The added and changed entries of a stored diff; `None` when everything was added (a first
+/// import: screen against the whole list).
+fn delta_entries(diff_json: &str, entity_count: i64) -> Option<Vec<String>> {
+    #[derive(Deserialize)]
+    struct StoredDiff {
+        #[serde(default)]
+        added: Vec<String>,
+        #[serde(default)]
+        changed: Vec<String>,
+    }
+    let diff: StoredDiff = serde_json::from_str(diff_json).ok()?;
+    if diff.added.len() as i64 >= entity_count {
+        return None;
+    }
+    Some(diff.added.into_iter().chain(diff.changed).collect())
+}
+
+fn rand_bytes() -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        bytes = nanos.to_le_bytes();
+    }
+    bytes
+}

@@ -1,0 +1,363 @@
+//! The subjects table: who is screened, their screening fields, and their status.
+
+use anchor_core::db::schema::aml_subjects::dsl as s;
+use anchor_core::db::{AnyConnection, DbError};
+use anchor_core::integrations::sanctions::ScreeningSubject as Party;
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::model::PartialDate;
+use crate::screen::ScreeningSubject;
+
+/// Where a subject stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectStatus {
+    /// Screened, nothing open.
+    Clear,
+    /// Recorded while no list was loaded; screened by the next scan.
+    Unscreened,
+    /// An open case in the review band.
+    Review,
+    /// At least one of its accounts is frozen.
+    Frozen,
+    /// Personal fields erased (SEP-12 `DELETE /customer`).
+    Erased,
+}
+
+impl SubjectStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SubjectStatus::Clear => "clear",
+            SubjectStatus::Unscreened => "unscreened",
+            SubjectStatus::Review => "review",
+            SubjectStatus::Frozen => "frozen",
+            SubjectStatus::Erased => "erased",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> SubjectStatus {
+        match text {
+            "clear" => SubjectStatus::Clear,
+            "review" => SubjectStatus::Review,
+            "frozen" => SubjectStatus::Frozen,
+            "erased" => SubjectStatus::Erased,
+            _ => SubjectStatus::Unscreened,
+        }
+    }
+}
+
+/// A subject as officers see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubjectSummary {
+    /// Row id.
+    pub id: i64,
+    /// The caller's key (`sep12:G…:memo`, `sep10:G…`, `sep3:name*domain`).
+    pub key: String,
+    /// `sep12`, `sep10`, `sep3`, …
+    pub origin: String,
+    /// Names (empty once erased).
+    pub names: Vec<String>,
+    /// Date of birth.
+    pub date_of_birth: Option<String>,
+    /// Country.
+    pub country: Option<String>,
+    /// Stellar accounts.
+    pub accounts: Vec<String>,
+    /// Status.
+    pub status: SubjectStatus,
+    /// Fingerprint of the screening fields (kept after erasure).
+    pub fingerprint: String,
+    /// Unix seconds of the last screening.
+    pub screened_at: Option<i64>,
+}
+
+/// The screening fields of a subject, as stored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SubjectFields {
+    pub(crate) names: Vec<String>,
+    pub(crate) date_of_birth: Option<String>,
+    pub(crate) country: Option<String>,
+    pub(crate) accounts: Vec<String>,
+}
+
+impl SubjectFields {
+    pub(crate) fn from_party(party: &Party) -> Self {
+        let mut names: Vec<String> = party
+            .names
+            .iter()
+            .map(|name| name.expose().trim().to_string())
+            .filter(|name| !name.is_empty())
+            .collect();
+        names.dedup();
+        let mut accounts: Vec<String> =
+            party.stellar_accounts.iter().filter_map(|account| base_account(account)).collect();
+        accounts.sort();
+        accounts.dedup();
+        SubjectFields {
+            names,
+            date_of_birth: party
+                .date_of_birth
+                .as_ref()
+                .map(|date| date.expose().trim().to_string())
+                .filter(|d| !d.is_empty()),
+            country: party.country.as_ref().map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()),
+            accounts,
+        }
+    }
+
+    /// SHA-256 over the screening fields: whether a subject changed, and what stays of an
+    /// erased subject.
+    pub(crate) fn fingerprint(&self, key: &str) -> String {
+        let mut hasher = Sha256::new();
+        let mut part = |bytes: &[u8]| {
+            hasher.update((bytes.len() as u64).to_be_bytes());
+            hasher.update(bytes);
+        };
+        part(key.as_bytes());
+        for name in &self.names {
+            part(name.as_bytes());
+        }
+        part(b"|");
+        part(self.date_of_birth.as_deref().unwrap_or("").as_bytes());
+        part(self.country.as_deref().unwrap_or("").as_bytes());
+        for account in &self.accounts {
+            part(account.as_bytes());
+        }
+        hex(&hasher.finalize())
+    }
+
+    /// The engine's view of the subject.
+    pub(crate) fn engine_subject(&self) -> ScreeningSubject {
+        ScreeningSubject {
+            names: self.names.clone(),
+            birth_date: self.date_of_birth.as_deref().and_then(PartialDate::parse),
+            countries: self.country.iter().cloned().collect(),
+            ..ScreeningSubject::default()
+        }
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The `G…` account of a `G…` or `M…` account; `None` for anything else.
+pub(crate) fn base_account(account: &str) -> Option<String> {
+    let account = account.trim();
+    if let Ok(key) = stellar_strkey::ed25519::PublicKey::from_string(account) {
+        return Some(key.to_string().as_str().to_owned());
+    }
+    if let Ok(muxed) = stellar_strkey::ed25519::MuxedAccount::from_string(account) {
+        return Some(stellar_strkey::ed25519::PublicKey(muxed.ed25519).to_string().as_str().to_owned());
+    }
+    None
+}
+
+/// A subject row loaded for screening.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredSubject {
+    pub(crate) id: i64,
+    pub(crate) fields: SubjectFields,
+}
+
+type FieldsRow = (i64, Option<String>, Option<String>, Option<String>, String);
+
+fn decode_row((id, names, date_of_birth, country, accounts): FieldsRow) -> StoredSubject {
+    StoredSubject {
+        id,
+        fields: SubjectFields {
+            names: names.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default(),
+            date_of_birth,
+            country,
+            accounts: serde_json::from_str(&accounts).unwrap_or_default(),
+        },
+    }
+}
+
+/// The next `limit` subjects after `after` (by id), erased ones excluded.
+pub(crate) fn load_batch(
+    conn: &mut AnyConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<StoredSubject>, DbError> {
+    let rows: Vec<FieldsRow> = s::aml_subjects
+        .select((s::id, s::names_json, s::date_of_birth, s::country, s::accounts_json))
+        .filter(s::id.gt(after))
+        .filter(s::status.ne(SubjectStatus::Erased.as_str()))
+        .order(s::id.asc())
+        .limit(limit)
+        .load(conn)?;
+    Ok(rows.into_iter().map(decode_row).collect())
+}
+
+/// What `upsert` found.
+pub(crate) enum Upserted {
+    /// Same fingerprint as stored, already screened: nothing to do.
+    Unchanged { id: i64, status: SubjectStatus },
+    /// New or changed: screen it now.
+    Changed { id: i64 },
+}
+
+/// Inserts or updates the subject under `key`.
+pub(crate) fn upsert(
+    conn: &mut AnyConnection,
+    key: &str,
+    fields: &SubjectFields,
+    now: i64,
+) -> Result<Upserted, DbError> {
+    let fingerprint = fields.fingerprint(key);
+    let existing: Option<(i64, String, String)> = s::aml_subjects
+        .select((s::id, s::fingerprint, s::status))
+        .filter(s::subject_key.eq(key))
+        .first(conn)
+        .optional()?;
+    let names_json = serde_json::to_string(&fields.names).unwrap_or_else(|_| "[]".into());
+    let accounts_json = serde_json::to_string(&fields.accounts).unwrap_or_else(|_| "[]".into());
+    match existing {
+        Some((id, stored, status))
+            if stored == fingerprint && status != "unscreened" && status != "erased" =>
+        {
+            Ok(Upserted::Unchanged { id, status: SubjectStatus::parse(&status) })
+        }
+        Some((id, _, status)) => {
+            let status = if status == "erased" { "unscreened".to_string() } else { status };
+            diesel::update(s::aml_subjects.filter(s::id.eq(id)))
+                .set((
+                    s::names_json.eq(Some(names_json)),
+                    s::date_of_birth.eq(fields.date_of_birth.clone()),
+                    s::country.eq(fields.country.clone()),
+                    s::accounts_json.eq(accounts_json),
+                    s::fingerprint.eq(fingerprint),
+                    s::status.eq(status),
+                    s::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            Ok(Upserted::Changed { id })
+        }
+        None => {
+            let origin = key.split(':').next().unwrap_or("other").chars().take(16).collect::<String>();
+            diesel::insert_into(s::aml_subjects)
+                .values((
+                    s::subject_key.eq(key),
+                    s::origin.eq(origin),
+                    s::names_json.eq(Some(names_json)),
+                    s::date_of_birth.eq(fields.date_of_birth.clone()),
+                    s::country.eq(fields.country.clone()),
+                    s::accounts_json.eq(accounts_json),
+                    s::fingerprint.eq(fingerprint),
+                    s::status.eq(SubjectStatus::Unscreened.as_str()),
+                    s::created_at.eq(now),
+                    s::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            let id = s::aml_subjects.select(s::id).filter(s::subject_key.eq(key)).first(conn)?;
+            Ok(Upserted::Changed { id })
+        }
+    }
+}
+
+/// Sets a subject's status and screening time.
+pub(crate) fn set_status(
+    conn: &mut AnyConnection,
+    id: i64,
+    status: SubjectStatus,
+    screened_at: Option<i64>,
+) -> Result<(), DbError> {
+    match screened_at {
+        Some(at) => diesel::update(s::aml_subjects.filter(s::id.eq(id)))
+            .set((s::status.eq(status.as_str()), s::screened_at.eq(Some(at))))
+            .execute(conn)?,
+        None => diesel::update(s::aml_subjects.filter(s::id.eq(id)))
+            .set(s::status.eq(status.as_str()))
+            .execute(conn)?,
+    };
+    Ok(())
+}
+
+/// Erases the personal fields of the subject under `key`, keeping its fingerprint. Returns its
+/// id and fingerprint, or `None` when there is no such subject.
+pub(crate) fn erase(conn: &mut AnyConnection, key: &str, now: i64) -> Result<Option<(i64, String)>, DbError> {
+    let found: Option<(i64, String)> = s::aml_subjects
+        .select((s::id, s::fingerprint))
+        .filter(s::subject_key.eq(key))
+        .first(conn)
+        .optional()?;
+    let Some((id, fingerprint)) = found else { return Ok(None) };
+    // The key itself can carry an account and a memo; replace it by a hash so the row keeps no
+    // personal data but the same customer coming back gets a fresh row.
+    let erased_key = format!("erased:{}", &hex(&Sha256::digest(key.as_bytes()))[..32]);
+    diesel::update(s::aml_subjects.filter(s::id.eq(id)))
+        .set((
+            s::subject_key.eq(format!("{erased_key}:{id}")),
+            s::names_json.eq(None::<String>),
+            s::date_of_birth.eq(None::<String>),
+            s::country.eq(None::<String>),
+            s::accounts_json.eq("[]"),
+            s::status.eq(SubjectStatus::Erased.as_str()),
+            s::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(Some((id, fingerprint)))
+}
+
+type SummaryRow = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    String,
+    Option<i64>,
+);
+
+/// One subject by id.
+pub(crate) fn summary(conn: &mut AnyConnection, id: i64) -> Result<Option<SubjectSummary>, DbError> {
+    let row: Option<SummaryRow> = s::aml_subjects
+        .select((
+            s::id,
+            s::subject_key,
+            s::origin,
+            s::names_json,
+            s::date_of_birth,
+            s::country,
+            s::accounts_json,
+            s::status,
+            s::fingerprint,
+            s::screened_at,
+        ))
+        .filter(s::id.eq(id))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(
+        |(id, key, origin, names, date_of_birth, country, accounts, status, fingerprint, screened_at)| {
+            SubjectSummary {
+                id,
+                key,
+                origin,
+                names: names.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default(),
+                date_of_birth,
+                country,
+                accounts: serde_json::from_str(&accounts).unwrap_or_default(),
+                status: SubjectStatus::parse(&status),
+                fingerprint,
+                screened_at,
+            }
+        },
+    ))
+}
+
+/// Subjects not erased.
+pub(crate) fn count_active(conn: &mut AnyConnection) -> Result<i64, DbError> {
+    Ok(s::aml_subjects.filter(s::status.ne(SubjectStatus::Erased.as_str())).count().get_result(conn)?)
+}
+
+/// The accounts of every subject whose key starts with `prefix` (the SEP-10 accounts already
+/// recorded), to avoid a write per authentication.
+pub(crate) fn keys_with_prefix(conn: &mut AnyConnection, prefix: &str) -> Result<Vec<String>, DbError> {
+    Ok(s::aml_subjects.select(s::subject_key).filter(s::subject_key.like(format!("{prefix}%"))).load(conn)?)
+}
