@@ -39,12 +39,23 @@ pub trait Anchor: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Long-running work started with the server (for example the AML monitor's scanner and
+    /// notification delivery): each future is spawned on the server's runtime once, after the
+    /// listeners are bound, and dropped when the server stops. Heavy or blocking work inside must
+    /// go through `tokio::task::spawn_blocking`.
+    fn background_tasks(&self) -> Vec<BackgroundTask> {
+        Vec::new()
+    }
+
     /// The anchor's own routes on the internal listener. Mount them with
     /// `anchor_core::http::mount_internal_scope` so they require `ADMIN_API_KEY`.
     fn internal_routes(&self, cfg: &mut web::ServiceConfig, ctx: &crate::AnchorContext) {
         let _ = (cfg, ctx);
     }
 }
+
+/// A future started with the server by [`Anchor::background_tasks`].
+pub type BackgroundTask = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'static>>;
 
 /// A command group a crate or an anchor adds to the binary's CLI (for example `lists import`).
 pub trait CliExtension: Send + Sync {
@@ -277,6 +288,7 @@ fn serve(anchor: impl Anchor, config: Option<PathBuf>, migrate_first: bool) -> R
     println!("  {}/health", settings.host_url);
     println!("internal API on http://{}", settings.internal_bind_address);
 
+    let background = anchor.background_tasks();
     let public_app = app.clone();
     let public_anchor = anchor.clone();
     let internal_app = app;
@@ -313,6 +325,9 @@ fn serve(anchor: impl Anchor, config: Option<PathBuf>, migrate_first: bool) -> R
             ))
         })?
         .run();
+        for task in background {
+            actix_web::rt::spawn(task);
+        }
         let (public, internal) = futures_util::future::join(public, internal).await;
         public.and(internal).map_err(failure)
     })

@@ -19,9 +19,13 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anchor_aml::{AuditCommand, ListScreening, ListStore, ListsCommand, ScreeningConfig};
+use std::sync::OnceLock;
+
+use anchor_aml::{
+    AmlMonitor, AuditCommand, ListScreening, ListStore, ListsCommand, MonitorConfig, ScreeningConfig,
+};
 use anchor_core::actix_web::{web, HttpResponse};
-use anchor_core::cli::{Anchor, CliExtension};
+use anchor_core::cli::{Anchor, BackgroundTask, CliExtension};
 use anchor_core::{ConfigError, Database, Integrations, SepModule, Settings};
 
 mod bootstrap;
@@ -38,7 +42,11 @@ static MYSQL_MIGRATIONS: diesel_migrations::EmbeddedMigrations =
     diesel_migrations::embed_migrations!("migrations/mysql");
 
 /// The example anchor's business logic.
-struct ExampleAnchor;
+#[derive(Default)]
+struct ExampleAnchor {
+    /// The AML monitor, when `AML_ENABLED` (built with the integrations).
+    monitor: OnceLock<AmlMonitor>,
+}
 
 /// The anchor's own part of stellar.toml: organisation and currencies.
 const STATIC_STELLAR_TOML: &str = include_str!("../stellar.static.toml");
@@ -52,23 +60,41 @@ impl Anchor for ExampleAnchor {
         let static_part: toml::Table = STATIC_STELLAR_TOML
             .parse()
             .map_err(|err| ConfigError::single("stellar.static.toml", format!("is not valid TOML: {err}")))?;
-        // Sanctions decisions come from the lists imported with `lists import` / `lists update`.
-        let sanctions = ListScreening::load(
-            &ListStore::new(database.clone()),
-            ScreeningConfig::from_settings(&settings.aml),
-        )
-        .map_err(|err| {
-            ConfigError::single("DATABASE_URL", format!("sanctions lists cannot be loaded: {err}"))
-        })?;
-        // SEP-2/SEP-3: the federation directory, KYC shared with other institutions, and the
-        // compliance officer's decisions ahead of the list screening.
+        // SEP-2/SEP-3: the federation directory and KYC shared with other institutions.
         let directory = compliance::ExampleDirectory::new(database.clone(), settings.host_domain());
-        Ok(Integrations::new()
+        let integrations = Integrations::new()
             .customer(customers::ExampleCustomers::new(database.clone()))
-            .sanctions(compliance::OfficerReview::new(database.clone(), sanctions))
             .federation(directory.clone())
             .compliance(directory)
-            .stellar_toml(move || static_part.clone()))
+            .stellar_toml(move || static_part.clone());
+        let lists_unavailable = |err: anchor_aml::Error| {
+            ConfigError::single("DATABASE_URL", format!("sanctions lists cannot be loaded: {err}"))
+        };
+        if !settings.aml.enabled {
+            // Screening only: SEP-3 decisions from the imported lists, no registry, no freezes.
+            let sanctions = ListScreening::load(
+                &ListStore::new(database.clone()),
+                ScreeningConfig::from_settings(&settings.aml),
+            )
+            .map_err(lists_unavailable)?;
+            return Ok(integrations.sanctions(compliance::OfficerReview::new(database.clone(), sanctions)));
+        }
+        // The AML monitor screens every customer, authenticated account and SEP-3 counterparty,
+        // freezes matches (refused on every SEP route) and decides SEP-3 screenings with the
+        // officers' case decisions; the example's own officer table is consulted first.
+        let monitor = AmlMonitor::open(database.clone(), MonitorConfig::from_settings(&settings.aml), None)
+            .map_err(lists_unavailable)?;
+        let _ = self.monitor.set(monitor.clone());
+        Ok(integrations
+            .sanctions(compliance::OfficerReview::new(database.clone(), monitor.clone()))
+            .screening_registry(monitor))
+    }
+
+    fn background_tasks(&self) -> Vec<BackgroundTask> {
+        match self.monitor.get() {
+            Some(monitor) => vec![Box::pin(monitor.clone().run_background())],
+            None => Vec::new(),
+        }
     }
 
     fn commands(&self) -> Vec<Box<dyn CliExtension>> {
@@ -107,5 +133,5 @@ fn main() -> ExitCode {
         eprintln!("error: could not create the development .env: {err}");
         return ExitCode::FAILURE;
     }
-    anchor_core::cli::run(ExampleAnchor)
+    anchor_core::cli::run(ExampleAnchor::default())
 }

@@ -6,139 +6,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+mod support;
 
-use anchor_core::keys::SigningKey;
-use anchor_core::testing::{self, TestDatabase};
+use anchor_core::testing;
 use serde_json::Value;
+use support::{internal, register, Bank};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_example-anchor");
 const BLOCKLIST: &str = "id,name,kind\nb1,Ivan Petrovich Sidorov,person\n";
 const SOURCE: &str = "GBEEAAVX5GMUEWFL6Q6UQUAH3WAPGNFSIQCI6YXVGXTCPOZ22PGFWMEC";
 const BOB: &str = "GDO34SQXVOSNODK7JCTAXLZUPSAF3JIH4ADQELVIKOQJUWQ3U4BMSCSH";
 
-struct Bank {
-    child: Child,
-    public: String,
-    internal: String,
-    domain: String,
-    key: SigningKey,
-    _dir: tempfile::TempDir,
-    _database: TestDatabase,
-}
-
-impl Drop for Bank {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn command(dir: &Path, env: &[(String, String)]) -> Command {
-    let mut command = Command::new(BINARY);
-    command
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    command
-}
-
-async fn start_bank(database: TestDatabase) -> Bank {
-    let dir = tempfile::tempdir().unwrap();
-    let (port, internal_port) = (free_port(), free_port());
-    let key = SigningKey::generate().unwrap();
-    let env: Vec<(String, String)> = [
-        ("ACTIVE_SEPS", "sep-1,sep-3".to_string()),
-        ("HOST_URL", format!("http://127.0.0.1:{port}")),
-        ("LOCAL_MODE", "true".to_string()),
-        ("SIGNING_SEED", key.seed().expose().clone()),
-        ("SERVER_JWT_KEY", testing::TEST_JWT_KEY.to_string()),
-        ("ADMIN_API_KEY", testing::TEST_ADMIN_API_KEY.to_string()),
-        ("DATABASE_URL", database.url_string()),
-        ("BIND_ADDRESS", format!("127.0.0.1:{port}")),
-        ("INTERNAL_BIND_ADDRESS", format!("127.0.0.1:{internal_port}")),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    std::fs::write(dir.path().join("blocklist.csv"), BLOCKLIST).unwrap();
-    let imported = command(dir.path(), &env)
-        .args(["lists", "import", "--source", "custom:internal", "--file", "blocklist.csv"])
-        .output()
-        .unwrap();
-    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
-    let child = command(dir.path(), &env).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    let mut bank = Bank {
-        child,
-        public: format!("http://127.0.0.1:{port}"),
-        internal: format!("http://127.0.0.1:{internal_port}"),
-        domain: format!("127.0.0.1:{port}"),
-        key,
-        _dir: dir,
-        _database: database,
-    };
-    for _ in 0..300 {
-        if let Some(status) = bank.child.try_wait().unwrap() {
-            panic!("example-anchor exited early with {status}");
-        }
-        if reqwest::get(format!("{}/health", bank.public)).await.is_ok() {
-            return bank;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("example-anchor did not start serving");
-}
-
-async fn internal(bank: &Bank, method: reqwest::Method, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .request(method, format!("{}{path}", bank.internal))
-        .bearer_auth(testing::TEST_ADMIN_API_KEY)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-async fn register(bank: &Bank, name: &str, account: &str, memo: &str, kyc: Value) {
-    let kyc = kyc.to_string();
-    let (status, body) = internal(
-        bank,
-        reqwest::Method::PUT,
-        &format!("/example/federation/{name}"),
-        &[("account_id", account), ("memo", memo), ("kyc", &kyc)],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+async fn start_bank(database: testing::TestDatabase) -> Bank {
+    support::start_bank(database, "sep-1,sep-3", BLOCKLIST, &[]).await
 }
 
 async fn send(a: &Bank, b: &Bank, id: &str, sender: &str) -> Value {
-    let sender = format!("{sender}*{}", a.domain);
-    let destination = format!("bob*{}", b.domain);
-    let (status, body) = internal(
-        a,
-        reqwest::Method::POST,
-        "/send",
-        &[
-            ("id", id),
-            ("source", SOURCE),
-            ("sender", &sender),
-            ("destination", &destination),
-            ("amount", "10"),
-        ],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body
+    support::send(a, b, id, SOURCE, sender, "bob").await
 }
 
 fn memo_of(body: &Value) -> String {

@@ -268,26 +268,47 @@ pub(crate) fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
-/// Runs `work` in one transaction on a pooled connection (blocking).
+/// Runs `work` in one transaction on a pooled connection (blocking). A transaction that loses a
+/// race with another writer (two instances appending to the audit trail at once: the same
+/// position taken; a serialisation failure or deadlock) is run again from the start.
 pub(crate) fn in_transaction<T>(
     database: &Database,
-    work: impl FnOnce(&mut AnyConnection) -> std::result::Result<T, MonitorTxError>,
+    mut work: impl FnMut(&mut AnyConnection) -> std::result::Result<T, MonitorTxError>,
 ) -> Result<T> {
-    let mut failure: Option<MonitorTxError> = None;
-    let outcome = database.run_blocking(|conn| {
-        conn.transaction::<T, DbError, _>(|conn| match work(conn) {
-            Ok(value) => Ok(value),
-            Err(MonitorTxError::Db(err)) => Err(err),
-            Err(other) => {
-                failure = Some(other);
-                Err(DbError::Query(diesel::result::Error::RollbackTransaction))
+    const ATTEMPTS: usize = 16;
+    for attempt in 1..=ATTEMPTS {
+        let mut failure: Option<MonitorTxError> = None;
+        let outcome = database.run_blocking(|conn| {
+            conn.transaction::<T, DbError, _>(|conn| match work(conn) {
+                Ok(value) => Ok(value),
+                Err(MonitorTxError::Db(err)) => Err(err),
+                Err(other) => {
+                    failure = Some(other);
+                    Err(DbError::Query(diesel::result::Error::RollbackTransaction))
+                }
+            })
+        });
+        match (outcome, failure) {
+            (Ok(value), _) => return Ok(value),
+            (Err(_), Some(MonitorTxError::Refused(err))) => return Err(err),
+            (Err(err), _) if attempt < ATTEMPTS && lost_a_race(&err) => {
+                std::thread::sleep(Duration::from_millis(attempt as u64 * 3));
             }
-        })
-    });
-    match (outcome, failure) {
-        (Ok(value), _) => Ok(value),
-        (Err(_), Some(MonitorTxError::Refused(err))) => Err(err),
-        (Err(_), Some(MonitorTxError::Db(err))) | (Err(err), None) => Err(Error::from(err)),
+            (Err(_), Some(MonitorTxError::Db(err))) | (Err(err), None) => return Err(Error::from(err)),
+        }
+    }
+    Err(Error::Store("too many concurrent writers; try again".into()))
+}
+
+fn lost_a_race(err: &DbError) -> bool {
+    use diesel::result::DatabaseErrorKind;
+    match err {
+        DbError::Query(diesel::result::Error::DatabaseError(kind, info)) => {
+            matches!(kind, DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure)
+                || info.message().to_ascii_lowercase().contains("deadlock")
+                || info.message().to_ascii_lowercase().contains("database is locked")
+        }
+        _ => false,
     }
 }
 

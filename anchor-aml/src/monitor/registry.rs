@@ -232,6 +232,18 @@ impl AmlMonitor {
         Ok(())
     }
 
+    /// Whether `account` was already recorded from SEP-10 (memory only; false until loaded).
+    fn is_known_authenticated(&self, account: &str) -> bool {
+        if !self.inner.known_accounts.loaded.load(Ordering::Acquire) {
+            return false;
+        }
+        let key = match base_account(account) {
+            Some(base) => format!("sep10:{base}"),
+            None => return false,
+        };
+        self.inner.known_accounts.accounts.read().map(|known| known.contains(&key)).unwrap_or(false)
+    }
+
     /// Records an account that authenticated with SEP-10 (screened by address), once.
     pub fn record_authenticated_account(&self, account: &str) -> Result<()> {
         let Some(account) = base_account(account) else {
@@ -575,6 +587,9 @@ impl ScreeningRegistry for AmlMonitor {
     }
 
     async fn record_authenticated(&self, account: &str) -> std::result::Result<(), IntegrationError> {
+        if self.is_known_authenticated(account) {
+            return Ok(());
+        }
         let monitor = self.clone();
         let account = account.to_string();
         tokio::task::spawn_blocking(move || monitor.record_authenticated_account(&account))

@@ -54,7 +54,7 @@ struct Served {
 fn serve(database: TestDatabase) -> Served {
     let url = database.url_string();
     let settings = testing::settings(&[("ACTIVE_SEPS", "sep-1,sep-12"), ("DATABASE_URL", &url)]);
-    let db = database.database_with(&crate::ExampleAnchor.migrations());
+    let db = database.database_with(&crate::ExampleAnchor::default().migrations());
     let integrations = Integrations::new().customer(ExampleCustomers::new(db.clone()));
     let registered = register_integrations(&settings, integrations).unwrap();
     let app =
@@ -64,7 +64,7 @@ fn serve(database: TestDatabase) -> Served {
         let app = internal_app.clone();
         App::new().configure(|cfg| {
             app.configure_internal(cfg);
-            crate::ExampleAnchor.internal_routes(cfg, app.context());
+            crate::ExampleAnchor::default().internal_routes(cfg, app.context());
         })
     })
     .workers(1)

@@ -1,0 +1,188 @@
+//! Real example-anchor processes for the integration tests: start one with its own port pair,
+//! keys, working directory and database, wait until it serves, call its internal API.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use anchor_core::keys::SigningKey;
+use anchor_core::testing::{self, TestDatabase};
+use serde_json::Value;
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_example-anchor");
+
+/// One running anchor ("bank").
+pub struct Bank {
+    pub child: Child,
+    pub public: String,
+    pub internal: String,
+    pub domain: String,
+    pub key: SigningKey,
+    pub env: Vec<(String, String)>,
+    pub dir: tempfile::TempDir,
+    pub database: TestDatabase,
+}
+
+impl Drop for Bank {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The binary, in `dir`, with exactly `env` (and `PATH`).
+pub fn command(dir: &Path, env: &[(String, String)]) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    command
+}
+
+/// Runs a CLI command of the bank (same environment) and returns its output.
+pub fn run_cli(bank: &Bank, args: &[&str]) -> Output {
+    command(bank.dir.path(), &bank.env).args(args).output().unwrap()
+}
+
+/// A bank's environment: `LOCAL_MODE`, fresh keys, its own ports and `database`.
+pub fn bank_env(
+    database: &TestDatabase,
+    seps: &str,
+    extra: &[(&str, &str)],
+) -> (Vec<(String, String)>, SigningKey, u16, u16) {
+    let (port, internal_port) = (free_port(), free_port());
+    let key = SigningKey::generate().unwrap();
+    let mut env: Vec<(String, String)> = [
+        ("ACTIVE_SEPS", seps.to_string()),
+        ("HOST_URL", format!("http://127.0.0.1:{port}")),
+        ("LOCAL_MODE", "true".to_string()),
+        ("SIGNING_SEED", key.seed().expose().clone()),
+        ("SERVER_JWT_KEY", testing::TEST_JWT_KEY.to_string()),
+        ("ADMIN_API_KEY", testing::TEST_ADMIN_API_KEY.to_string()),
+        ("DATABASE_URL", database.url_string()),
+        ("BIND_ADDRESS", format!("127.0.0.1:{port}")),
+        ("INTERNAL_BIND_ADDRESS", format!("127.0.0.1:{internal_port}")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    (env, key, port, internal_port)
+}
+
+/// Imports `list_csv` (a custom list: `id,name,kind`) as `custom:internal`, then starts the bank.
+pub async fn start_bank(database: TestDatabase, seps: &str, list_csv: &str, extra: &[(&str, &str)]) -> Bank {
+    let dir = tempfile::tempdir().unwrap();
+    let (env, key, port, internal_port) = bank_env(&database, seps, extra);
+    std::fs::write(dir.path().join("blocklist.csv"), list_csv).unwrap();
+    let imported = command(dir.path(), &env)
+        .args(["lists", "import", "--source", "custom:internal", "--file", "blocklist.csv"])
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    let child = command(dir.path(), &env).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut bank = Bank {
+        child,
+        public: format!("http://127.0.0.1:{port}"),
+        internal: format!("http://127.0.0.1:{internal_port}"),
+        domain: format!("127.0.0.1:{port}"),
+        key,
+        env,
+        dir,
+        database,
+    };
+    wait_until_serving(&mut bank).await;
+    bank
+}
+
+pub async fn wait_until_serving(bank: &mut Bank) {
+    for _ in 0..300 {
+        if let Some(status) = bank.child.try_wait().unwrap() {
+            panic!("example-anchor exited early with {status}");
+        }
+        if reqwest::get(format!("{}/health", bank.public)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("example-anchor did not start serving");
+}
+
+/// A form request to the internal API with the admin key.
+pub async fn internal(
+    bank: &Bank,
+    method: reqwest::Method,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .request(method, format!("{}{path}", bank.internal))
+        .bearer_auth(testing::TEST_ADMIN_API_KEY)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// A JSON request to the internal API with the admin key.
+pub async fn internal_json(
+    bank: &Bank,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{}{path}", bank.internal))
+        .bearer_auth(testing::TEST_ADMIN_API_KEY);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Adds `name*bank` to the bank's federation directory with its KYC.
+pub async fn register(bank: &Bank, name: &str, account: &str, memo: &str, kyc: Value) {
+    let kyc = kyc.to_string();
+    let (status, body) = internal(
+        bank,
+        reqwest::Method::PUT,
+        &format!("/example/federation/{name}"),
+        &[("account_id", account), ("memo", memo), ("kyc", &kyc)],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// A SEP-3 payment from `sender*a` to `receiver*b`, through A's internal `/send`.
+pub async fn send(a: &Bank, b: &Bank, id: &str, source: &str, sender: &str, receiver: &str) -> Value {
+    let sender = format!("{sender}*{}", a.domain);
+    let destination = format!("{receiver}*{}", b.domain);
+    let (status, body) = internal(
+        a,
+        reqwest::Method::POST,
+        "/send",
+        &[
+            ("id", id),
+            ("source", source),
+            ("sender", &sender),
+            ("destination", &destination),
+            ("amount", "10"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
