@@ -133,6 +133,37 @@ impl AuditTrail {
         Ok(head.unwrap_or_else(|| GENESIS_HASH.to_string()))
     }
 
+    /// Deletes the records written before `cutoff` (unix seconds), keeping at least the newest
+    /// record, and appends a `retention_purge` record naming the last purged position and hash,
+    /// so the rest of the chain stays verifiable. Returns how many records were purged.
+    pub fn purge_before(&self, cutoff: i64, now: i64) -> Result<i64> {
+        let outcome = self.database.run_blocking(move |conn| {
+            conn.transaction::<i64, DbError, _>(|conn| {
+                let newest: Option<i64> =
+                    log::aml_audit_log.select(log::seq).order(log::seq.desc()).first(conn).optional()?;
+                let Some(newest) = newest else { return Ok(0) };
+                let last_old: Option<(i64, String)> = log::aml_audit_log
+                    .select((log::seq, log::hash))
+                    .filter(log::recorded_at.lt(cutoff))
+                    .filter(log::seq.lt(newest))
+                    .order(log::seq.desc())
+                    .first(conn)
+                    .optional()?;
+                let Some((through, hash)) = last_old else { return Ok(0) };
+                let purged = diesel::delete(log::aml_audit_log.filter(log::seq.le(through))).execute(conn)?;
+                let payload = serde_json::json!({
+                    "purged_through_seq": through,
+                    "purged_through_hash": hash,
+                    "cutoff": cutoff,
+                    "records": purged,
+                });
+                append_in(conn, RETENTION_PURGE, &payload.to_string(), now)?;
+                Ok(purged as i64)
+            })
+        });
+        outcome.map_err(|err| Error::Store(format!("audit trail: {err}")))
+    }
+
     /// Checks the whole chain and names the first record that does not fit.
     pub fn verify(&self) -> Result<AuditVerdict> {
         Ok(verify_chain(&self.records(None, None)?))
@@ -184,11 +215,30 @@ fn is_position_taken(err: &DbError) -> bool {
     )
 }
 
-/// Checks records given oldest first.
+/// Where a trail whose oldest records were purged under the retention setting starts: the
+/// `retention_purge` record (itself in the chain) names the last purged position and its hash.
+fn purge_anchor(records: &[AuditRecord]) -> Option<(i64, String)> {
+    let first = records.first()?;
+    if first.seq == 1 {
+        return None;
+    }
+    records.iter().filter(|record| record.kind == RETENTION_PURGE).find_map(|record| {
+        let payload: serde_json::Value = serde_json::from_str(&record.payload).ok()?;
+        let through = payload["purged_through_seq"].as_i64()?;
+        let hash = payload["purged_through_hash"].as_str()?;
+        (through + 1 == first.seq && hash == first.prev_hash).then(|| (first.seq, hash.to_string()))
+    })
+}
+
+/// The kind of the record a retention purge appends.
+pub const RETENTION_PURGE: &str = "retention_purge";
+
+/// Checks records given oldest first. A trail purged under the retention setting is checked from
+/// the purge point that its own `retention_purge` record vouches for.
 pub fn verify_chain(records: &[AuditRecord]) -> AuditVerdict {
-    let mut expected_prev = GENESIS_HASH.to_string();
+    let (first_seq, mut expected_prev) = purge_anchor(records).unwrap_or((1, GENESIS_HASH.to_string()));
     for (index, record) in records.iter().enumerate() {
-        let expected_seq = index as i64 + 1;
+        let expected_seq = index as i64 + first_seq;
         if record.seq != expected_seq {
             return AuditVerdict::Broken {
                 seq: expected_seq,

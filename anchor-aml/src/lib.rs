@@ -43,7 +43,9 @@ mod store;
 mod version;
 
 pub use address::address_key;
-pub use audit::{record_hash, verify_chain, AuditRecord, AuditTrail, AuditVerdict, GENESIS_HASH};
+pub use audit::{
+    record_hash, verify_chain, AuditRecord, AuditTrail, AuditVerdict, GENESIS_HASH, RETENTION_PURGE,
+};
 pub use cli::{load_source, official_url, parse_source, AuditCommand, ListsCommand};
 pub use custom::parse_custom_csv;
 pub use error::{Error, Result};

@@ -113,3 +113,24 @@ fn list_imports_and_refusals_are_audited_in_the_same_transaction() {
         );
     }
 }
+
+#[test]
+fn a_retention_purge_keeps_the_rest_verifiable_and_tampering_after_it_is_still_named() {
+    for test_db in test_databases() {
+        let database = test_db.database();
+        let trail = trail_with_records(&database, 6);
+        // Records 1..=6 were written at 1001..=1006; purge what is older than 1004.
+        assert_eq!(trail.purge_before(1_004, 2_000).unwrap(), 3, "{}", test_db.name);
+        let AuditVerdict::Intact { records, .. } = trail.verify().unwrap() else {
+            panic!("{}: purged trail does not verify", test_db.name)
+        };
+        assert_eq!(records, 4, "{}: records 4, 5, 6 and the purge record", test_db.name);
+        let kinds: Vec<String> = trail.records(None, None).unwrap().into_iter().map(|r| r.kind).collect();
+        assert_eq!(kinds.last().map(String::as_str), Some(anchor_aml::RETENTION_PURGE));
+
+        // Deleting the oldest remaining record is not a purge: it is named.
+        tamper(&database, "DELETE FROM aml_audit_log WHERE seq = 4");
+        let (seq, problem) = broken_at(&trail);
+        assert_eq!(seq, 1, "{}: {problem}", test_db.name);
+    }
+}

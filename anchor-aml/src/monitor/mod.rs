@@ -119,6 +119,7 @@ pub(crate) struct MonitorInner {
     pub(crate) owner: String,
     pub(crate) metrics: registry::MonitorMetrics,
     pub(crate) last_weekly_summary: std::sync::Mutex<Option<String>>,
+    pub(crate) last_purge_day: std::sync::Mutex<Option<i64>>,
 }
 
 /// The AML monitor of one process. See the module documentation.
@@ -151,6 +152,7 @@ impl AmlMonitor {
                 owner: instance_name(),
                 metrics: registry::MonitorMetrics::default(),
                 last_weekly_summary: std::sync::Mutex::new(None),
+                last_purge_day: std::sync::Mutex::new(None),
             }),
         };
         monitor.sync_frozen()?;
@@ -243,7 +245,30 @@ impl AmlMonitor {
             self.run_due_scans(&mut |_| {})?;
         }
         self.enqueue_weekly_summary_if_due(now())?;
+        self.purge_audit_if_due(now())?;
         Ok(())
+    }
+
+    /// Once a day, deletes audit records older than `AML_AUDIT_RETENTION_DAYS` (the chain stays
+    /// verifiable from the purge point). Blocking.
+    pub fn purge_audit_if_due(&self, now: i64) -> Result<i64> {
+        let day = now / 86_400;
+        {
+            let mut last = match self.inner.last_purge_day.lock() {
+                Ok(last) => last,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if *last == Some(day) {
+                return Ok(0);
+            }
+            *last = Some(day);
+        }
+        let cutoff = now - i64::from(self.inner.config.audit_retention_days) * 86_400;
+        let purged = crate::audit::AuditTrail::new(self.inner.database.clone()).purge_before(cutoff, now)?;
+        if purged > 0 {
+            tracing::info!(records = purged, "audit records past retention purged");
+        }
+        Ok(purged)
     }
 }
 
