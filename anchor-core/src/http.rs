@@ -311,26 +311,31 @@ where
 {
     let started = Instant::now();
     let method = req.method().clone();
-    let pattern = req.match_pattern();
-    let recording = req.app_data::<RequestRecorder>().map(|recorder| recorder.start(pattern.as_deref()));
-    let route = pattern.unwrap_or_else(|| "(unmatched)".to_string());
+    let recorder = req.app_data::<RequestRecorder>().cloned();
     let response = service.call(req);
     async move {
         let response = match response.await {
             Ok(response) => response,
             Err(err) => {
-                if let Some(recording) = recording {
-                    recording.finish(err.as_response_error().status_code().as_u16(), started.elapsed());
+                // No route is known without the request; such errors (a middleware failing without
+                // a response) are counted as `other`.
+                if let Some(recorder) = recorder {
+                    let status = err.as_response_error().status_code().as_u16();
+                    recorder.record(None, status, started.elapsed());
                 }
                 return Err(err);
             }
         };
         let status = response.status().as_u16();
         let elapsed = started.elapsed();
-        if let Some(recording) = recording {
-            recording.finish(status, elapsed);
+        // After routing, the pattern is found from the matched resource, without matching the
+        // path again.
+        let pattern = response.request().match_pattern();
+        if let Some(recorder) = recorder {
+            recorder.record(pattern.as_deref(), status, elapsed);
         }
-        tracing::info!(%method, route = %route, status, micros = elapsed.as_micros() as u64, "request");
+        let route = pattern.as_deref().unwrap_or("(unmatched)");
+        tracing::info!(%method, route, status, micros = elapsed.as_micros() as u64, "request");
         Ok(response)
     }
 }

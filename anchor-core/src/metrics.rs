@@ -354,25 +354,13 @@ impl RequestRecorder {
         RequestRecorder { metrics, routes: None }
     }
 
-    /// The label is resolved before the request runs; the returned value records its outcome.
-    pub(crate) fn start(&self, pattern: Option<&str>) -> RequestRecording {
+    /// Records one answered request, given its route pattern (`None` when no route matched).
+    pub(crate) fn record(&self, pattern: Option<&str>, status: u16, elapsed: Duration) {
         let sep = match &self.routes {
             Some(routes) => routes.sep_of(pattern),
             None => SepLabel::Internal,
         };
-        RequestRecording { metrics: self.metrics.clone(), sep }
-    }
-}
-
-/// One request in flight.
-pub(crate) struct RequestRecording {
-    metrics: Metrics,
-    sep: SepLabel,
-}
-
-impl RequestRecording {
-    pub(crate) fn finish(self, status: u16, elapsed: Duration) {
-        self.metrics.record_http(self.sep, status, elapsed);
+        self.metrics.record_http(sep, status, elapsed);
     }
 }
 
