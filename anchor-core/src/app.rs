@@ -11,6 +11,7 @@ use crate::config::{ConfigError, ConfigProblem, SepId, Settings};
 use crate::db::Database;
 use crate::http::BodyLimits;
 use crate::integrations::RegisteredIntegrations;
+use crate::metrics::{Metrics, RequestRecorder, SepRoutes};
 use crate::sep1::StellarToml;
 
 /// A SEP implementation the router can mount. Each SEP crate exports one value implementing it
@@ -41,13 +42,14 @@ pub trait SepModule: Send + Sync + 'static {
     }
 }
 
-/// What every handler can read: the validated settings, the database and the integrations.
-/// Registered as `web::Data<AnchorContext>`.
+/// What every handler can read: the validated settings, the database, the integrations and the
+/// metrics registry. Registered as `web::Data<AnchorContext>`.
 #[derive(Debug)]
 pub struct AnchorContext {
     settings: Arc<Settings>,
     database: Database,
     integrations: RegisteredIntegrations,
+    metrics: Metrics,
 }
 
 impl AnchorContext {
@@ -66,6 +68,12 @@ impl AnchorContext {
         &self.integrations
     }
 
+    /// The app's metrics registry, served at `GET /metrics` on the internal listener; register
+    /// a crate's own series here.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     /// The body limits every route applies.
     pub fn body_limits(&self) -> BodyLimits {
         BodyLimits { max_body_bytes: self.settings.max_request_body_bytes }
@@ -78,6 +86,7 @@ pub struct AnchorApp {
     ctx: web::Data<AnchorContext>,
     modules: Vec<Arc<dyn SepModule>>,
     stellar_toml: Arc<StellarToml>,
+    sep_routes: Arc<SepRoutes>,
 }
 
 impl std::fmt::Debug for AnchorApp {
@@ -110,6 +119,7 @@ impl AnchorApp {
     /// module's public routes. Call it from `App::configure`.
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         cfg.app_data(self.ctx.clone());
+        cfg.app_data(RequestRecorder::public(self.ctx.metrics().clone(), self.sep_routes.clone()));
         cfg.route("/health", web::get().to(crate::http::health));
         if self.ctx.settings().is_active(SepId::Sep1) {
             crate::sep1::mount(cfg, self.ctx.body_limits(), self.stellar_toml.clone());
@@ -119,17 +129,20 @@ impl AnchorApp {
         }
     }
 
-    /// Mounts the internal listener's routes: `/health` and every active module's internal routes,
-    /// each behind `ADMIN_API_KEY`. Call it from the internal server's `App::configure`.
+    /// Mounts the internal listener's routes: `/health`, `GET /metrics` and every active module's
+    /// internal routes, each behind `ADMIN_API_KEY`. Call it from the internal server's
+    /// `App::configure`.
     pub fn configure_internal(&self, cfg: &mut web::ServiceConfig) {
         cfg.app_data(self.ctx.clone());
+        cfg.app_data(RequestRecorder::internal(self.ctx.metrics().clone()));
         cfg.route("/health", web::get().to(crate::http::health));
+        crate::metrics::mount_internal(cfg, &self.ctx);
         for module in &self.modules {
             module.mount_internal(cfg, &self.ctx);
         }
     }
 
-    /// The shared context (settings, database, integrations).
+    /// The shared context (settings, database, integrations, metrics).
     pub fn context(&self) -> &web::Data<AnchorContext> {
         &self.ctx
     }
@@ -185,6 +198,7 @@ impl AnchorAppBuilder {
         for module in &active {
             entries.extend(module.stellar_toml_entries(&settings));
         }
+        let sep_routes = Arc::new(SepRoutes::new(&settings, &entries));
         let stellar_toml = match StellarToml::new(&settings, entries, integrations.stellar_toml().cloned()) {
             Ok(toml) => Some(toml),
             Err(problem) => {
@@ -197,7 +211,12 @@ impl AnchorAppBuilder {
         }
         let stellar_toml =
             stellar_toml.ok_or_else(|| ConfigError::single("STELLAR_TOML_FILE", "could not be rendered"))?;
-        let ctx = web::Data::new(AnchorContext { settings: Arc::new(settings), database, integrations });
-        Ok(AnchorApp { ctx, modules: active, stellar_toml: Arc::new(stellar_toml) })
+        let ctx = web::Data::new(AnchorContext {
+            settings: Arc::new(settings),
+            database,
+            integrations,
+            metrics: Metrics::new(),
+        });
+        Ok(AnchorApp { ctx, modules: active, stellar_toml: Arc::new(stellar_toml), sep_routes })
     }
 }

@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::app::AnchorContext;
 use crate::db::DbError;
 use crate::integrations::IntegrationError;
+use crate::metrics::RequestRecorder;
 
 /// An error answered to an HTTP client. The status mapping is [`ResponseError::status_code`];
 /// the body is always `{"error": "<message>"}`.
@@ -297,6 +298,10 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
 
 /// Logs one line per request: method, route pattern (never the concrete path or query, which
 /// can carry accounts or personal data), status and latency. Use with `App::wrap_fn`.
+///
+/// In an app configured by [`AnchorApp`](crate::AnchorApp) it also records the request in the
+/// app's [`Metrics`](crate::metrics::Metrics) (`anchor_http_requests_total`,
+/// `anchor_http_request_duration_seconds`), labelled by SEP from the route pattern.
 pub fn log_request<S>(
     req: ServiceRequest,
     service: &S,
@@ -306,17 +311,31 @@ where
 {
     let started = Instant::now();
     let method = req.method().clone();
-    let route = req.match_pattern().unwrap_or_else(|| "(unmatched)".to_string());
+    let recorder = req.app_data::<RequestRecorder>().cloned();
     let response = service.call(req);
     async move {
-        let response = response.await?;
-        tracing::info!(
-            %method,
-            route = %route,
-            status = response.status().as_u16(),
-            micros = started.elapsed().as_micros() as u64,
-            "request"
-        );
+        let response = match response.await {
+            Ok(response) => response,
+            Err(err) => {
+                // No route is known without the request; such errors (a middleware failing without
+                // a response) are counted as `other`.
+                if let Some(recorder) = recorder {
+                    let status = err.as_response_error().status_code().as_u16();
+                    recorder.record(None, status, started.elapsed());
+                }
+                return Err(err);
+            }
+        };
+        let status = response.status().as_u16();
+        let elapsed = started.elapsed();
+        // After routing, the pattern is found from the matched resource, without matching the
+        // path again.
+        let pattern = response.request().match_pattern();
+        if let Some(recorder) = recorder {
+            recorder.record(pattern.as_deref(), status, elapsed);
+        }
+        let route = pattern.as_deref().unwrap_or("(unmatched)");
+        tracing::info!(%method, route, status, micros = elapsed.as_micros() as u64, "request");
         Ok(response)
     }
 }

@@ -14,10 +14,12 @@
 //! - [`Sep10Token`]: the extractor every authenticated SEP endpoint takes.
 //! - [`SepError`]: one error type, one mapping to HTTP status and `{"error": "…"}`.
 //! - [`cli::run`]: `serve`, `migrate`, `keys generate`, `config check` for any anchor binary.
+//! - [`Metrics`]: the app's Prometheus registry (HTTP requests per SEP and status, and any series
+//!   another crate registers), served at `GET /metrics` on the internal listener.
 //!
-//! It serves SEP-1 (`stellar.toml`) and `/health` itself. It does not implement SEP-10, SEP-12
-//! or SEP-3 (the `anchor-sep*` crates do) nor sanctions screening (`anchor-aml`), and it depends
-//! on none of them.
+//! It serves SEP-1 (`stellar.toml`), `/health` and `/metrics` itself. It does not implement
+//! SEP-10, SEP-12 or SEP-3 (the `anchor-sep*` crates do) nor sanctions screening (`anchor-aml`),
+//! and it depends on none of them.
 //!
 //! # Cargo features
 //!
@@ -35,6 +37,7 @@ pub mod db;
 pub mod http;
 pub mod integrations;
 pub mod keys;
+pub mod metrics;
 pub mod remote_toml;
 mod sensitive;
 mod sep1;
@@ -50,6 +53,7 @@ pub use integrations::{
     register_integrations, CustomerIntegration, IntegrationError, Integrations, RegisteredIntegrations,
     SanctionsIntegration, ScreeningRegistry,
 };
+pub use metrics::Metrics;
 pub use sensitive::Sensitive;
 pub use sep1::MAX_STELLAR_TOML_BYTES;
 

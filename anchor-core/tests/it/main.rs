@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod errors;
+mod metrics;
 mod migrations;
 mod mounting;
 mod remote_toml;
