@@ -19,6 +19,7 @@
 
 mod cases;
 mod frozen;
+mod metrics;
 mod registry;
 mod scanner;
 mod subjects;
@@ -118,6 +119,7 @@ pub(crate) struct MonitorInner {
     pub(crate) notifier: Option<Arc<Notifier>>,
     pub(crate) owner: String,
     pub(crate) metrics: registry::MonitorMetrics,
+    pub(crate) series: metrics::MonitorSeries,
     pub(crate) last_weekly_summary: std::sync::Mutex<Option<String>>,
     pub(crate) last_purge_day: std::sync::Mutex<Option<i64>>,
 }
@@ -151,6 +153,7 @@ impl AmlMonitor {
                 notifier: notifier.map(Arc::new),
                 owner: instance_name(),
                 metrics: registry::MonitorMetrics::default(),
+                series: metrics::MonitorSeries::default(),
                 last_weekly_summary: std::sync::Mutex::new(None),
                 last_purge_day: std::sync::Mutex::new(None),
             }),

@@ -121,6 +121,7 @@ impl AmlMonitor {
             Some(frozen) => {
                 if frozen {
                     self.inner.metrics.enforcement_refusals.fetch_add(1, Ordering::Relaxed);
+                    self.inner.series.refusals.inc();
                 }
                 Ok(frozen)
             }
@@ -197,6 +198,8 @@ impl AmlMonitor {
         })?;
         if outcome.screened {
             self.inner.metrics.record_screening(started.elapsed());
+            self.inner.series.screenings.inc();
+            self.inner.series.screening_seconds.observe(started.elapsed().as_secs_f64());
         }
         for account in &outcome.newly_frozen {
             self.inner.frozen.insert(account);

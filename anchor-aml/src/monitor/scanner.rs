@@ -331,7 +331,10 @@ impl AmlMonitor {
             if kind == ScanKind::Delta { serde_json::from_str(&details).ok() } else { None };
         let result = self.run_claimed(id, kind, delta.as_ref(), &lists, progress);
         match result {
-            Ok(summary) => Ok(Some(summary)),
+            Ok(summary) => {
+                self.inner.series.scans_completed.inc();
+                Ok(Some(summary))
+            }
             Err(Error::LeaseLost(id)) => {
                 tracing::warn!(scan = id, "AML scan taken over by another instance");
                 Err(Error::LeaseLost(id))
@@ -440,7 +443,10 @@ impl AmlMonitor {
             for account in &frozen {
                 self.inner.frozen.insert(account);
             }
-            self.inner.metrics.record_scan_batch(batch.len() as u64, hit_count as u64);
+            let batch_hits = hits.iter().filter(|subject_hits| !subject_hits.is_empty()).count() as u64;
+            self.inner.metrics.record_scan_batch(batch.len() as u64, batch_hits);
+            self.inner.series.scanned_subjects.inc_by(batch.len() as u64);
+            self.inner.series.hits.inc_by(batch_hits);
             progress(&ScanProgress { scan_id: id, screened, total, hits: hit_count });
         }
         self.complete_scan(id, kind, lists)
@@ -601,6 +607,7 @@ impl AmlMonitor {
             Ok(())
         });
         self.inner.metrics.record_scan_failure();
+        self.inner.series.scans_failed.inc();
         if let Err(err) = outcome {
             tracing::error!(scan = id, error = %err, "could not record the failure of an AML scan");
         }
