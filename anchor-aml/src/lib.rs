@@ -34,6 +34,7 @@ mod index;
 mod integration;
 mod model;
 mod normalize;
+mod notify;
 mod parse;
 mod screen;
 mod similarity;
@@ -51,6 +52,10 @@ pub use model::{
     AliasStrength, BirthDate, Country, CountryLink, CountryRole, CryptoAddress, EntityKind, EntityName,
     Gender, IdentityDocument, NameKind, PartialDate, PostalAddress, SanctionsEntity, SanctionsList,
     SourceList,
+};
+pub use notify::{
+    webhook_signature, weekly_summary_key, DeliveryReport, Notification, NotificationKind, Notifier,
+    NotifierConfig, OutboxEntry, OutboxStatus,
 };
 pub use parse::{
     decompress, load_list, parse_bytes, parse_eu_xml, parse_ofac_advanced, parse_ofac_csv, parse_uk_csv,
