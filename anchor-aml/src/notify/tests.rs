@@ -120,3 +120,16 @@ fn no_channel_is_a_valid_configuration() {
     let notifier = Notifier::new(database(), NotifierConfig::default()).unwrap();
     assert!(!notifier.is_configured());
 }
+
+#[test]
+fn tls_smtp_urls_are_accepted() {
+    for url in [
+        "smtps://user:password@smtp.anchor.example",
+        "smtp://user:password@smtp.anchor.example:587?tls=required",
+        "smtp://smtp.anchor.example?tls=opportunistic",
+    ] {
+        let config = NotifierConfig { smtp_url: Some(Sensitive::new(url.into())), ..config() };
+        let notifier = Notifier::new(database(), config).unwrap_or_else(|err| panic!("{url}: {err}"));
+        assert!(notifier.is_configured());
+    }
+}
