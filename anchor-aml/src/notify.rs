@@ -825,6 +825,9 @@ impl OutboxRows {
 
     /// Inserts one row per channel; each in a savepoint, so that a duplicate dedupe key (even
     /// one committed concurrently by another instance) leaves the caller's transaction usable.
+    /// No "does it exist?" query first: on SQLite a transaction that read before it writes
+    /// cannot wait for a concurrent writer (it fails with "database is locked"), while one whose
+    /// first statement writes waits for it (`busy_timeout`).
     fn insert(
         &self,
         conn: &mut AnyConnection,
@@ -834,16 +837,6 @@ impl OutboxRows {
     ) -> Result<usize, DbError> {
         let mut inserted = 0;
         for channel in channels {
-            if let Some(key) = dedupe_key {
-                let existing: i64 = outbox::aml_notifications
-                    .filter(outbox::channel.eq(channel.as_str()))
-                    .filter(outbox::dedupe_key.eq(key))
-                    .count()
-                    .get_result(conn)?;
-                if existing > 0 {
-                    continue;
-                }
-            }
             let delivery_id = random_id("ntf_").map_err(|err| DbError::Unavailable(err.to_string()))?;
             let row = (
                 outbox::delivery_id.eq(delivery_id),
