@@ -61,7 +61,10 @@ pub use monitor::{
     FrozenAccount, MonitorConfig, MonitorStats, RecordOutcome, ScanKind, ScanProgress, ScanStatus,
     ScanSummary, SubjectStatus, SubjectSummary, ENGINE_VERSION,
 };
-pub use notify::{Notification, NotificationKind, Notifier};
+pub use notify::{
+    webhook_signature, weekly_summary_key, DeliveryReport, Notification, NotificationKind, Notifier,
+    NotifierConfig, OutboxEntry, OutboxStatus,
+};
 pub use parse::{
     decompress, load_list, parse_bytes, parse_eu_xml, parse_ofac_advanced, parse_ofac_csv, parse_uk_csv,
     parse_un_xml, read_input, ListFormat, LoadedList, OfacCsvFiles,

@@ -360,3 +360,44 @@ diesel::table! {
         committed_at -> BigInt,
     }
 }
+
+diesel::table! {
+    /// The compliance officer's notification outbox (anchor-aml): one row per notification and
+    /// channel.
+    aml_notifications (id) {
+        /// Row id.
+        id -> BigInt,
+        /// Random id sent as `X-Anchor-Delivery` and in the email's `Message-ID`; the same on
+        /// every retry.
+        delivery_id -> Varchar,
+        /// `email` or `webhook`.
+        channel -> Varchar,
+        /// `new_hit`, `freeze`, `unfreeze`, `case_decision`, `scan_failed`,
+        /// `list_update_failed` or `weekly_summary`.
+        kind -> Varchar,
+        /// The subject line.
+        subject -> Text,
+        /// The plain-text body.
+        body -> Text,
+        /// Structured details (JSON).
+        details -> Text,
+        /// A key that makes a second enqueue of the same notification a no-op (per channel).
+        dedupe_key -> Nullable<Varchar>,
+        /// `pending`, `sent` or `failed`.
+        status -> Varchar,
+        /// Delivery attempts made.
+        attempts -> BigInt,
+        /// Unix seconds.
+        created_at -> BigInt,
+        /// Unix seconds before which the row is not tried (backoff).
+        next_attempt_at -> BigInt,
+        /// Unix seconds until which a worker holds the row (0 when nobody does).
+        claimed_until -> BigInt,
+        /// The claiming worker's random token.
+        claim_token -> Nullable<Varchar>,
+        /// Unix seconds of the last attempt (of the delivery, for a `sent` row).
+        last_attempt_at -> Nullable<BigInt>,
+        /// Why the latest failed attempt failed (kept after a later success).
+        last_error -> Nullable<Text>,
+    }
+}
