@@ -530,6 +530,8 @@ fn run_backend(
     );
     assert_eq!(enrolled, opts.subjects);
     drop(population);
+    // As the background tick does before it runs a scan.
+    monitor.sync_frozen().unwrap();
 
     // The full rescan.
     let rss_before = status_kib("VmRSS:");
@@ -563,7 +565,7 @@ fn run_backend(
     // Every planted name must be found.
     let keys: Vec<String> = planted_keys.iter().map(|(key, _, _)| key.clone()).collect();
     let ids = subject_ids(&database, &keys);
-    let (mut exact, mut by_name, mut frozen_planted) = (0, 0, 0);
+    let (mut exact, mut by_name, mut frozen_planted, mut stale) = (0, 0, 0, 0);
     let mut missed = Vec::new();
     for (key, account, plant) in &planted_keys {
         let filter = CaseFilter { subject_id: Some(ids[key]), ..CaseFilter::default() };
@@ -572,7 +574,12 @@ fn run_backend(
         let on_name = subject_cases.iter().any(|c| c.entry_name.to_lowercase() == plant.name.to_lowercase());
         exact += usize::from(on_entry);
         by_name += usize::from(on_entry || on_name);
-        frozen_planted += usize::from(monitor.account_frozen(account).unwrap());
+        // Enforcement right after the scan, as a SEP request would see it: `Err` means the
+        // in-memory frozen set went stale during the scan and every request is refused.
+        match monitor.account_frozen(account) {
+            Ok(frozen) => frozen_planted += usize::from(frozen),
+            Err(_) => stale += 1,
+        }
         if !(on_entry || on_name) {
             missed.push(format!(
                 "{} ({} {}, dob {:?}, country {:?}; {} other cases)",
@@ -589,7 +596,12 @@ fn run_backend(
     println!(
         "  planted listed persons found: {by_name}/{k} (case on the planted entry itself: {exact}/{k}); their accounts frozen: {frozen_planted}/{k}"
     );
-    let ok = by_name == k && screened == opts.subjects as i64;
+    if stale > 0 {
+        println!(
+            "FAIL: account_frozen answered Err (frozen set stale: not refreshed for longer than max(10 × AML_SYNC_INTERVAL, 60 s)) right after the scan, {stale}/{k} checks; every SEP request would be refused"
+        );
+    }
+    let ok = by_name == k && screened == opts.subjects as i64 && stale == 0;
     if !ok {
         println!(
             "FAIL: {} planted listed persons not found, screened {screened} of {}:",
