@@ -412,7 +412,18 @@ impl AmlMonitor {
         let config = self.inner.config.screening;
         let delta_entries: Option<HashSet<String>> =
             delta.and_then(|target| target.entries.as_ref()).map(|entries| entries.iter().cloned().collect());
+        // The background tick that refreshes the frozen accounts waits while it runs this scan:
+        // refresh them here too, or a scan longer than the staleness limit makes `is_frozen`
+        // fail closed (every SEP request refused) until the scan ends.
+        let sync_interval = self.inner.config.sync_interval;
+        let mut synced = std::time::Instant::now();
         loop {
+            if synced.elapsed() >= sync_interval {
+                if let Err(err) = self.sync_frozen() {
+                    tracing::warn!(scan = id, error = %err, "could not refresh frozen accounts during a scan");
+                }
+                synced = std::time::Instant::now();
+            }
             let (cursor, total) = self.inner.database.run_blocking(move |conn| {
                 Ok(sc::aml_scans
                     .select((sc::last_subject_id, sc::subjects_total))
