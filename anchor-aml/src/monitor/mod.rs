@@ -218,23 +218,36 @@ impl AmlMonitor {
         Ok(())
     }
 
-    /// Runs the monitor's background work until the process ends: sync every
-    /// `AML_SYNC_INTERVAL`, schedule and run scans, deliver notifications. Never returns an
-    /// error; failures are logged, audited where they concern a scan, and retried.
+    /// Runs the monitor's background work until the process ends: every `AML_SYNC_INTERVAL`,
+    /// reload frozen accounts and list versions (one loop), and schedule and run due scans,
+    /// the weekly summary and the audit retention (another loop, so a long scan never delays the
+    /// sync); notifications are delivered by a third. Never returns an error: failures are
+    /// logged, audited where they concern a scan, and retried on the next round.
     pub async fn run_background(self) {
         if let Some(notifier) = self.inner.notifier.clone() {
             tokio::spawn(notifier.run(Duration::from_secs(2)));
         }
+        let sync = self.clone();
+        tokio::spawn(async move {
+            sync.every_interval("sync", |monitor| {
+                monitor.sync_frozen()?;
+                monitor.reload_lists_if_changed().map(|_| ())
+            })
+            .await
+        });
+        self.every_interval("scans", |monitor| monitor.tick()).await;
+    }
+
+    async fn every_interval(&self, what: &'static str, work: fn(&AmlMonitor) -> Result<()>) {
         let mut ticker = tokio::time::interval(self.inner.config.sync_interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
             let monitor = self.clone();
-            let outcome = tokio::task::spawn_blocking(move || monitor.tick()).await;
-            match outcome {
+            match tokio::task::spawn_blocking(move || work(&monitor)).await {
                 Ok(Ok(())) => {}
-                Ok(Err(err)) => tracing::error!(error = %err, "AML monitor: background work failed"),
-                Err(_) => tracing::error!("AML monitor: background task panicked"),
+                Ok(Err(err)) => tracing::error!(error = %err, work = what, "AML monitor: background work failed"),
+                Err(_) => tracing::error!(work = what, "AML monitor: background task panicked"),
             }
         }
     }
