@@ -349,7 +349,7 @@ impl AmlMonitor {
                     ),
                     details: json!({"case_id": id, "officer": officer, "status": decided.0.status_name()}),
                 };
-                notifier.enqueue_in(conn, &notification, None).map_err(|err| MonitorTxError::Refused(err))?;
+                notifier.enqueue_in(conn, &notification, None).map_err(MonitorTxError::Refused)?;
             }
             Ok(decided)
         })?;
@@ -431,7 +431,7 @@ impl AmlMonitor {
         let nanos = metrics.screening_nanos.load(Ordering::Relaxed);
         json!({
             "arrival_screenings": screenings,
-            "arrival_screening_mean_micros": if screenings > 0 { nanos / screenings / 1000 } else { 0 },
+            "arrival_screening_mean_micros": nanos.checked_div(screenings).map_or(0, |mean| mean / 1000),
             "scan_subjects": metrics.scan_subjects.load(Ordering::Relaxed),
             "scan_hits": metrics.scan_hits.load(Ordering::Relaxed),
             "scan_failures": metrics.scan_failures.load(Ordering::Relaxed),
@@ -450,13 +450,13 @@ impl AmlMonitor {
                 use anchor_core::db::schema::aml_scans::dsl as sc;
                 use diesel::prelude::*;
                 let screened: Vec<i64> = sc::aml_scans.select(sc::screened).load(conn)?;
-                let screened: Option<i64> = Some(screened.iter().sum());
+                let screened: i64 = screened.iter().sum();
                 Ok((
                     subjects::count_active(conn)?,
                     cases::count_all(conn)?,
                     cases::count_by_status(conn, CaseStatus::Open)?,
                     frozen::count(conn)?,
-                    screened.unwrap_or(0),
+                    screened,
                 ))
             })?;
         let completed: Vec<&super::ScanSummary> =
