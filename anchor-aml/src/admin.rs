@@ -7,8 +7,8 @@
 //! `Authorization: Bearer <ADMIN_API_KEY>` (401 otherwise) and malformed JSON, query or path input
 //! is a 400. Every monitor call blocks on the database and runs on the blocking pool. Errors are
 //! `{"error": "…"}`: 404 for an unknown case, subject, scan or frozen account, 400 for a request an
-//! officer must correct (a missing reason, a decided case), 503 when a check is asked while no
-//! sanctions list is loaded, and 500 (cause logged, not shown) for anything else.
+//! officer must correct (a missing reason, a decided case), 503 when a check or a scan is asked
+//! while no sanctions list is loaded, and 500 (cause logged, not shown) for anything else.
 
 use std::sync::{Arc, Mutex};
 
@@ -198,6 +198,7 @@ async fn request_scan(admin: Admin, body: web::Json<ScanRequest>) -> Reply {
             "`requested_by` is required (who asks for the scan, at most 128 characters)",
         ));
     }
+    require_lists(&admin.monitor)?;
     let monitor = admin.monitor.clone();
     let scan_id = blocking(move || monitor.request_scan(&requested_by)).await?;
     let monitor = admin.monitor.clone();

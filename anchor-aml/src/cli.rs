@@ -338,28 +338,33 @@ impl CliExtension for AmlCommand {
         database.migrate(&Default::default()).map_err(|err| err.to_string())?;
         let monitor = AmlMonitor::open(database, MonitorConfig::from_settings(&settings.aml), None)
             .map_err(|err| err.to_string())?;
-        match matches.subcommand() {
-            Some(("scan", args)) => {
-                let requested_by = args.get_one::<String>("requested-by").map_or("cli", String::as_str);
-                scan_now(&monitor, requested_by, args.get_flag("wait"))
-            }
-            Some(("status", _)) => {
-                let stats = monitor.stats().map_err(|err| err.to_string())?;
-                print!("{}", stats_text(&stats));
-                Ok(())
-            }
-            Some(("cases", args)) => {
-                let filter = CaseFilter {
-                    status: args.get_one::<String>("status").and_then(|status| CaseStatus::parse(status)),
-                    subject_id: None,
-                    limit: args.get_one::<i64>("limit").copied(),
-                };
-                let cases = monitor.cases(&filter).map_err(|err| err.to_string())?;
-                print!("{}", cases_text(&cases));
-                Ok(())
-            }
-            _ => Err("use `aml scan`, `aml status` or `aml cases`".into()),
+        run_aml(&monitor, matches)
+    }
+}
+
+/// Runs an `aml` subcommand on an opened monitor.
+fn run_aml(monitor: &AmlMonitor, matches: &ArgMatches) -> std::result::Result<(), String> {
+    match matches.subcommand() {
+        Some(("scan", args)) => {
+            let requested_by = args.get_one::<String>("requested-by").map_or("cli", String::as_str);
+            scan_now(monitor, requested_by, args.get_flag("wait"))
         }
+        Some(("status", _)) => {
+            let stats = monitor.stats().map_err(|err| err.to_string())?;
+            print!("{}", stats_text(&stats));
+            Ok(())
+        }
+        Some(("cases", args)) => {
+            let filter = CaseFilter {
+                status: args.get_one::<String>("status").and_then(|status| CaseStatus::parse(status)),
+                subject_id: None,
+                limit: args.get_one::<i64>("limit").copied(),
+            };
+            let cases = monitor.cases(&filter).map_err(|err| err.to_string())?;
+            print!("{}", cases_text(&cases));
+            Ok(())
+        }
+        _ => Err("use `aml scan`, `aml status` or `aml cases`".into()),
     }
 }
 
@@ -562,11 +567,12 @@ fn stats_text(stats: &MonitorStats) -> String {
             list["age_days"]
         ));
     }
+    let threshold = |name: &str| stats.engine["thresholds"][name].as_f64().unwrap_or(f64::NAN);
     line(format!(
-        "engine:              {} (match {}, review {})",
+        "engine:              {} (match from {:.2}, review from {:.2})",
         stats.engine["version"].as_str().unwrap_or("?"),
-        stats.engine["thresholds"]["match"],
-        stats.engine["thresholds"]["review"]
+        threshold("match"),
+        threshold("review")
     ));
     text
 }
@@ -577,12 +583,12 @@ fn cases_text(cases: &[CaseSummary]) -> String {
         return "no cases\n".to_string();
     }
     let mut text = format!(
-        "{:>6}  {:<9}  {:<6}  {:>5}  {:<16}  {:<12}  {:>7}  {:<20}  {}\n",
+        "{:>6}  {:<9}  {:<6}  {:>5}  {:<20}  {:<12}  {:>7}  {:<20}  {}\n",
         "case", "status", "hit", "score", "list", "entry", "subject", "opened", "listed name"
     );
     for case in cases {
         text.push_str(&format!(
-            "{:>6}  {:<9}  {:<6}  {:>5.2}  {:<16}  {:<12}  {:>7}  {:<20}  {}\n",
+            "{:>6}  {:<9}  {:<6}  {:>5.2}  {:<20}  {:<12}  {:>7}  {:<20}  {}\n",
             case.id,
             case.status.as_str(),
             case.decision,

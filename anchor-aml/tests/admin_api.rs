@@ -352,7 +352,7 @@ async fn an_officers_day_on_every_backend() {
 }
 
 #[actix_web::test]
-async fn checks_without_a_loaded_list_are_unavailable_not_clear() {
+async fn checks_and_scans_without_a_loaded_list_are_unavailable_not_clear() {
     let test_db = anchor_core::testing::sqlite_database();
     let server = AdminServer::start(open_monitor(test_db.database()), Some(TEST_ADMIN_API_KEY));
     let (status, body) = server.post("/admin/aml/check", json!({"name": "Ivan Petrovich Sidorov"})).await;
@@ -360,6 +360,8 @@ async fn checks_without_a_loaded_list_are_unavailable_not_clear() {
     assert!(error_of(&body).contains("no sanctions list"), "{body}");
     let (status, _) = server.get(&format!("/admin/aml/check/{}", account(1))).await;
     assert_eq!(status, 503);
+    let (status, body) = server.post("/admin/aml/scan", json!({"requested_by": "o.ruiz"})).await;
+    assert_eq!(status, 503, "a scan that can only fail is not queued: {body}");
     server.stop().await;
 }
 
