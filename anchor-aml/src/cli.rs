@@ -1,18 +1,23 @@
-//! `lists import`, `lists update` and `lists status` ([`ListsCommand`]), and `audit verify` and
-//! `audit export` ([`AuditCommand`]): the commands an anchor binary gets by adding them to
+//! `lists import`, `lists update` and `lists status` ([`ListsCommand`]), `audit verify` and
+//! `audit export` ([`AuditCommand`]), and `aml scan`, `aml status` and `aml cases`
+//! ([`AmlCommand`]): the commands an anchor binary gets by adding them to
 //! `Anchor::commands`.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anchor_core::cli::{open, CliExtension};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use crate::audit::{AuditTrail, AuditVerdict};
+use crate::audit::{AuditRecord, AuditTrail, AuditVerdict};
 use crate::custom::parse_custom_csv;
 use crate::error::{Error, Result};
 use crate::model::SourceList;
+use crate::monitor::{
+    AmlMonitor, CaseFilter, CaseStatus, CaseSummary, MonitorConfig, MonitorStats, ScanKind, ScanProgress,
+    ScanStatus, ScanSummary,
+};
 use crate::parse::{load_list, read_input, ListFormat, LoadedList};
 use crate::store::{ImportOutcome, ListStore, StoredVersion};
 use crate::version::{ImportPolicy, ListVersion};
@@ -265,19 +270,366 @@ impl CliExtension for AuditCommand {
                 let from = args.get_one::<i64>("from").copied();
                 let to = args.get_one::<i64>("to").copied();
                 let records = trail.records(from, to).map_err(|err| err.to_string())?;
-                let mut out = std::io::stdout().lock();
-                if args.get_one::<String>("format").map(String::as_str) == Some("csv") {
-                    let mut writer = csv::Writer::from_writer(&mut out);
-                    for record in &records {
-                        writer.serialize(record).map_err(|err| err.to_string())?;
-                    }
-                    writer.flush().map_err(|err| err.to_string())
-                } else {
-                    serde_json::to_writer_pretty(&mut out, &records).map_err(|err| err.to_string())?;
-                    writeln!(out).map_err(|err| err.to_string())
-                }
+                let format = match args.get_one::<String>("format").map(String::as_str) {
+                    Some("csv") => ExportFormat::Csv,
+                    _ => ExportFormat::Json,
+                };
+                write_audit_records(&records, format, &mut std::io::stdout().lock())
             }
             _ => Err("use `audit verify` or `audit export`".into()),
+        }
+    }
+}
+
+/// The `aml` command group: `aml scan` (a full rescan now, in this process, with a progress bar),
+/// `aml status` (the monitor's statistics) and `aml cases` (the officer's queue).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AmlCommand;
+
+/// How often `aml scan --wait` looks at a scan another instance holds.
+const WAIT_POLL: Duration = Duration::from_secs(2);
+
+impl CliExtension for AmlCommand {
+    fn command(&self) -> Command {
+        Command::new("aml")
+            .about("AML monitoring: rescan now, statistics, cases")
+            .subcommand_required(true)
+            .subcommand(
+                Command::new("scan")
+                    .about(
+                        "Rescreen every subject now in this process (resuming an interrupted scan first), with a progress bar",
+                    )
+                    .arg(
+                        Arg::new("wait")
+                            .long("wait")
+                            .action(ArgAction::SetTrue)
+                            .help("When another live instance holds a scan, wait until it finishes or its lease expires instead of exiting"),
+                    )
+                    .arg(
+                        Arg::new("requested-by")
+                            .long("requested-by")
+                            .value_name("NAME")
+                            .default_value("cli")
+                            .help("Who asks for the scan (recorded in the audit trail)"),
+                    ),
+            )
+            .subcommand(Command::new("status").about("Subjects, scans, cases, frozen accounts and lists"))
+            .subcommand(
+                Command::new("cases")
+                    .about("Cases, highest score first")
+                    .arg(
+                        Arg::new("status")
+                            .long("status")
+                            .value_parser(["open", "cleared", "confirmed"])
+                            .help("Only cases with this status"),
+                    )
+                    .arg(
+                        Arg::new("limit")
+                            .long("limit")
+                            .value_parser(clap::value_parser!(i64).range(1..=1000))
+                            .default_value("100")
+                            .help("At most this many"),
+                    ),
+            )
+    }
+
+    fn run(&self, matches: &ArgMatches, config_file: Option<&Path>) -> std::result::Result<(), String> {
+        let (settings, database) = open(config_file)?;
+        database.migrate(&Default::default()).map_err(|err| err.to_string())?;
+        let monitor = AmlMonitor::open(database, MonitorConfig::from_settings(&settings.aml), None)
+            .map_err(|err| err.to_string())?;
+        run_aml(&monitor, matches)
+    }
+}
+
+/// Runs an `aml` subcommand on an opened monitor.
+fn run_aml(monitor: &AmlMonitor, matches: &ArgMatches) -> std::result::Result<(), String> {
+    match matches.subcommand() {
+        Some(("scan", args)) => {
+            let requested_by = args.get_one::<String>("requested-by").map_or("cli", String::as_str);
+            scan_now(monitor, requested_by, args.get_flag("wait"))
+        }
+        Some(("status", _)) => {
+            let stats = monitor.stats().map_err(|err| err.to_string())?;
+            print!("{}", stats_text(&stats));
+            Ok(())
+        }
+        Some(("cases", args)) => {
+            let filter = CaseFilter {
+                status: args.get_one::<String>("status").and_then(|status| CaseStatus::parse(status)),
+                subject_id: None,
+                limit: args.get_one::<i64>("limit").copied(),
+            };
+            let cases = monitor.cases(&filter).map_err(|err| err.to_string())?;
+            print!("{}", cases_text(&cases));
+            Ok(())
+        }
+        _ => Err("use `aml scan`, `aml status` or `aml cases`".into()),
+    }
+}
+
+fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// `aml scan`: runs what is waiting (an interrupted or queued scan); unless that was a full
+/// rescan, queues a manual one and runs it. A scan another live instance holds is reported, and
+/// waited for with `--wait`.
+fn scan_now(monitor: &AmlMonitor, requested_by: &str, wait: bool) -> std::result::Result<(), String> {
+    let error = |err: Error| err.to_string();
+    if monitor.has_claimable_scan(unix_now()).map_err(error)? {
+        println!("resuming the scans that are waiting");
+        let done = run_scans_with_progress(monitor)?;
+        if done.iter().any(|scan| scan.kind != ScanKind::Delta) {
+            return Ok(());
+        }
+    }
+    let held = monitor.scans(50).map_err(error)?.into_iter().find(|scan| {
+        scan.status == ScanStatus::Running && scan.lease_owner.as_deref() != Some(monitor.instance())
+    });
+    if let Some(scan) = held {
+        let owner = scan.lease_owner.clone().unwrap_or_default();
+        if !wait {
+            return Err(format!(
+                "scan {} ({}) is being run by the live instance {owner}: {} of {} subjects screened. \
+                 Let it finish (`aml status`), or run `aml scan --wait` to wait for it and take over if its lease expires.",
+                scan.id,
+                kind_name(scan.kind),
+                scan.screened,
+                scan.subjects_total
+            ));
+        }
+        println!("scan {} is being run by the live instance {owner}; waiting for it", scan.id);
+        return wait_for_scan(monitor, scan.id);
+    }
+    let id = monitor.request_scan(requested_by).map_err(error)?;
+    println!("queued scan {id}");
+    let done = run_scans_with_progress(monitor)?;
+    if !done.iter().any(|scan| scan.id == id) {
+        return Err(format!(
+            "scan {id} was taken by another instance; follow it with `aml status` or GET /admin/aml/scans/{id}"
+        ));
+    }
+    Ok(())
+}
+
+/// Follows a scan another instance holds until it completes (done), fails (error), or its lease
+/// expires (then this process resumes it).
+fn wait_for_scan(monitor: &AmlMonitor, id: i64) -> std::result::Result<(), String> {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(progress_style());
+    loop {
+        let scan = monitor.scan(id).map_err(|err| err.to_string())?;
+        bar.set_length(scan.subjects_total.max(scan.screened).max(0) as u64);
+        bar.set_position(scan.screened.max(0) as u64);
+        bar.set_message(format!("scan {id} (other instance) · {} with hits", scan.hits));
+        match scan.status {
+            ScanStatus::Completed => {
+                bar.finish_and_clear();
+                println!("{}", scan_summary_line(&scan, None));
+                return Ok(());
+            }
+            ScanStatus::Failed => {
+                bar.finish_and_clear();
+                return Err(format!(
+                    "scan {id} failed: {}",
+                    scan.last_error.as_deref().unwrap_or("no error recorded")
+                ));
+            }
+            ScanStatus::Queued | ScanStatus::Running => {}
+        }
+        if monitor.has_claimable_scan(unix_now()).map_err(|err| err.to_string())? {
+            bar.finish_and_clear();
+            println!("the lease of scan {id} expired; resuming it here");
+            run_scans_with_progress(monitor)?;
+            return Ok(());
+        }
+        std::thread::sleep(WAIT_POLL);
+    }
+}
+
+fn progress_style() -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} subjects ({per_sec}, eta {eta})")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+/// Runs every claimable scan with a progress bar per scan, then prints one summary line each.
+fn run_scans_with_progress(monitor: &AmlMonitor) -> std::result::Result<Vec<ScanSummary>, String> {
+    let mut current: Option<(i64, indicatif::ProgressBar)> = None;
+    let mut timings: Vec<(i64, Instant, Instant)> = Vec::new();
+    let mut previous_event = Instant::now();
+    let mut on_batch = |progress: &ScanProgress| {
+        let now = Instant::now();
+        if current.as_ref().map(|(id, _)| *id) != Some(progress.scan_id) {
+            if let Some((_, bar)) = current.take() {
+                bar.finish_and_clear();
+            }
+            let bar = indicatif::ProgressBar::new(progress.total.max(0) as u64);
+            bar.set_style(progress_style());
+            current = Some((progress.scan_id, bar));
+            timings.push((progress.scan_id, previous_event, now));
+        }
+        if let Some((_, bar)) = &current {
+            bar.set_length(progress.total.max(progress.screened).max(0) as u64);
+            bar.set_position(progress.screened.max(0) as u64);
+            bar.set_message(format!("scan {} · {} with hits", progress.scan_id, progress.hits));
+        }
+        if let Some(timing) = timings.last_mut() {
+            timing.2 = now;
+        }
+        previous_event = now;
+    };
+    let outcome = monitor.run_due_scans(&mut on_batch);
+    if let Some((_, bar)) = current.take() {
+        bar.finish_and_clear();
+    }
+    let done = outcome.map_err(|err| format!("scan failed: {err}"))?;
+    for scan in &done {
+        let elapsed = timings.iter().find(|(id, _, _)| *id == scan.id).map(|(_, start, end)| *end - *start);
+        println!("{}", scan_summary_line(scan, elapsed));
+    }
+    if done.is_empty() {
+        println!("no scan was waiting to run");
+    }
+    Ok(done)
+}
+
+fn kind_name(kind: ScanKind) -> &'static str {
+    match kind {
+        ScanKind::Full => "full",
+        ScanKind::Delta => "delta",
+        ScanKind::Manual => "manual",
+    }
+}
+
+/// `scan 7 (manual) completed: 1000 subjects screened, 3 with hits, in 12.4 s`.
+fn scan_summary_line(scan: &ScanSummary, elapsed: Option<Duration>) -> String {
+    let duration = match (elapsed, scan.started_at, scan.finished_at) {
+        (Some(elapsed), _, _) => format!("{:.1} s", elapsed.as_secs_f64()),
+        (None, Some(started), Some(finished)) => format!("{} s", finished - started),
+        _ => "unknown time".to_string(),
+    };
+    format!(
+        "scan {} ({}) completed: {} subjects screened, {} with hits, in {duration}",
+        scan.id,
+        kind_name(scan.kind),
+        scan.screened,
+        scan.hits
+    )
+}
+
+/// `aml status` as text.
+fn stats_text(stats: &MonitorStats) -> String {
+    let when = |at: Option<i64>| at.map_or_else(|| "never".to_string(), timestamp);
+    let mut text = String::new();
+    let mut line = |line: String| {
+        text.push_str(&line);
+        text.push('\n');
+    };
+    line(format!("subjects monitored:  {}", stats.subjects));
+    line(format!("cases:               {} open, {} in total", stats.cases_open, stats.cases_total));
+    line(format!("frozen accounts:     {}", stats.frozen_accounts));
+    line(format!(
+        "scans:               {} completed, {} failed (of the last 50); {} subject screenings in total",
+        stats.scans_completed, stats.scans_failed, stats.screenings_total
+    ));
+    line(format!("last scan:           {}", when(stats.last_scan_at)));
+    line(format!("next full scan:      {}", timestamp(stats.next_scan_at)));
+    match &stats.current_scan {
+        Some(scan) if stats.running => line(format!(
+            "running:             scan {} ({}), {} of {} screened, held by {}",
+            scan.id,
+            kind_name(scan.kind),
+            scan.screened,
+            scan.subjects_total,
+            scan.lease_owner.as_deref().unwrap_or("nobody")
+        )),
+        _ => line("running:             no".to_string()),
+    }
+    for error in &stats.errors {
+        line(format!(
+            "error:               scan {} at {}: {}",
+            error["scan_id"],
+            when(error["at"].as_i64()),
+            error["error"].as_str().unwrap_or("")
+        ));
+    }
+    if stats.lists.is_empty() {
+        line("lists:               none loaded; use `lists import` or `lists update`".to_string());
+    }
+    for list in &stats.lists {
+        line(format!(
+            "list:                {:<16} {} entities, published {}, imported {} days ago",
+            list["list"].as_str().unwrap_or("?"),
+            list["entities"],
+            list["published_on"].as_str().unwrap_or("-"),
+            list["age_days"]
+        ));
+    }
+    let threshold = |name: &str| stats.engine["thresholds"][name].as_f64().unwrap_or(f64::NAN);
+    line(format!(
+        "engine:              {} (match from {:.2}, review from {:.2})",
+        stats.engine["version"].as_str().unwrap_or("?"),
+        threshold("match"),
+        threshold("review")
+    ));
+    text
+}
+
+/// `aml cases` as a table.
+fn cases_text(cases: &[CaseSummary]) -> String {
+    if cases.is_empty() {
+        return "no cases\n".to_string();
+    }
+    let mut text = format!(
+        "{:>6}  {:<9}  {:<6}  {:>5}  {:<20}  {:<12}  {:>7}  {:<20}  {}\n",
+        "case", "status", "hit", "score", "list", "entry", "subject", "opened", "listed name"
+    );
+    for case in cases {
+        text.push_str(&format!(
+            "{:>6}  {:<9}  {:<6}  {:>5.2}  {:<20}  {:<12}  {:>7}  {:<20}  {}\n",
+            case.id,
+            case.status.as_str(),
+            case.decision,
+            case.score,
+            case.list,
+            case.entry_id,
+            case.subject_id,
+            timestamp(case.opened_at),
+            case.entry_name
+        ));
+    }
+    text
+}
+
+/// The formats of `audit export` and `GET /admin/aml/export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ExportFormat {
+    /// One row per record, with a header row.
+    Csv,
+    /// A JSON array of records.
+    Json,
+}
+
+/// Writes audit records as `audit export` prints them and the admin API serves them.
+pub(crate) fn write_audit_records(
+    records: &[AuditRecord],
+    format: ExportFormat,
+    out: &mut dyn std::io::Write,
+) -> std::result::Result<(), String> {
+    match format {
+        ExportFormat::Csv => {
+            let mut writer = csv::Writer::from_writer(out);
+            for record in records {
+                writer.serialize(record).map_err(|err| err.to_string())?;
+            }
+            writer.flush().map_err(|err| err.to_string())
+        }
+        ExportFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, records).map_err(|err| err.to_string())?;
+            writeln!(out).map_err(|err| err.to_string())
         }
     }
 }

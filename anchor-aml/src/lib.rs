@@ -25,6 +25,7 @@
 //! assert_eq!(hits[0].source_id, "1");
 //! ```
 mod address;
+mod admin;
 mod audit;
 mod cli;
 mod countries;
@@ -43,10 +44,11 @@ mod store;
 mod version;
 
 pub use address::address_key;
+pub use admin::{mount_admin_api, ADMIN_API_PATH};
 pub use audit::{
     record_hash, verify_chain, AuditRecord, AuditTrail, AuditVerdict, GENESIS_HASH, RETENTION_PURGE,
 };
-pub use cli::{load_source, official_url, parse_source, AuditCommand, ListsCommand};
+pub use cli::{load_source, official_url, parse_source, AmlCommand, AuditCommand, ListsCommand};
 pub use custom::parse_custom_csv;
 pub use error::{Error, Result};
 pub use index::ScreeningIndex;

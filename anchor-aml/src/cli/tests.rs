@@ -39,3 +39,97 @@ fn every_official_list_has_an_https_address() {
     }
     assert_eq!(address_file_name("https://a.example/x/UK-Sanctions-List.csv?x=1"), "UK-Sanctions-List.csv");
 }
+
+mod aml {
+    use diesel::connection::SimpleConnection as _;
+
+    use super::*;
+
+    fn account(byte: u8) -> String {
+        stellar_strkey::ed25519::PublicKey([byte; 32]).to_string().as_str().to_owned()
+    }
+
+    fn monitor_with_customers(database: anchor_core::Database) -> AmlMonitor {
+        let csv = "id,name\np1,Ivan Petrovich Sidorov\np2,Maria Gonzalez Ruiz\n";
+        let list = parse_custom_csv(csv.as_bytes(), "officer_list").unwrap();
+        let version = ListVersion::of(&list, &[csv.as_bytes()]);
+        ListStore::new(database.clone())
+            .import(&LoadedList { list, version }, &ImportPolicy::default(), 1_000)
+            .unwrap();
+        let settings = anchor_core::testing::settings(&[]);
+        let monitor = AmlMonitor::open(database, MonitorConfig::from_settings(&settings.aml), None).unwrap();
+        for (key, name, byte) in
+            [("sep12:a", "Ivan Petrovich Sidorov", 1), ("sep12:b", "Albert Quenby Farrow", 2)]
+        {
+            let mut party = anchor_core::integrations::sanctions::ScreeningSubject::named(name);
+            party.stellar_accounts = vec![account(byte)];
+            monitor.record(key, &party, "test").unwrap();
+        }
+        monitor
+    }
+
+    fn aml(monitor: &AmlMonitor, args: &[&str]) -> std::result::Result<(), String> {
+        let matches = AmlCommand.command().try_get_matches_from(args).unwrap();
+        run_aml(monitor, &matches)
+    }
+
+    #[test]
+    fn aml_scan_runs_a_manual_scan_and_reports_a_scan_another_instance_holds() {
+        let test_db = anchor_core::testing::sqlite_database();
+        let database = test_db.database();
+        let monitor = monitor_with_customers(database.clone());
+
+        aml(&monitor, &["aml", "scan", "--requested-by", "o.ruiz"]).unwrap();
+        let scans = monitor.scans(10).unwrap();
+        assert_eq!(scans.len(), 1);
+        assert_eq!(
+            (scans[0].kind, scans[0].status, scans[0].screened),
+            (ScanKind::Manual, ScanStatus::Completed, 2)
+        );
+
+        // Another live instance holds a scan: said so, nothing queued.
+        let held = monitor.request_scan("other").unwrap();
+        let now = unix_now();
+        let sql = format!(
+            "UPDATE aml_scans SET status = 'running', lease_owner = 'other-host:42:0000beef', \
+             lease_until = {}, started_at = {now}, subjects_total = 2 WHERE id = {held}",
+            now + 3600
+        );
+        database.run_blocking(|conn| Ok(conn.batch_execute(&sql)?)).unwrap();
+        let refused = aml(&monitor, &["aml", "scan"]).unwrap_err();
+        assert!(refused.contains(&format!("scan {held}")) && refused.contains("other-host:42"), "{refused}");
+        assert!(refused.contains("--wait"), "{refused}");
+        assert_eq!(monitor.scans(10).unwrap().len(), 2, "a second scan was queued");
+
+        // Its lease expires (the instance died): `aml scan` resumes it instead of starting anew.
+        let sql = format!("UPDATE aml_scans SET lease_until = 1 WHERE id = {held}");
+        database.run_blocking(|conn| Ok(conn.batch_execute(&sql)?)).unwrap();
+        aml(&monitor, &["aml", "scan", "--wait"]).unwrap();
+        let scans = monitor.scans(10).unwrap();
+        assert_eq!(scans.len(), 2, "{scans:?}");
+        assert_eq!((scans[0].id, scans[0].status, scans[0].screened), (held, ScanStatus::Completed, 2));
+
+        aml(&monitor, &["aml", "status"]).unwrap();
+        aml(&monitor, &["aml", "cases", "--status", "open"]).unwrap();
+        assert!(AmlCommand.command().try_get_matches_from(["aml", "cases", "--status", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn status_and_cases_read_as_text() {
+        let test_db = anchor_core::testing::sqlite_database();
+        let monitor = monitor_with_customers(test_db.database());
+        let text = stats_text(&monitor.stats().unwrap());
+        assert!(text.contains("subjects monitored:  2\n"), "{text}");
+        assert!(text.contains("cases:               1 open, 1 in total\n"), "{text}");
+        assert!(text.contains("frozen accounts:     1\n"), "{text}");
+        assert!(text.contains("custom:officer_list"), "{text}");
+        assert!(text.contains("running:             no\n"), "{text}");
+        assert!(text.contains("(match from 0.90, review from 0.80)"), "{text}");
+        let cases = cases_text(&monitor.cases(&CaseFilter::default()).unwrap());
+        let lines: Vec<&str> = cases.lines().collect();
+        assert_eq!(lines.len(), 2, "{cases}");
+        assert!(lines[0].contains("status") && lines[0].contains("listed name"), "{cases}");
+        assert!(lines[1].contains("open") && lines[1].ends_with("Ivan Petrovich Sidorov"), "{cases}");
+        assert_eq!(cases_text(&[]), "no cases\n");
+    }
+}

@@ -1,0 +1,481 @@
+//! The compliance officer's HTTP API over an [`AmlMonitor`]: statistics, scans, on-demand checks,
+//! frozen accounts, cases and their decisions, subjects, the audit export and its verification,
+//! and an OpenAPI 3.1 description of all of it.
+//!
+//! Everything is mounted under `/admin/aml` on the internal listener with
+//! [`anchor_core::http::mount_internal_scope`], so every route requires
+//! `Authorization: Bearer <ADMIN_API_KEY>` (401 otherwise) and malformed JSON, query or path input
+//! is a 400. Every monitor call blocks on the database and runs on the blocking pool. Errors are
+//! `{"error": "…"}`: 404 for an unknown case, subject, scan or frozen account, 400 for a request an
+//! officer must correct (a missing reason, a decided case), 503 when a check or a scan is asked
+//! while no sanctions list is loaded, and 500 (cause logged, not shown) for anything else.
+
+use std::sync::{Arc, Mutex};
+
+use actix_web::http::header;
+use actix_web::http::Method;
+use actix_web::{web, FromRequest, Handler, HttpResponse, Responder};
+use anchor_core::http::{mount_internal_scope, BodyLimits, SepError};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::audit::{AuditTrail, AuditVerdict};
+use crate::cli::{write_audit_records, ExportFormat};
+use crate::error::Error;
+use crate::monitor::{AmlMonitor, CaseDecision, CaseFilter, CaseStatus, MonitorStats};
+
+/// Where the admin API is mounted.
+pub const ADMIN_API_PATH: &str = "/admin/aml";
+
+/// The OpenAPI 3.1 description served at `GET /admin/aml/openapi.json`.
+const OPENAPI: &str = include_str!("admin/openapi.json");
+
+/// Longest `officer`/`requested_by` name accepted.
+const MAX_NAME_LEN: usize = 128;
+/// Longest name screened on demand.
+const MAX_CHECKED_NAME_LEN: usize = 512;
+
+/// Mounts the AML admin API at `/admin/aml` on an internal listener's `App`.
+///
+/// `limits` and `admin_api_key` are the anchor's (`AnchorContext::body_limits()` and
+/// `Settings::admin_api_key`); without a key every route answers 401. Call it from
+/// `Anchor::internal_routes`:
+///
+/// ```ignore
+/// fn internal_routes(&self, cfg: &mut web::ServiceConfig, ctx: &AnchorContext) {
+///     let key = ctx.settings().admin_api_key.as_ref().map(|key| key.expose().clone());
+///     anchor_aml::mount_admin_api(cfg, self.monitor.clone(), ctx.body_limits(), key);
+/// }
+/// ```
+///
+/// A scan asked for with `POST /admin/aml/scan` runs in this process, on the blocking pool, one
+/// runner at a time; the call answers at once with the scan's number.
+pub fn mount_admin_api(
+    cfg: &mut web::ServiceConfig,
+    monitor: AmlMonitor,
+    limits: BodyLimits,
+    admin_api_key: Option<String>,
+) {
+    let state = web::Data::new(AdminState { monitor, scan_runner: Arc::new(Mutex::new(())) });
+    mount_internal_scope(cfg, ADMIN_API_PATH, limits, admin_api_key, move |scope| {
+        AdminRoutes::new(scope.app_data(state)).register().scope
+    });
+}
+
+/// The routes the API mounts (method, path below `/admin/aml`), for the OpenAPI check.
+#[cfg(test)]
+pub(crate) fn mounted_routes() -> Vec<(Method, &'static str)> {
+    AdminRoutes::new(web::scope(ADMIN_API_PATH)).register().table
+}
+
+/// The scope being built and the table of what was mounted on it: the one list of routes.
+struct AdminRoutes {
+    scope: actix_web::Scope,
+    table: Vec<(Method, &'static str)>,
+}
+
+impl AdminRoutes {
+    fn new(scope: actix_web::Scope) -> Self {
+        AdminRoutes { scope, table: Vec::new() }
+    }
+
+    fn register(self) -> Self {
+        self.get("/stats", monitor_stats)
+            .post("/scan", request_scan)
+            .get("/scans", list_scans)
+            .get("/scans/{id}", show_scan)
+            .get("/check/{address}", check_account)
+            .post("/check", check_name)
+            .get("/frozen", list_frozen_accounts)
+            .post("/unfreeze", unfreeze_account)
+            .get("/cases", list_cases)
+            .get("/cases/{id}", show_case)
+            .post("/cases/{id}/clear", clear_case)
+            .post("/cases/{id}/confirm", confirm_case)
+            .post("/cases/{id}/notes", add_case_note)
+            .get("/subjects/{id}", show_subject)
+            .get("/export", export_audit_trail)
+            .get("/audit/verify", verify_audit_trail)
+            .get("/openapi.json", openapi_document)
+    }
+
+    fn get<F, Args>(self, path: &'static str, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.route(Method::GET, path, handler)
+    }
+
+    fn post<F, Args>(self, path: &'static str, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.route(Method::POST, path, handler)
+    }
+
+    fn route<F, Args>(mut self, method: Method, path: &'static str, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.table.push((method.clone(), path));
+        self.scope = self.scope.route(path, web::method(method).to(handler));
+        self
+    }
+}
+
+struct AdminState {
+    monitor: AmlMonitor,
+    /// Held by the thread running scans queued through the API, so two requests do not run the
+    /// same scan side by side in this process.
+    scan_runner: Arc<Mutex<()>>,
+}
+
+type Admin = web::Data<AdminState>;
+type Reply = Result<HttpResponse, SepError>;
+
+/// The crate's error at the HTTP edge.
+fn api_error(err: Error) -> SepError {
+    match err {
+        Error::NotFound(message) => SepError::NotFound(message),
+        Error::Invalid(message) => SepError::BadRequest(message),
+        other => SepError::internal(other),
+    }
+}
+
+/// Runs blocking monitor work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> crate::error::Result<T> + Send + 'static,
+) -> Result<T, SepError> {
+    web::block(work).await.map_err(|_| SepError::internal("AML admin task panicked"))?.map_err(api_error)
+}
+
+fn require_lists(monitor: &AmlMonitor) -> Result<(), SepError> {
+    if monitor.list_versions().is_empty() {
+        return Err(SepError::Unavailable(
+            "no sanctions list is loaded; import one with `lists import`".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `GET /stats`: the monitor's figures, this process's counters and its in-memory freezes.
+async fn monitor_stats(admin: Admin) -> Reply {
+    #[derive(Serialize)]
+    struct StatsReply {
+        #[serde(flatten)]
+        stats: MonitorStats,
+        process: serde_json::Value,
+        frozen_in_memory: usize,
+    }
+    let monitor = admin.monitor.clone();
+    let stats = blocking(move || monitor.stats()).await?;
+    Ok(HttpResponse::Ok().json(StatsReply {
+        stats,
+        process: admin.monitor.process_counters(),
+        frozen_in_memory: admin.monitor.frozen_in_memory(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScanRequest {
+    #[serde(default)]
+    requested_by: String,
+}
+
+/// `POST /scan`: queues a full rescan, answers 202 with its number, and runs it in the
+/// background.
+async fn request_scan(admin: Admin, body: web::Json<ScanRequest>) -> Reply {
+    let requested_by = body.into_inner().requested_by.trim().to_string();
+    if requested_by.is_empty() || requested_by.len() > MAX_NAME_LEN {
+        return Err(SepError::bad_request(
+            "`requested_by` is required (who asks for the scan, at most 128 characters)",
+        ));
+    }
+    require_lists(&admin.monitor)?;
+    let monitor = admin.monitor.clone();
+    let scan_id = blocking(move || monitor.request_scan(&requested_by)).await?;
+    let monitor = admin.monitor.clone();
+    let runner = Arc::clone(&admin.scan_runner);
+    // Detached: the scan outlives the request; its progress and outcome are in `GET /scans/{id}`.
+    drop(tokio::task::spawn_blocking(move || {
+        let _running = match runner.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Err(err) = monitor.run_due_scans(&mut |_| {}) {
+            tracing::error!(scan = scan_id, error = %err, "AML scan requested through the admin API failed");
+        }
+    }));
+    Ok(HttpResponse::Accepted().json(json!({ "scan_id": scan_id })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitQuery {
+    limit: Option<i64>,
+}
+
+/// `GET /scans?limit=`: the newest scans first.
+async fn list_scans(admin: Admin, query: web::Query<LimitQuery>) -> Reply {
+    let limit = query.limit.unwrap_or(20);
+    let monitor = admin.monitor.clone();
+    let scans = blocking(move || monitor.scans(limit)).await?;
+    Ok(HttpResponse::Ok().json(scans))
+}
+
+/// `GET /scans/{id}`.
+async fn show_scan(admin: Admin, id: web::Path<i64>) -> Reply {
+    let id = id.into_inner();
+    let monitor = admin.monitor.clone();
+    let scan = blocking(move || monitor.scan(id)).await?;
+    Ok(HttpResponse::Ok().json(scan))
+}
+
+/// Whether `text` is a Stellar account: `G…` or muxed `M…`.
+fn is_stellar_account(text: &str) -> bool {
+    stellar_strkey::ed25519::PublicKey::from_string(text).is_ok()
+        || stellar_strkey::ed25519::MuxedAccount::from_string(text).is_ok()
+}
+
+/// `GET /check/{address}`: frozen or not, and exact listed-address matches.
+async fn check_account(admin: Admin, address: web::Path<String>) -> Reply {
+    let address = address.into_inner();
+    if !is_stellar_account(&address) {
+        return Err(SepError::bad_request("not a Stellar account (G… or M…)"));
+    }
+    require_lists(&admin.monitor)?;
+    let monitor = admin.monitor.clone();
+    let result = blocking(move || monitor.check_address(&address)).await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NameCheck {
+    #[serde(default)]
+    name: String,
+    date_of_birth: Option<String>,
+    country: Option<String>,
+}
+
+/// `POST /check`: screens a name on demand, recording nothing; hits come with their factors.
+async fn check_name(admin: Admin, body: web::Json<NameCheck>) -> Reply {
+    let NameCheck { name, date_of_birth, country } = body.into_inner();
+    let name = name.trim().to_string();
+    if name.is_empty() || name.len() > MAX_CHECKED_NAME_LEN {
+        return Err(SepError::bad_request("`name` is required (at most 512 characters)"));
+    }
+    let date_of_birth = date_of_birth.map(|date| date.trim().to_string()).filter(|date| !date.is_empty());
+    let country = country.map(|country| country.trim().to_string()).filter(|country| !country.is_empty());
+    require_lists(&admin.monitor)?;
+    let monitor = admin.monitor.clone();
+    let result =
+        blocking(move || monitor.check_name(&name, date_of_birth.as_deref(), country.as_deref())).await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrozenQuery {
+    search: Option<String>,
+    limit: Option<i64>,
+}
+
+/// `GET /frozen?search=&limit=`: frozen accounts, newest first.
+async fn list_frozen_accounts(admin: Admin, query: web::Query<FrozenQuery>) -> Reply {
+    let FrozenQuery { search, limit } = query.into_inner();
+    let monitor = admin.monitor.clone();
+    let accounts = blocking(move || monitor.frozen_accounts(search.as_deref(), limit.unwrap_or(100))).await?;
+    Ok(HttpResponse::Ok().json(accounts))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnfreezeRequest {
+    #[serde(default)]
+    account: String,
+    #[serde(default)]
+    officer: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /unfreeze`: lifts a freeze with a written reason (audited).
+async fn unfreeze_account(admin: Admin, body: web::Json<UnfreezeRequest>) -> Reply {
+    let UnfreezeRequest { account, officer, reason } = body.into_inner();
+    let account = account.trim().to_string();
+    if !is_stellar_account(&account) {
+        return Err(SepError::bad_request("`account` must be a Stellar account (G… or M…)"));
+    }
+    let monitor = admin.monitor.clone();
+    let removed = blocking(move || monitor.unfreeze(&account, &officer, &reason)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "unfrozen": removed })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseQuery {
+    status: Option<String>,
+    subject_id: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// `GET /cases?status=&subject_id=&limit=`: highest score first.
+async fn list_cases(admin: Admin, query: web::Query<CaseQuery>) -> Reply {
+    let CaseQuery { status, subject_id, limit } = query.into_inner();
+    let status = match status.as_deref().filter(|status| !status.is_empty()) {
+        None => None,
+        Some(text) => Some(
+            CaseStatus::parse(text)
+                .ok_or_else(|| SepError::bad_request("`status` must be open, cleared or confirmed"))?,
+        ),
+    };
+    let filter = CaseFilter { status, subject_id, limit };
+    let monitor = admin.monitor.clone();
+    let cases = blocking(move || monitor.cases(&filter)).await?;
+    Ok(HttpResponse::Ok().json(cases))
+}
+
+/// `GET /cases/{id}`: the case with its subject, hit explanation, notes and freezes.
+async fn show_case(admin: Admin, id: web::Path<i64>) -> Reply {
+    let id = id.into_inner();
+    let monitor = admin.monitor.clone();
+    let case = blocking(move || monitor.case(id)).await?;
+    Ok(HttpResponse::Ok().json(case))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClearRequest {
+    #[serde(default)]
+    officer: String,
+    #[serde(default)]
+    reason: String,
+    /// Unix seconds; default now + `AML_ALLOWLIST_EXPIRY`.
+    allow_until: Option<i64>,
+}
+
+/// `POST /cases/{id}/clear`: a false positive; allow-lists the entry for the subject and
+/// unfreezes what only this case held.
+async fn clear_case(admin: Admin, id: web::Path<i64>, body: web::Json<ClearRequest>) -> Reply {
+    let id = id.into_inner();
+    let ClearRequest { officer, reason, allow_until } = body.into_inner();
+    let monitor = admin.monitor.clone();
+    let case =
+        blocking(move || monitor.decide_case(id, &CaseDecision::Clear { allow_until }, &officer, &reason))
+            .await?;
+    Ok(HttpResponse::Ok().json(case))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OfficerReason {
+    #[serde(default)]
+    officer: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /cases/{id}/confirm`: a true match; the subject's accounts stay (or become) frozen.
+async fn confirm_case(admin: Admin, id: web::Path<i64>, body: web::Json<OfficerReason>) -> Reply {
+    let id = id.into_inner();
+    let OfficerReason { officer, reason } = body.into_inner();
+    let monitor = admin.monitor.clone();
+    let case = blocking(move || monitor.decide_case(id, &CaseDecision::Confirm, &officer, &reason)).await?;
+    Ok(HttpResponse::Ok().json(case))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoteRequest {
+    #[serde(default)]
+    officer: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// `POST /cases/{id}/notes`: adds an officer's note (audited); answers the case.
+async fn add_case_note(admin: Admin, id: web::Path<i64>, body: web::Json<NoteRequest>) -> Reply {
+    let id = id.into_inner();
+    let NoteRequest { officer, text } = body.into_inner();
+    let monitor = admin.monitor.clone();
+    let case = blocking(move || {
+        monitor.add_case_note(id, &officer, &text)?;
+        monitor.case(id)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(case))
+}
+
+/// `GET /subjects/{id}`: a monitored subject and its screening fields.
+async fn show_subject(admin: Admin, id: web::Path<i64>) -> Reply {
+    let id = id.into_inner();
+    let monitor = admin.monitor.clone();
+    let subject = blocking(move || monitor.subject(id)).await?;
+    Ok(HttpResponse::Ok().json(subject))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportQuery {
+    format: Option<ExportFormat>,
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+/// `GET /export?format=csv|json&from=&to=`: audit records (inclusive unix-second bounds), oldest
+/// first, as a download.
+async fn export_audit_trail(admin: Admin, query: web::Query<ExportQuery>) -> Reply {
+    let ExportQuery { format, from, to } = query.into_inner();
+    if let (Some(from), Some(to)) = (from, to) {
+        if from > to {
+            return Err(SepError::bad_request("`from` is after `to`"));
+        }
+    }
+    let format = format.unwrap_or(ExportFormat::Json);
+    let trail = AuditTrail::new(admin.monitor.database().clone());
+    let body = blocking(move || {
+        let records = trail.records(from, to)?;
+        let mut body = Vec::new();
+        write_audit_records(&records, format, &mut body).map_err(Error::Store)?;
+        Ok(body)
+    })
+    .await?;
+    let (content_type, extension) = match format {
+        ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
+        ExportFormat::Json => ("application/json", "json"),
+    };
+    let bound = |value: Option<i64>| value.map_or_else(|| "all".to_string(), |value| value.to_string());
+    let file_name = format!("aml-audit-{}-{}.{extension}", bound(from), bound(to));
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")))
+        .body(body))
+}
+
+/// `GET /audit/verify`: the verdict on the whole hash chain.
+async fn verify_audit_trail(admin: Admin) -> Reply {
+    let trail = AuditTrail::new(admin.monitor.database().clone());
+    let verdict = blocking(move || trail.verify()).await?;
+    Ok(HttpResponse::Ok().json(match verdict {
+        AuditVerdict::Intact { records, head } => json!({"intact": true, "records": records, "head": head}),
+        AuditVerdict::Broken { seq, problem } => {
+            json!({"intact": false, "first_bad_record": seq, "problem": problem})
+        }
+    }))
+}
+
+/// `GET /openapi.json`: this API's OpenAPI 3.1 description.
+async fn openapi_document() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(OPENAPI)
+}
+
+#[cfg(test)]
+mod tests;
