@@ -193,12 +193,7 @@ pub fn issue_challenge(
         ext: TransactionExt::V0,
     };
     let tx_bytes = tx.to_xdr(Limits::none()).map_err(|err| Error::Internal(err.to_string()))?;
-    let hash: [u8; 32] = Sha256::new()
-        .chain_update(network_id)
-        .chain_update(ENVELOPE_TYPE_TX)
-        .chain_update(&tx_bytes)
-        .finalize()
-        .into();
+    let hash = signature_payload_hash(network_id, &tx_bytes);
     let server_signature = server.sign(&hash);
     // TransactionV1Envelope: the type, the transaction, then a one-element signature array of
     // (hint, 64-byte opaque).
@@ -210,6 +205,23 @@ pub fn issue_challenge(
     envelope.extend_from_slice(&64u32.to_be_bytes());
     envelope.extend_from_slice(&server_signature);
     Ok(IssuedChallenge { transaction: BASE64.encode(&envelope), hash, server_signature })
+}
+
+/// The hash every signature of a v1 transaction signs: SHA-256 of the signature payload
+/// `network id ‖ ENVELOPE_TYPE_TX ‖ transaction XDR`.
+fn signature_payload_hash(network_id: &[u8; 32], tx_bytes: &[u8]) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(network_id)
+        .chain_update(ENVELOPE_TYPE_TX)
+        .chain_update(tx_bytes)
+        .finalize()
+        .into()
+}
+
+/// Bytes of the XDR of a signature array: its length, then per signature the 4-byte hint and the
+/// length-prefixed signature padded to 4 bytes.
+fn signatures_xdr_len(signatures: &[DecoratedSignature]) -> usize {
+    4 + signatures.iter().map(|signature| 4 + 4 + signature.signature.0.len().div_ceil(4) * 4).sum::<usize>()
 }
 
 /// `ENVELOPE_TYPE_TX` as XDR (the envelope's and the signature payload's discriminant).
@@ -367,11 +379,20 @@ fn read_challenge_with(
     let bytes = BASE64.decode(transaction.trim().as_bytes()).map_err(|_| Error::NotBase64)?;
     let envelope = TransactionEnvelope::from_xdr(&bytes, Limits { depth: 64, len: bytes.len() })
         .map_err(|_| Error::NotEnvelope)?;
-    let (tx, signatures) = match envelope {
-        TransactionEnvelope::Tx(envelope) => (envelope.tx, envelope.signatures),
+    let (tx, signatures, tx_bytes) = match envelope {
+        TransactionEnvelope::Tx(envelope) => {
+            // The envelope is `ENVELOPE_TYPE_TX ‖ transaction ‖ signatures` and decoding consumed
+            // every byte strictly (zero padding, valid discriminants), so the transaction's XDR is
+            // the slice in between: hashing it needs no second encoding.
+            let tx_bytes = bytes
+                .len()
+                .checked_sub(signatures_xdr_len(&envelope.signatures))
+                .and_then(|end| bytes.get(4..end));
+            (envelope.tx, envelope.signatures, tx_bytes)
+        }
         // A V0 envelope is the pre-protocol-13 form of the same transaction; its hash is computed
         // on the converted v1 form (stellar-core does the same).
-        TransactionEnvelope::TxV0(envelope) => (Transaction::from(envelope.tx), envelope.signatures),
+        TransactionEnvelope::TxV0(envelope) => (Transaction::from(envelope.tx), envelope.signatures, None),
         TransactionEnvelope::TxFeeBump(_) => return Err(Error::FeeBump),
     };
 
@@ -464,7 +485,10 @@ fn read_challenge_with(
     }
 
     // Rule 7: the server's signature.
-    let hash = tx.hash(verifier.network_id).map_err(|err| Error::Internal(err.to_string()))?;
+    let hash = match tx_bytes {
+        Some(tx_bytes) => signature_payload_hash(&verifier.network_id, tx_bytes),
+        None => tx.hash(verifier.network_id).map_err(|err| Error::Internal(err.to_string()))?,
+    };
     let signatures: Vec<(SignatureHint, Vec<u8>)> =
         signatures.iter().map(|signature| (signature.hint.clone(), signature.signature.0.to_vec())).collect();
     let server_signature = match server {

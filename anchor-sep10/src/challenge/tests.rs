@@ -706,3 +706,29 @@ fn reading_with_the_issued_signatures_decides_as_a_verifier_does() {
         }
     }
 }
+
+#[test]
+fn the_hash_read_from_the_received_bytes_is_the_transaction_hash() {
+    let homes = homes();
+    let v = verifier(&homes);
+    let base = build(&request(plain(&client())));
+    let mut short_signature = envelope(&sign(&base, &[&client()]));
+    let mut signatures = short_signature.signatures.to_vec();
+    signatures.push(DecoratedSignature {
+        hint: SignatureHint([1, 2, 3, 4]),
+        signature: stellar_xdr::Signature(vec![7; 5].try_into().unwrap()),
+    });
+    short_signature.signatures = signatures.try_into().unwrap();
+    for xdr in [
+        base.clone(),
+        sign(&base, &[&client()]),
+        sign(&base, &[&client(), &wallet(), &client()]),
+        encode(short_signature),
+        SPEC_SIGNED.trim().to_string(),
+    ] {
+        let Ok(read) = read_challenge(&v, &xdr, NOW) else { continue };
+        assert_eq!(read.hash, envelope(&xdr).tx.hash(network_id(TESTNET)).unwrap());
+    }
+    let read = read_challenge(&v, &base, NOW).unwrap();
+    assert_eq!(read.hash, envelope(&base).tx.hash(network_id(TESTNET)).unwrap());
+}
