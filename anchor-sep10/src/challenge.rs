@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use stellar_xdr::{
     DataValue, DecoratedSignature, Limits, ManageDataOp, Memo, MuxedAccount, MuxedAccountMed25519, Operation,
     OperationBody, Preconditions, ReadXdr, SequenceNumber, SignatureHint, String64, TimeBounds, TimePoint,
-    Transaction, TransactionEnvelope, TransactionExt, TransactionV1Envelope, Uint256, WriteXdr,
+    Transaction, TransactionEnvelope, TransactionExt, Uint256, WriteXdr,
 };
 
 use crate::Error;
@@ -133,7 +133,34 @@ pub fn build_challenge(
     timeout: u64,
     nonce: &[u8; NONCE_BYTES],
 ) -> Result<String, Error> {
-    let server_account = MuxedAccount::Ed25519(Uint256(server.public_key_bytes()));
+    issue_challenge(server, network_id, request, now, timeout, nonce).map(|issued| issued.transaction)
+}
+
+/// A challenge as [`issue_challenge`] made it: the envelope and what the server signed.
+#[derive(Debug, Clone)]
+pub struct IssuedChallenge {
+    /// The base64 XDR envelope (`transaction` of the response).
+    pub transaction: String,
+    /// The transaction hash the server signed.
+    pub hash: [u8; 32],
+    /// The server's ed25519 signature of `hash`.
+    pub server_signature: [u8; 64],
+}
+
+/// [`build_challenge`], also returning the hash and the server signature (for
+/// [`IssuedSignatures`](crate::issued::IssuedSignatures)). The transaction is XDR-encoded once:
+/// the hash is SHA-256 of `network id ‖ ENVELOPE_TYPE_TX ‖ transaction` and the envelope is
+/// `ENVELOPE_TYPE_TX ‖ transaction ‖ [signature]`, byte for byte what `stellar-xdr` encodes.
+pub fn issue_challenge(
+    server: &anchor_core::keys::SigningKey,
+    network_id: &[u8; 32],
+    request: &ChallengeRequest<'_>,
+    now: u64,
+    timeout: u64,
+    nonce: &[u8; NONCE_BYTES],
+) -> Result<IssuedChallenge, Error> {
+    let server_key = server.public_key_bytes();
+    let server_account = MuxedAccount::Ed25519(Uint256(server_key));
     let mut operations = Vec::with_capacity(3);
     operations.push(manage_data(
         request.account.to_xdr(),
@@ -165,14 +192,40 @@ pub fn build_challenge(
         operations: operations.try_into().map_err(|_| Error::Internal("too many operations".into()))?,
         ext: TransactionExt::V0,
     };
-    let hash = tx.hash(*network_id).map_err(|err| Error::Internal(err.to_string()))?;
-    let signature = decorated_signature(server, &hash)?;
-    let envelope = TransactionEnvelope::Tx(TransactionV1Envelope {
-        tx,
-        signatures: vec![signature].try_into().map_err(|_| Error::Internal("signatures".into()))?,
-    });
-    envelope.to_xdr_base64(Limits::none()).map_err(|err| Error::Internal(err.to_string()))
+    let tx_bytes = tx.to_xdr(Limits::none()).map_err(|err| Error::Internal(err.to_string()))?;
+    let hash = signature_payload_hash(network_id, &tx_bytes);
+    let server_signature = server.sign(&hash);
+    // TransactionV1Envelope: the type, the transaction, then a one-element signature array of
+    // (hint, 64-byte opaque).
+    let mut envelope = Vec::with_capacity(4 + tx_bytes.len() + 4 + 4 + 4 + 64);
+    envelope.extend_from_slice(&ENVELOPE_TYPE_TX);
+    envelope.extend_from_slice(&tx_bytes);
+    envelope.extend_from_slice(&1u32.to_be_bytes());
+    envelope.extend_from_slice(&hint_of(&server_key).0);
+    envelope.extend_from_slice(&64u32.to_be_bytes());
+    envelope.extend_from_slice(&server_signature);
+    Ok(IssuedChallenge { transaction: BASE64.encode(&envelope), hash, server_signature })
 }
+
+/// The hash every signature of a v1 transaction signs: SHA-256 of the signature payload
+/// `network id ‖ ENVELOPE_TYPE_TX ‖ transaction XDR`.
+fn signature_payload_hash(network_id: &[u8; 32], tx_bytes: &[u8]) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(network_id)
+        .chain_update(ENVELOPE_TYPE_TX)
+        .chain_update(tx_bytes)
+        .finalize()
+        .into()
+}
+
+/// Bytes of the XDR of a signature array: its length, then per signature the 4-byte hint and the
+/// length-prefixed signature padded to 4 bytes.
+fn signatures_xdr_len(signatures: &[DecoratedSignature]) -> usize {
+    4 + signatures.iter().map(|signature| 4 + 4 + signature.signature.0.len().div_ceil(4) * 4).sum::<usize>()
+}
+
+/// `ENVELOPE_TYPE_TX` as XDR (the envelope's and the signature payload's discriminant).
+const ENVELOPE_TYPE_TX: [u8; 4] = 2u32.to_be_bytes();
 
 /// A signature of `hash` by `key`, with its hint (last 4 bytes of the public key).
 pub fn decorated_signature(
@@ -295,13 +348,27 @@ pub fn read_own_challenge(
     transaction: &str,
     now: u64,
 ) -> Result<ReadChallenge, Error> {
-    let signer = (server.public_key_bytes() == verifier.server_key).then_some(server);
+    let signer = (server.public_key_bytes() == verifier.server_key).then_some((server, None));
+    read_challenge_with(verifier, signer, transaction, now)
+}
+
+/// [`read_own_challenge`] that first looks the expected server signature up in `issued` (the
+/// signatures this process handed out): the same comparison, without signing again when the
+/// challenge is remembered.
+pub fn read_issued_challenge(
+    verifier: &Verifier<'_>,
+    server: &anchor_core::keys::SigningKey,
+    issued: &crate::issued::IssuedSignatures,
+    transaction: &str,
+    now: u64,
+) -> Result<ReadChallenge, Error> {
+    let signer = (server.public_key_bytes() == verifier.server_key).then_some((server, Some(issued)));
     read_challenge_with(verifier, signer, transaction, now)
 }
 
 fn read_challenge_with(
     verifier: &Verifier<'_>,
-    server: Option<&anchor_core::keys::SigningKey>,
+    server: Option<(&anchor_core::keys::SigningKey, Option<&crate::issued::IssuedSignatures>)>,
     transaction: &str,
     now: u64,
 ) -> Result<ReadChallenge, Error> {
@@ -312,11 +379,20 @@ fn read_challenge_with(
     let bytes = BASE64.decode(transaction.trim().as_bytes()).map_err(|_| Error::NotBase64)?;
     let envelope = TransactionEnvelope::from_xdr(&bytes, Limits { depth: 64, len: bytes.len() })
         .map_err(|_| Error::NotEnvelope)?;
-    let (tx, signatures) = match envelope {
-        TransactionEnvelope::Tx(envelope) => (envelope.tx, envelope.signatures),
+    let (tx, signatures, tx_bytes) = match envelope {
+        TransactionEnvelope::Tx(envelope) => {
+            // The envelope is `ENVELOPE_TYPE_TX ‖ transaction ‖ signatures` and decoding consumed
+            // every byte strictly (zero padding, valid discriminants), so the transaction's XDR is
+            // the slice in between: hashing it needs no second encoding.
+            let tx_bytes = bytes
+                .len()
+                .checked_sub(signatures_xdr_len(&envelope.signatures))
+                .and_then(|end| bytes.get(4..end));
+            (envelope.tx, envelope.signatures, tx_bytes)
+        }
         // A V0 envelope is the pre-protocol-13 form of the same transaction; its hash is computed
         // on the converted v1 form (stellar-core does the same).
-        TransactionEnvelope::TxV0(envelope) => (Transaction::from(envelope.tx), envelope.signatures),
+        TransactionEnvelope::TxV0(envelope) => (Transaction::from(envelope.tx), envelope.signatures, None),
         TransactionEnvelope::TxFeeBump(_) => return Err(Error::FeeBump),
     };
 
@@ -409,12 +485,17 @@ fn read_challenge_with(
     }
 
     // Rule 7: the server's signature.
-    let hash = tx.hash(verifier.network_id).map_err(|err| Error::Internal(err.to_string()))?;
+    let hash = match tx_bytes {
+        Some(tx_bytes) => signature_payload_hash(&verifier.network_id, tx_bytes),
+        None => tx.hash(verifier.network_id).map_err(|err| Error::Internal(err.to_string()))?,
+    };
     let signatures: Vec<(SignatureHint, Vec<u8>)> =
         signatures.iter().map(|signature| (signature.hint.clone(), signature.signature.0.to_vec())).collect();
     let server_signature = match server {
-        Some(server) => {
-            let expected = server.sign(&hash);
+        Some((server, issued)) => {
+            let expected = issued
+                .and_then(|issued| issued.signature(&hash, &verifier.server_key))
+                .unwrap_or_else(|| server.sign(&hash));
             signatures.iter().position(|(hint, signature)| {
                 hint.0 == verifier.server_key[28..32]
                     && anchor_core::http::constant_time_eq(signature, &expected)

@@ -19,6 +19,7 @@
 //! | [`signers`] | IO: Horizon account signers and thresholds |
 //! | [`client_domain`] | IO: client domain stellar.toml `SIGNING_KEY`, cached, public addresses only |
 //! | [`replay`] | IO: single-use records in the shared database |
+//! | [`issued`] | the server signatures of recently issued challenges (rule 7 without re-signing) |
 //! | `routes` | the two handlers |
 //!
 //! This crate depends on `anchor-core` only, never on another SEP crate.
@@ -31,6 +32,7 @@ mod body;
 pub mod challenge;
 pub mod client_domain;
 mod error;
+pub mod issued;
 pub mod replay;
 pub mod request_auth;
 mod routes;

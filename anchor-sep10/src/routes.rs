@@ -5,6 +5,7 @@
 //! - `POST /auth`: `{"token"}`.
 
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::LazyLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -14,12 +15,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::challenge::{self, ChallengeRequest, ClientAccount, Verifier, NONCE_BYTES};
 use crate::client_domain::{normalize_domain, ClientDomains};
+use crate::issued::IssuedSignatures;
 use crate::request_auth::{bearer_token, verify_request_jwt, SignedQuery};
 use crate::signers::Horizon;
 use crate::{body, replay, Error};
 
 /// How often (seconds) a POST also purges expired single-use records.
 pub const PURGE_INTERVAL_SECONDS: i64 = 60;
+
+/// The server signatures of the challenges this process issued, shared by its workers (a `GET`
+/// and its `POST` may reach different workers): rule 7 compares against them instead of signing
+/// again.
+static ISSUED_SIGNATURES: LazyLock<IssuedSignatures> = LazyLock::new(IssuedSignatures::default);
 
 /// Per-worker state built at mount time from the settings.
 #[derive(Debug)]
@@ -186,7 +193,7 @@ pub async fn get_challenge(
         web_auth_domain: &state.web_auth_domain,
         client_domain: client_domain.as_ref().map(|(domain, key)| (domain.as_str(), *key)),
     };
-    let transaction = challenge::build_challenge(
+    let issued = challenge::issue_challenge(
         &settings.signing_key,
         &state.network_id,
         &request,
@@ -194,8 +201,11 @@ pub async fn get_challenge(
         sep10.auth_timeout.as_secs(),
         &nonce,
     )?;
-    Ok(HttpResponse::Ok()
-        .json(ChallengeResponse { transaction, network_passphrase: &settings.network_passphrase }))
+    ISSUED_SIGNATURES.remember(issued.hash, settings.signing_key.public_key_bytes(), issued.server_signature);
+    Ok(HttpResponse::Ok().json(ChallengeResponse {
+        transaction: issued.transaction,
+        network_passphrase: &settings.network_passphrase,
+    }))
 }
 
 /// `POST /auth`: verifies a signed challenge and issues a token.
@@ -215,8 +225,13 @@ pub async fn post_token(
         home_domains: &settings.sep10.home_domains,
         web_auth_domain: &state.web_auth_domain,
     };
-    let read =
-        challenge::read_own_challenge(&verifier, &settings.signing_key, &transaction, now.max(0) as u64)?;
+    let read = challenge::read_issued_challenge(
+        &verifier,
+        &settings.signing_key,
+        &ISSUED_SIGNATURES,
+        &transaction,
+        now.max(0) as u64,
+    )?;
     let account_id = read.client.account_id();
     let account = state.horizon.account(&account_id).await?;
     challenge::verify_signatures(&read, &verifier.server_key, &account)?;

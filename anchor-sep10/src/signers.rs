@@ -23,7 +23,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct Horizon {
     client: reqwest::Client,
-    base: String,
+    /// `HORIZON_URI`, parsed once; each lookup appends `accounts/<G…>` to its path.
+    base: reqwest::Url,
 }
 
 #[derive(Deserialize)]
@@ -46,7 +47,7 @@ struct SignerJson {
 }
 
 impl Horizon {
-    /// A client for `base` (`HORIZON_URI`, without trailing slash).
+    /// A client for `base` (`HORIZON_URI`, with or without a trailing slash).
     pub fn new(base: &str) -> Result<Self, String> {
         let client = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
@@ -55,15 +56,30 @@ impl Horizon {
             .pool_max_idle_per_host(64)
             .build()
             .map_err(|err| format!("cannot build the Horizon HTTP client: {err}"))?;
-        Ok(Horizon { client, base: base.trim_end_matches('/').to_string() })
+        let base = reqwest::Url::parse(base).map_err(|err| format!("`{base}` is not a URL: {err}"))?;
+        if base.cannot_be_a_base() {
+            return Err(format!("`{base}` cannot have a path appended"));
+        }
+        Ok(Horizon { client, base })
+    }
+
+    /// `{HORIZON_URI}/accounts/{account}`, without parsing a URL again.
+    fn account_url(&self, account: &str) -> Result<reqwest::Url, Error> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| Error::HorizonUnavailable("HORIZON_URI cannot have a path appended".into()))?
+            .pop_if_empty()
+            .push("accounts")
+            .push(account);
+        Ok(url)
     }
 
     /// Looks `account` (`G…`) up.
     pub async fn account(&self, account: &str) -> Result<AccountState, Error> {
-        let url = format!("{}/accounts/{account}", self.base);
+        let url = self.account_url(account)?;
         let mut response = self
             .client
-            .get(&url)
+            .get(url)
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await
@@ -142,6 +158,21 @@ mod tests {
         assert_eq!(account.medium_threshold, 2);
         assert_eq!(account.signers.len(), 1);
         assert_eq!(account.signers[0].1, 1);
+    }
+
+    #[test]
+    fn the_account_url_appends_to_horizon_uri_with_or_without_a_slash() {
+        let account = "GBYJZW5XFAI6XV73H5SAIUYK6XZI4CGGVBUBO3ANA2SV7KKDAXTV6AEB";
+        for (base, expected) in [
+            ("https://horizon.example", "https://horizon.example/accounts/"),
+            ("https://horizon.example/", "https://horizon.example/accounts/"),
+            ("http://127.0.0.1:8000/horizon", "http://127.0.0.1:8000/horizon/accounts/"),
+            ("http://127.0.0.1:8000/horizon/", "http://127.0.0.1:8000/horizon/accounts/"),
+        ] {
+            let url = Horizon::new(base).unwrap().account_url(account).unwrap();
+            assert_eq!(url.as_str(), format!("{expected}{account}"));
+        }
+        assert!(Horizon::new("not a url").is_err());
     }
 
     #[test]

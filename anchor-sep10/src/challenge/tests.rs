@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use anchor_core::keys::SigningKey;
-use stellar_xdr::{ReadXdr, TransactionV0, TransactionV0Envelope, WriteXdr};
+use stellar_xdr::{ReadXdr, TransactionV0, TransactionV0Envelope, TransactionV1Envelope, WriteXdr};
 
 use super::*;
 
@@ -645,4 +645,90 @@ fn the_server_reads_its_own_challenges_exactly_as_a_verifier_does() {
     assert_eq!(read_own_challenge(&v, &server(), &cases[4], NOW).unwrap_err(), Error::NoServerSignature);
     // Another key than the verifier's: falls back to verification.
     assert!(read_own_challenge(&v, &client(), &base, NOW).is_ok());
+}
+
+#[test]
+fn an_issued_challenge_is_what_stellar_xdr_encodes_and_hashes() {
+    for request in [
+        request(plain(&client())),
+        ChallengeRequest { memo: Some(u64::MAX), ..request(plain(&client())) },
+        ChallengeRequest {
+            client_domain: Some(("wallet.example", wallet().public_key_bytes())),
+            ..request(ClientAccount::Muxed { key: client().public_key_bytes(), id: 7 })
+        },
+    ] {
+        let issued =
+            issue_challenge(&server(), &network_id(TESTNET), &request, NOW, 900, &[9; NONCE_BYTES]).unwrap();
+        let decoded = envelope(&issued.transaction);
+        assert_eq!(encode(decoded.clone()), issued.transaction, "canonical XDR");
+        assert_eq!(decoded.tx.hash(network_id(TESTNET)).unwrap(), issued.hash);
+        assert_eq!(decoded.signatures.len(), 1);
+        assert_eq!(decoded.signatures[0].signature.0.as_slice(), &issued.server_signature[..]);
+        assert_eq!(issued.server_signature, server().sign(&issued.hash));
+    }
+}
+
+#[test]
+fn reading_with_the_issued_signatures_decides_as_a_verifier_does() {
+    let homes = homes();
+    let v = verifier(&homes);
+    let request = request(plain(&client()));
+    let issued_challenge =
+        issue_challenge(&server(), &network_id(TESTNET), &request, NOW, 900, &[9; NONCE_BYTES]).unwrap();
+    let base = issued_challenge.transaction.clone();
+    let mut tampered = envelope(&base);
+    tampered.tx.fee += 1;
+    let mut forged = envelope(&base);
+    let mut signatures = forged.signatures.to_vec();
+    signatures[0].signature =
+        stellar_xdr::Signature(client().sign(&issued_challenge.hash).to_vec().try_into().unwrap());
+    forged.signatures = signatures.try_into().unwrap();
+    let cases = [
+        base.clone(),
+        sign(&base, &[&client()]),
+        encode(tampered),
+        encode(forged),
+        SPEC_SIGNED.trim().to_string(),
+    ];
+    for remembered in [true, false] {
+        let issued = crate::issued::IssuedSignatures::with_slots(4);
+        if remembered {
+            issued.remember(
+                issued_challenge.hash,
+                server().public_key_bytes(),
+                issued_challenge.server_signature,
+            );
+        }
+        for xdr in &cases {
+            let verified = read_challenge(&v, xdr, NOW).map(|read| read.hash);
+            let own = read_issued_challenge(&v, &server(), &issued, xdr, NOW).map(|read| read.hash);
+            assert_eq!(verified, own);
+        }
+    }
+}
+
+#[test]
+fn the_hash_read_from_the_received_bytes_is_the_transaction_hash() {
+    let homes = homes();
+    let v = verifier(&homes);
+    let base = build(&request(plain(&client())));
+    let mut short_signature = envelope(&sign(&base, &[&client()]));
+    let mut signatures = short_signature.signatures.to_vec();
+    signatures.push(DecoratedSignature {
+        hint: SignatureHint([1, 2, 3, 4]),
+        signature: stellar_xdr::Signature(vec![7; 5].try_into().unwrap()),
+    });
+    short_signature.signatures = signatures.try_into().unwrap();
+    for xdr in [
+        base.clone(),
+        sign(&base, &[&client()]),
+        sign(&base, &[&client(), &wallet(), &client()]),
+        encode(short_signature),
+        SPEC_SIGNED.trim().to_string(),
+    ] {
+        let Ok(read) = read_challenge(&v, &xdr, NOW) else { continue };
+        assert_eq!(read.hash, envelope(&xdr).tx.hash(network_id(TESTNET)).unwrap());
+    }
+    let read = read_challenge(&v, &base, NOW).unwrap();
+    assert_eq!(read.hash, envelope(&base).tx.hash(network_id(TESTNET)).unwrap());
 }
