@@ -1,9 +1,9 @@
 //! The receiving side's orchestration of `POST AUTH_SERVER`: strict form → `data` JSON → the
 //! sender's `SIGNING_KEY` → signature → transaction and memo hash → attachment → sanctions
 //! (`tx_status`) → consent and `fetch_info` (`info_status`, `dest_info`) → decision → storage
-//! (authorised only on 200, pending on 202), which in the same database round trip refuses a
-//! nonce already used for a different request (a re-send of the same request, even re-serialised, is
-//! answered again).
+//! (authorised only on 200, group-committed with the payments decided at the same time; pending on
+//! 202), which in the same database transaction refuses a nonce already used for a different
+//! request (a re-send of the same request, even re-serialised, is answered again).
 //!
 //! Nothing here logs `data`, `sig`, the attachment or any `sender_info` value.
 

@@ -1,5 +1,10 @@
 //! IO: the SEP-3 tables (authorised transactions, pending requests, the sending side's
 //! `auth_data`, and the consent tables), through `Database::run` on the blocking pool.
+//!
+//! Authorised payments are group-committed by [`AuthorizedWriter`] (one per server worker): the
+//! payments of requests decided at the same time are checked and stored in one transaction, so
+//! the hand-off, the connection and the commit are shared; each request still gets the answer
+//! [`store_authorized`] would give it alone.
 
 use anchor_core::db::schema::{
     sep3_allowed_fi, sep3_allowed_users, sep3_auth_data, sep3_authorized_transactions, sep3_pending_requests,
