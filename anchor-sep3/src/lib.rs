@@ -175,9 +175,14 @@ pub struct Sep3State {
     pub(crate) client: reqwest::Client,
     pub(crate) home_domain: String,
     pub(crate) local_mode: bool,
-    pub(crate) network_passphrase: String,
+    /// SHA-256 of the network passphrase (the prefix of every transaction id).
+    pub(crate) network_id: [u8; 32],
     refetched: Mutex<HashMap<String, Instant>>,
+    verifying_keys: Mutex<HashMap<[u8; 32], ed25519_dalek::VerifyingKey>>,
 }
+
+/// Most senders' keys kept decompressed.
+const VERIFYING_KEYS_KEPT: usize = 1024;
 
 /// Least time between two re-fetches of a sender's stellar.toml after a signature failure.
 pub const KEY_REFETCH_INTERVAL: Duration = Duration::from_secs(60);
@@ -202,6 +207,21 @@ impl Sep3State {
 }
 
 impl Sep3State {
+    /// `signing_key` as a curve point, decompressed once per key.
+    pub(crate) fn verifying_key(&self, signing_key: &[u8; 32]) -> Result<ed25519_dalek::VerifyingKey, Error> {
+        if let Some(key) = self.verifying_keys.lock().ok().and_then(|keys| keys.get(signing_key).copied()) {
+            return Ok(key);
+        }
+        let key = verify::verifying_key(signing_key)?;
+        if let Ok(mut keys) = self.verifying_keys.lock() {
+            if keys.len() >= VERIFYING_KEYS_KEPT {
+                keys.clear();
+            }
+            keys.insert(*signing_key, key);
+        }
+        Ok(key)
+    }
+
     fn new(config: Sep3Config, settings: &Settings) -> Result<Self, String> {
         let fetcher = StellarTomlFetcher::new(settings.local_mode, config.outbound_timeout)?;
         let client = outbound_client(settings.local_mode, config.outbound_timeout, "anchor-rs sep-3")?;
@@ -211,8 +231,9 @@ impl Sep3State {
             client,
             home_domain: settings.host_domain(),
             local_mode: settings.local_mode,
-            network_passphrase: settings.network_passphrase.clone(),
+            network_id: payload::network_id(&settings.network_passphrase),
             refetched: Mutex::new(HashMap::new()),
+            verifying_keys: Mutex::new(HashMap::new()),
         })
     }
 }

@@ -119,6 +119,22 @@ pub fn parse_auth_data(data: &str) -> Result<AuthData, Error> {
 /// Decodes `tx`: base64 of an unsigned v1 `Transaction`, within [`MAX_TX_BYTES`]. An envelope,
 /// a fee-bump or a V0 transaction is refused with a message saying which it is.
 pub fn decode_transaction(tx: &str) -> Result<Transaction, Error> {
+    decode_transaction_with_xdr(tx).map(|decoded| decoded.transaction)
+}
+
+/// A transaction decoded from `tx`, with its XDR bytes.
+#[derive(Debug, Clone)]
+pub struct DecodedTransaction {
+    /// The transaction.
+    pub transaction: Transaction,
+    /// Its XDR: the decoded bytes of `tx`, which are the canonical encoding of `transaction` (the
+    /// standard base64 engine accepts only canonical base64, and XDR decoding consumes every byte
+    /// and accepts only canonical values: zero padding, booleans 0/1, known discriminants).
+    pub xdr: Vec<u8>,
+}
+
+/// [`decode_transaction`], keeping the XDR bytes (for the transaction id without re-encoding).
+pub fn decode_transaction_with_xdr(tx: &str) -> Result<DecodedTransaction, Error> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(tx.as_bytes())
         .map_err(|_| Error::field("data.tx", "is not valid base64"))?;
@@ -127,7 +143,7 @@ pub fn decode_transaction(tx: &str) -> Result<Transaction, Error> {
     }
     let limits = xdr_limits(bytes.len());
     match Transaction::from_xdr(&bytes, limits.clone()) {
-        Ok(transaction) => Ok(transaction),
+        Ok(transaction) => Ok(DecodedTransaction { transaction, xdr: bytes }),
         Err(_) => {
             if let Ok(envelope) = TransactionEnvelope::from_xdr(&bytes, limits.clone()) {
                 let what = match envelope {
@@ -161,7 +177,13 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
 
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    text
 }
 
 /// Checks that the memo is MEMO_HASH = SHA-256 of the attachment string; returns the hash.
@@ -198,17 +220,27 @@ pub fn memo_hash_base64(transaction: &Transaction) -> Option<String> {
     }
 }
 
+/// The network id: SHA-256 of the network passphrase.
+pub fn network_id(passphrase: &str) -> [u8; 32] {
+    sha256(passphrase.as_bytes())
+}
+
 /// The hex transaction id on the network `passphrase`:
 /// `SHA256(SHA256(passphrase) ‖ ENVELOPE_TYPE_TX ‖ XDR(tx))`.
 pub fn transaction_id(transaction: &Transaction, passphrase: &str) -> Result<String, Error> {
     let xdr = transaction
         .to_xdr(Limits::none())
         .map_err(|err| Error::Internal(format!("XDR encoding failed: {err}")))?;
+    Ok(transaction_id_of_xdr(&network_id(passphrase), &xdr))
+}
+
+/// The hex transaction id of a transaction's XDR on the network `network_id` ([`network_id`]).
+pub fn transaction_id_of_xdr(network_id: &[u8; 32], xdr: &[u8]) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(sha256(passphrase.as_bytes()));
+    hasher.update(network_id);
     hasher.update(2u32.to_be_bytes());
-    hasher.update(&xdr);
-    Ok(hex(&hasher.finalize()))
+    hasher.update(xdr);
+    hex(&hasher.finalize())
 }
 
 /// The attachment (Stellar attachment convention).

@@ -1,9 +1,9 @@
 //! The receiving side's orchestration of `POST AUTH_SERVER`: strict form → `data` JSON → the
 //! sender's `SIGNING_KEY` → signature → transaction and memo hash → attachment → sanctions
 //! (`tx_status`) → consent and `fetch_info` (`info_status`, `dest_info`) → decision → storage
-//! (authorised only on 200, pending on 202), which in the same database round trip refuses a
-//! nonce already used for a different request (a re-send of the same request, even re-serialised, is
-//! answered again).
+//! (authorised only on 200, group-committed with the payments decided at the same time; pending on
+//! 202), which in the same database transaction refuses a nonce already used for a different
+//! request (a re-send of the same request, even re-serialised, is answered again).
 //!
 //! Nothing here logs `data`, `sig`, the attachment or any `sender_info` value.
 
@@ -17,13 +17,14 @@ use crate::decision::{self, Decision, Status};
 use crate::error::Error;
 use crate::payload::{self, Attachment, FirstOperation};
 use crate::store::{self, NonceCheck};
-use crate::verify::verify;
+use crate::verify::verify_with;
 use crate::Sep3State;
 
 /// Handles one request; `now` is Unix seconds.
 pub async fn handle(
     ctx: &AnchorContext,
     state: &Sep3State,
+    writer: &store::AuthorizedWriter,
     fields: Vec<(String, String)>,
     now: i64,
 ) -> Result<Decision, Error> {
@@ -34,11 +35,11 @@ pub async fn handle(
     let sig = payload::decode_sig(&request.sig)?;
     check_signature(state, &domain, request.data.as_bytes(), &sig).await?;
 
-    let transaction = payload::decode_transaction(&auth.tx)?;
-    let memo = payload::check_memo(&transaction, &auth.attachment)?;
+    let decoded = payload::decode_transaction_with_xdr(&auth.tx)?;
+    let memo = payload::check_memo(&decoded.transaction, &auth.attachment)?;
     let attachment = payload::parse_attachment(&auth.attachment)?;
-    let first = payload::first_operation(&transaction)?;
-    let transaction_id = payload::transaction_id(&transaction, &state.network_passphrase)?;
+    let first = payload::first_operation(&decoded.transaction)?;
+    let transaction_id = payload::transaction_id_of_xdr(&state.network_id, &decoded.xdr);
     let request_sha256 = payload::request_fingerprint(&auth, &transaction_id);
 
     let tx_status = screen_sender(ctx, state, &auth.sender, &domain, &attachment, &first).await?;
@@ -50,21 +51,19 @@ pub async fn handle(
     let decision = decision::decide(&info_status, &tx_status, dest_info);
     let (log_domain, log_transaction_id) = (domain.clone(), transaction_id.clone());
     let nonce_check = if decision.is_authorized() {
-        let transaction_xdr = payload::encode_transaction(&transaction)?;
-        store::store_authorized(
-            ctx.database(),
-            store::Authorized {
+        writer
+            .store(store::Authorized {
                 transaction_id,
                 sender_domain: domain,
                 nonce: attachment.nonce,
                 request_sha256,
                 memo: base64::engine::general_purpose::STANDARD.encode(memo),
-                transaction_xdr,
+                // The received base64 is the canonical encoding of the decoded transaction.
+                transaction_xdr: auth.tx,
                 data: request.data,
                 authorized_at: now,
-            },
-        )
-        .await?
+            })
+            .await?
     } else if decision.http_status == 202 {
         store::record_pending(ctx.database(), domain, attachment.nonce, request_sha256, transaction_id, now)
             .await?
@@ -93,14 +92,14 @@ pub async fn handle(
 /// domain) in case the institution rotated its key.
 async fn check_signature(state: &Sep3State, domain: &str, data: &[u8], sig: &[u8; 64]) -> Result<(), Error> {
     let key = state.fetcher.signing_key(domain).await.map_err(Error::SenderToml)?;
-    match verify(&key, data, sig) {
+    match verify_with(&state.verifying_key(&key)?, data, sig) {
         Err(Error::InvalidSignature) if state.may_refetch(domain) => {
             state.fetcher.invalidate(domain);
             let fresh = state.fetcher.signing_key(domain).await.map_err(Error::SenderToml)?;
             if fresh == key {
                 return Err(Error::InvalidSignature);
             }
-            verify(&fresh, data, sig)
+            verify_with(&state.verifying_key(&fresh)?, data, sig)
         }
         other => other,
     }

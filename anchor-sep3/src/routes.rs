@@ -12,6 +12,7 @@ use anchor_core::{AnchorContext, SepError};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::store::AuthorizedWriter;
 use crate::{receive, send, Sep3State, AUTH_SERVER_PATH, FEDERATION_PATH};
 
 type Form = web::Form<Vec<(String, String)>>;
@@ -24,11 +25,14 @@ fn now_seconds() -> i64 {
     (now_nanos() / 1_000_000_000) as i64
 }
 
+/// Called once per server worker: each worker gets its own group-commit writer.
 pub(crate) fn mount_public(cfg: &mut web::ServiceConfig, ctx: &AnchorContext, state: web::Data<Sep3State>) {
     let auth_state = state.clone();
+    let writer = web::Data::new(AuthorizedWriter::new(ctx.database().clone()));
     mount_public_scope(cfg, AUTH_SERVER_PATH, ctx.body_limits(), move |scope| {
         scope
             .app_data(auth_state)
+            .app_data(writer)
             .route("", web::post().to(authorize))
             .route("/", web::post().to(authorize))
             .route("/tx_status", web::get().to(tx_status))
@@ -58,9 +62,10 @@ pub(crate) fn mount_internal(cfg: &mut web::ServiceConfig, ctx: &AnchorContext, 
 async fn authorize(
     ctx: web::Data<AnchorContext>,
     state: web::Data<Sep3State>,
+    writer: web::Data<AuthorizedWriter>,
     form: Form,
 ) -> Result<HttpResponse, SepError> {
-    let decision = receive::handle(&ctx, &state, form.into_inner(), now_seconds()).await?;
+    let decision = receive::handle(&ctx, &state, &writer, form.into_inner(), now_seconds()).await?;
     let status = StatusCode::from_u16(decision.http_status).map_err(SepError::internal)?;
     Ok(HttpResponse::build(status).json(decision.body))
 }

@@ -7,9 +7,20 @@ use crate::error::Error;
 
 /// Verifies `sig` over `data` with the sender's `SIGNING_KEY` (raw 32 bytes).
 pub fn verify(signing_key: &[u8; 32], data: &[u8], sig: &[u8; 64]) -> Result<(), Error> {
-    let key = VerifyingKey::from_bytes(signing_key).map_err(|_| {
+    verify_with(&verifying_key(signing_key)?, data, sig)
+}
+
+/// The sender's `SIGNING_KEY` as a curve point (decompressing it costs about a tenth of a
+/// verification, so the receiving side keeps the points of the keys it has seen).
+pub fn verifying_key(signing_key: &[u8; 32]) -> Result<VerifyingKey, Error> {
+    VerifyingKey::from_bytes(signing_key).map_err(|_| {
         Error::field("data.sender", "the sending institution's SIGNING_KEY is not a valid ed25519 key")
-    })?;
+    })
+}
+
+/// [`verify`] with an already decompressed key: strict ed25519 (canonical `s`, no small-order
+/// key or `R`).
+pub fn verify_with(key: &VerifyingKey, data: &[u8], sig: &[u8; 64]) -> Result<(), Error> {
     key.verify_strict(data, &Signature::from_bytes(sig)).map_err(|_| Error::InvalidSignature)
 }
 

@@ -187,3 +187,41 @@ fn built_transactions_round_trip_and_carry_the_attachment_hash() {
     let first = first_operation(&decoded).unwrap();
     assert_eq!((first.amount.as_str(), first.asset_code.as_str()), ("2.5000000", "USD"));
 }
+
+#[test]
+fn the_decoded_xdr_is_the_canonical_encoding_and_gives_the_same_transaction_id() {
+    let (auth, transaction) = spec();
+    let decoded = decode_transaction_with_xdr(&auth.tx).unwrap();
+    assert_eq!(decoded.transaction, transaction);
+    assert_eq!(decoded.xdr, transaction.to_xdr(Limits::none()).unwrap());
+    assert_eq!(encode_transaction(&decoded.transaction).unwrap(), auth.tx);
+    for passphrase in ["Test SDF Network ; September 2015", "Public Global Stellar Network ; September 2015"]
+    {
+        assert_eq!(
+            transaction_id_of_xdr(&network_id(passphrase), &decoded.xdr),
+            transaction_id(&transaction, passphrase).unwrap()
+        );
+    }
+}
+
+#[test]
+fn non_canonical_base64_or_trailing_bytes_are_refused() {
+    let (auth, _) = spec();
+    let mut bytes = base64::engine::general_purpose::STANDARD.decode(&auth.tx).unwrap();
+    // The same bytes without padding, or with whitespace, are not the canonical text.
+    let unpadded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&bytes);
+    if unpadded != auth.tx {
+        assert!(decode_transaction_with_xdr(&unpadded).is_err());
+    }
+    assert!(decode_transaction_with_xdr(&format!(" {}", auth.tx)).is_err());
+    // A trailing byte after the transaction is not a transaction.
+    bytes.extend_from_slice(&[0, 0, 0, 0]);
+    let trailing = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    assert!(decode_transaction_with_xdr(&trailing).is_err());
+}
+
+#[test]
+fn hex_is_lower_case_and_two_digits_per_byte() {
+    assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+    assert_eq!(hex(&[]), "");
+}

@@ -3,6 +3,7 @@
 mod callbacks;
 mod federation;
 mod flow;
+mod group_commit;
 mod logs;
 mod rejections;
 mod sdf_binary;
