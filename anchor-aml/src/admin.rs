@@ -144,6 +144,10 @@ fn api_error(err: Error) -> SepError {
     match err {
         Error::NotFound(message) => SepError::NotFound(message),
         Error::Invalid(message) => SepError::BadRequest(message),
+        Error::Unavailable(cause) => {
+            tracing::warn!(error = %cause, "AML admin API: database unavailable");
+            SepError::Unavailable("the database is unavailable; try again".into())
+        }
         other => SepError::internal(other),
     }
 }

@@ -15,8 +15,8 @@ use crate::custom::parse_custom_csv;
 use crate::error::{Error, Result};
 use crate::model::SourceList;
 use crate::monitor::{
-    AmlMonitor, CaseFilter, CaseStatus, CaseSummary, MonitorConfig, MonitorStats, ScanKind, ScanProgress,
-    ScanStatus, ScanSummary,
+    AmlMonitor, CaseFilter, CaseStatus, CaseSummary, MonitorStats, ScanKind, ScanProgress, ScanStatus,
+    ScanSummary,
 };
 use crate::parse::{load_list, read_input, ListFormat, LoadedList};
 use crate::store::{ImportOutcome, ListStore, StoredVersion};
@@ -336,8 +336,7 @@ impl CliExtension for AmlCommand {
     fn run(&self, matches: &ArgMatches, config_file: Option<&Path>) -> std::result::Result<(), String> {
         let (settings, database) = open(config_file)?;
         database.migrate(&Default::default()).map_err(|err| err.to_string())?;
-        let monitor = AmlMonitor::open(database, MonitorConfig::from_settings(&settings.aml), None)
-            .map_err(|err| err.to_string())?;
+        let monitor = AmlMonitor::from_settings(&settings, database).map_err(|err| err.to_string())?;
         run_aml(&monitor, matches)
     }
 }

@@ -66,6 +66,9 @@ pub enum Error {
         /// What went wrong.
         detail: String,
     },
+    /// The database could not be reached (503 at the API).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// No such case, subject or scan.
     #[error("{0}")]
     NotFound(String),

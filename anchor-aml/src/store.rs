@@ -150,7 +150,10 @@ fn db_error(err: impl std::fmt::Display) -> Error {
 
 impl From<DbError> for Error {
     fn from(err: DbError) -> Self {
-        db_error(err)
+        match err {
+            DbError::Unavailable(cause) => Error::Unavailable(cause),
+            other => db_error(other),
+        }
     }
 }
 

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::sync::OnceLock;
 
 use anchor_aml::{
-    AmlMonitor, AuditCommand, ListScreening, ListStore, ListsCommand, MonitorConfig, ScreeningConfig,
+    AmlCommand, AmlMonitor, AuditCommand, ListScreening, ListStore, ListsCommand, ScreeningConfig,
 };
 use anchor_core::actix_web::{web, HttpResponse};
 use anchor_core::cli::{Anchor, BackgroundTask, CliExtension};
@@ -82,8 +82,9 @@ impl Anchor for ExampleAnchor {
         // The AML monitor screens every customer, authenticated account and SEP-3 counterparty,
         // freezes matches (refused on every SEP route) and decides SEP-3 screenings with the
         // officers' case decisions; the example's own officer table is consulted first.
-        let monitor = AmlMonitor::open(database.clone(), MonitorConfig::from_settings(&settings.aml), None)
-            .map_err(lists_unavailable)?;
+        let monitor = AmlMonitor::from_settings(settings, database.clone()).map_err(|err| {
+            ConfigError::single("AML_ENABLED", format!("the AML monitor cannot start: {err}"))
+        })?;
         let _ = self.monitor.set(monitor.clone());
         Ok(integrations
             .sanctions(compliance::OfficerReview::new(database.clone(), monitor.clone()))
@@ -98,7 +99,7 @@ impl Anchor for ExampleAnchor {
     }
 
     fn commands(&self) -> Vec<Box<dyn CliExtension>> {
-        vec![Box::new(ListsCommand), Box::new(AuditCommand)]
+        vec![Box::new(ListsCommand), Box::new(AuditCommand), Box::new(AmlCommand)]
     }
 
     fn routes(&self, cfg: &mut web::ServiceConfig) {
@@ -116,6 +117,12 @@ impl Anchor for ExampleAnchor {
     fn internal_routes(&self, cfg: &mut web::ServiceConfig, ctx: &anchor_core::AnchorContext) {
         customers::review::mount(cfg, ctx);
         compliance::mount(cfg, ctx);
+        if let Some(monitor) = self.monitor.get() {
+            // The officer's API (`/admin/aml/…`) and the monitor's series in `/metrics`.
+            let key = ctx.settings().admin_api_key.as_ref().map(|key| key.expose().clone());
+            anchor_aml::mount_admin_api(cfg, monitor.clone(), ctx.body_limits(), key);
+            monitor.register_metrics(ctx.metrics());
+        }
     }
 }
 

@@ -139,7 +139,7 @@ async fn listed_customers_are_frozen_refused_everywhere_reviewed_and_rescreened_
         assert_eq!(get_customer(&b, 2).await, 403, "{backend}");
         assert_eq!(get_customer(&b, 1).await, 200, "{backend}");
         register(&b, "ivan", &account(2), "1", json!({"first_name": "Ivan"})).await;
-        register(&b, "alice", &account(1), "1", json!({"first_name": "Alice"})).await;
+        register(&b, "alice", &account(1), "2", json!({"first_name": "Alice"})).await;
         register(&a, "aldi", SENDER, "1", json!({"first_name": "Aldi", "last_name": "Dobbs"})).await;
         let refused = support::send(&a, &b, "pay-frozen", SENDER, "aldi", "ivan").await;
         assert_eq!(refused["auth_response"]["tx_status"], "denied", "{backend}: {refused}");
@@ -267,7 +267,7 @@ async fn a_scanner_killed_mid_scan_resumes_and_screens_every_subject_exactly_onc
         );
 
         // A new scanner process takes the scan over once the lease expires, and finishes it.
-        let resumed = support::command(dir.path(), &env).args(["aml", "scan"]).output().unwrap();
+        let resumed = support::command(dir.path(), &env).args(["aml", "scan", "--wait"]).output().unwrap();
         assert!(resumed.status.success(), "{backend}: {}", String::from_utf8_lossy(&resumed.stderr));
         let finished = monitor.scan(scan_id).unwrap();
         assert_eq!(finished.status, anchor_aml::ScanStatus::Completed, "{backend}: {finished:?}");

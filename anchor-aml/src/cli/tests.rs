@@ -57,7 +57,8 @@ mod aml {
             .import(&LoadedList { list, version }, &ImportPolicy::default(), 1_000)
             .unwrap();
         let settings = anchor_core::testing::settings(&[]);
-        let monitor = AmlMonitor::open(database, MonitorConfig::from_settings(&settings.aml), None).unwrap();
+        let monitor =
+            AmlMonitor::open(database, crate::MonitorConfig::from_settings(&settings.aml), None).unwrap();
         for (key, name, byte) in
             [("sep12:a", "Ivan Petrovich Sidorov", 1), ("sep12:b", "Albert Quenby Farrow", 2)]
         {

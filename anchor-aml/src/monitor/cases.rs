@@ -277,8 +277,10 @@ pub(crate) fn apply_hits(
             .filter(c::status.ne(CaseStatus::Cleared.as_str()))
             .first(conn)
             .optional()?;
-        let case_id = match existing {
-            Some((id, _)) => id,
+        // A freeze comes with a newly opened match case only: an existing case's accounts are
+        // the officers' to freeze and unfreeze, and a rescan must not undo an unfreeze.
+        let (case_id, opened) = match existing {
+            Some((id, _)) => (id, false),
             None => {
                 let details = hit_json(hit, run);
                 diesel::insert_into(c::aml_cases)
@@ -343,10 +345,10 @@ pub(crate) fn apply_hits(
                         .map_err(|err| DbError::Unavailable(err.to_string()))?;
                 }
                 applied.opened.push(id);
-                id
+                (id, true)
             }
         };
-        if hit.decision == HitDecision::Match && match_case.is_none() {
+        if hit.decision == HitDecision::Match && opened && match_case.is_none() {
             match_case = Some(case_id);
         }
         let better = match applied.outcome {

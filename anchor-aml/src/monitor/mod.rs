@@ -122,6 +122,9 @@ pub(crate) struct MonitorInner {
     pub(crate) series: metrics::MonitorSeries,
     pub(crate) last_weekly_summary: std::sync::Mutex<Option<String>>,
     pub(crate) last_purge_day: std::sync::Mutex<Option<i64>>,
+    /// Held while this process runs scans, so the background loop, the admin API and the CLI
+    /// of one process never work on the same scan at once.
+    pub(crate) scan_runner: std::sync::Mutex<()>,
 }
 
 /// The AML monitor of one process. See the module documentation.
@@ -156,6 +159,7 @@ impl AmlMonitor {
                 series: metrics::MonitorSeries::default(),
                 last_weekly_summary: std::sync::Mutex::new(None),
                 last_purge_day: std::sync::Mutex::new(None),
+                scan_runner: std::sync::Mutex::new(()),
             }),
         };
         monitor.sync_frozen()?;
@@ -246,7 +250,9 @@ impl AmlMonitor {
             let monitor = self.clone();
             match tokio::task::spawn_blocking(move || work(&monitor)).await {
                 Ok(Ok(())) => {}
-                Ok(Err(err)) => tracing::error!(error = %err, work = what, "AML monitor: background work failed"),
+                Ok(Err(err)) => {
+                    tracing::error!(error = %err, work = what, "AML monitor: background work failed")
+                }
                 Err(_) => tracing::error!(work = what, "AML monitor: background task panicked"),
             }
         }
@@ -374,5 +380,72 @@ impl From<diesel::result::Error> for MonitorTxError {
 impl From<Error> for MonitorTxError {
     fn from(err: Error) -> Self {
         MonitorTxError::Refused(err)
+    }
+}
+
+impl crate::notify::NotifierConfig {
+    /// The notification settings (`SMTP_URL`, `SMTP_FROM`, `COMPLIANCE_OFFICER_EMAIL`,
+    /// `AML_WEBHOOK_URL`, `AML_WEBHOOK_SECRET`, `AML_NOTIFY_MAX_ATTEMPTS`).
+    pub fn from_settings(aml: &AmlSettings) -> Self {
+        crate::notify::NotifierConfig {
+            smtp_url: aml.smtp_url.clone(),
+            smtp_from: aml.smtp_from.clone(),
+            officer_email: (!aml.officer_emails.is_empty()).then(|| aml.officer_emails.join(",")),
+            webhook_url: aml.webhook_url.clone(),
+            webhook_secret: aml.webhook_secret.clone(),
+            max_attempts: aml.notify_max_attempts,
+            ..crate::notify::NotifierConfig::default()
+        }
+    }
+}
+
+impl AmlMonitor {
+    /// The monitor `AML_*`, `SMTP_*` and `COMPLIANCE_OFFICER_EMAIL` describe, over a migrated
+    /// database: what an anchor calls from `Anchor::integrations`. Blocking.
+    pub fn from_settings(settings: &anchor_core::Settings, database: Database) -> Result<Self> {
+        let notify = crate::notify::NotifierConfig::from_settings(&settings.aml);
+        let notifier = if notify.smtp_url.is_some() || notify.webhook_url.is_some() {
+            Some(Notifier::new(database.clone(), notify)?)
+        } else {
+            None
+        };
+        let monitor = AmlMonitor::open(database, MonitorConfig::from_settings(&settings.aml), notifier)?;
+        monitor.record_configuration(settings)?;
+        Ok(monitor)
+    }
+
+    /// Audits the monitoring configuration when it differs from the last one recorded
+    /// (thresholds, schedule, retention, notification channels; never a secret).
+    pub fn record_configuration(&self, settings: &anchor_core::Settings) -> Result<()> {
+        use anchor_core::db::schema::aml_audit_log::dsl as log;
+        use diesel::prelude::*;
+        let aml = &settings.aml;
+        let current = serde_json::json!({
+            "match_threshold": aml.match_threshold,
+            "review_threshold": aml.review_threshold,
+            "enabled": aml.enabled,
+            "scan_interval_seconds": aml.scan_interval.as_secs(),
+            "batch_size": aml.batch_size,
+            "scan_lease_seconds": aml.scan_lease.as_secs(),
+            "allowlist_expiry_seconds": aml.allowlist_expiry.as_secs(),
+            "audit_retention_days": aml.audit_retention_days,
+            "email": aml.smtp_url.is_some(),
+            "officer_emails": aml.officer_emails,
+            "webhook": aml.webhook_url,
+            "engine": ENGINE_VERSION,
+        });
+        let now = now();
+        in_transaction(&self.inner.database, |conn| {
+            let last: Option<String> = log::aml_audit_log
+                .select(log::payload)
+                .filter(log::kind.eq("configuration"))
+                .order(log::seq.desc())
+                .first(conn)
+                .optional()?;
+            if last.as_deref() != Some(current.to_string().as_str()) {
+                crate::audit::append_in(conn, "configuration", &current.to_string(), now)?;
+            }
+            Ok(())
+        })
     }
 }

@@ -460,20 +460,36 @@ impl AmlMonitor {
         let interval = self.inner.config.scan_interval.as_secs().max(1) as i64;
         let lists = self.lists();
         let scans = self.scans(50)?;
-        let (subjects_count, cases_total, cases_open, frozen_count, screenings_total) =
-            self.inner.database.run_blocking(|conn| {
-                use anchor_core::db::schema::aml_scans::dsl as sc;
-                use diesel::prelude::*;
-                let screened: Vec<i64> = sc::aml_scans.select(sc::screened).load(conn)?;
-                let screened: i64 = screened.iter().sum();
-                Ok((
-                    subjects::count_active(conn)?,
-                    cases::count_all(conn)?,
-                    cases::count_by_status(conn, CaseStatus::Open)?,
-                    frozen::count(conn)?,
-                    screened,
-                ))
-            })?;
+        let totals = self.inner.database.run_blocking(|conn| {
+            use anchor_core::db::schema::aml_scans::dsl as sc;
+            use diesel::prelude::*;
+            // One row per scan (a few hundred a year): summed here to avoid SUM's
+            // backend-specific NUMERIC/DECIMAL result type.
+            let screened: Vec<i64> = sc::aml_scans.select(sc::screened).load(conn)?;
+            let count_scans = |conn: &mut anchor_core::db::AnyConnection,
+                               status: &str|
+             -> std::result::Result<i64, anchor_core::db::DbError> {
+                Ok(sc::aml_scans.filter(sc::status.eq(status)).count().get_result(conn)?)
+            };
+            Ok((
+                subjects::count_active(conn)?,
+                cases::count_all(conn)?,
+                cases::count_by_status(conn, CaseStatus::Open)?,
+                frozen::count(conn)?,
+                screened.iter().sum::<i64>(),
+                count_scans(conn, "completed")?,
+                count_scans(conn, "failed")?,
+            ))
+        })?;
+        let (
+            subjects_count,
+            cases_total,
+            cases_open,
+            frozen_count,
+            screenings_total,
+            scans_completed,
+            scans_failed,
+        ) = totals;
         let completed: Vec<&super::ScanSummary> =
             scans.iter().filter(|scan| scan.status == super::ScanStatus::Completed).collect();
         let running = scans.iter().find(|scan| scan.status == super::ScanStatus::Running).cloned();
@@ -500,8 +516,8 @@ impl AmlMonitor {
             .collect();
         Ok(MonitorStats {
             subjects: subjects_count,
-            scans_completed: completed.len() as i64,
-            scans_failed: scans.iter().filter(|scan| scan.status == super::ScanStatus::Failed).count() as i64,
+            scans_completed,
+            scans_failed,
             screenings_total,
             cases_total,
             cases_open,

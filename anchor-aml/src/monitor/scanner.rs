@@ -308,6 +308,10 @@ impl AmlMonitor {
     /// Runs every claimable scan to its end, oldest first; `progress` is called after each batch.
     /// Scans another instance holds are left to it. Blocking.
     pub fn run_due_scans(&self, progress: &mut dyn FnMut(&ScanProgress)) -> Result<Vec<ScanSummary>> {
+        let _runner = match self.inner.scan_runner.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
         let mut done = Vec::new();
         let mut tried = HashSet::new();
         loop {
@@ -479,7 +483,6 @@ impl AmlMonitor {
         let now = now();
         let config = self.inner.config.screening;
         let notifier = self.inner.notifier.clone();
-        let batch_hits: i64 = hits.iter().filter(|subject_hits| !subject_hits.is_empty()).count() as i64;
         let count = batch.len() as i64;
         let first = batch.first().map_or(cursor + 1, |subject| subject.id);
         in_transaction(&self.inner.database, |conn| {
@@ -492,24 +495,12 @@ impl AmlMonitor {
             .set((
                 sc::last_subject_id.eq(last),
                 sc::screened.eq(sc::screened + count),
-                sc::hits.eq(sc::hits + batch_hits),
                 sc::lease_until.eq(now + lease),
             ))
             .execute(conn)?;
             if advanced == 0 {
                 return Err(MonitorTxError::Refused(Error::LeaseLost(id)));
             }
-            diesel::insert_into(b::aml_scan_batches)
-                .values((
-                    b::scan_id.eq(id),
-                    b::first_subject_id.eq(first),
-                    b::last_subject_id.eq(last),
-                    b::screened.eq(count),
-                    b::hits.eq(batch_hits),
-                    b::owner.eq(&owner),
-                    b::committed_at.eq(now),
-                ))
-                .execute(conn)?;
             diesel::update(
                 s::aml_subjects
                     .filter(s::id.gt(cursor))
@@ -534,13 +525,34 @@ impl AmlMonitor {
                 notifier: notifier.as_deref(),
             };
             let mut frozen = Vec::new();
+            // Subjects with a finding that stands (cleared false positives excluded).
+            let mut batch_hits = 0_i64;
             for (subject, subject_hits) in batch.iter().zip(hits) {
                 if subject_hits.is_empty() {
                     continue;
                 }
                 let applied = cases::apply_hits(conn, subject, subject_hits, &run, now)?;
+                if applied.outcome.is_some() {
+                    batch_hits += 1;
+                }
                 frozen.extend(applied.newly_frozen);
             }
+            if batch_hits > 0 {
+                diesel::update(sc::aml_scans.filter(sc::id.eq(id)))
+                    .set(sc::hits.eq(sc::hits + batch_hits))
+                    .execute(conn)?;
+            }
+            diesel::insert_into(b::aml_scan_batches)
+                .values((
+                    b::scan_id.eq(id),
+                    b::first_subject_id.eq(first),
+                    b::last_subject_id.eq(last),
+                    b::screened.eq(count),
+                    b::hits.eq(batch_hits),
+                    b::owner.eq(&owner),
+                    b::committed_at.eq(now),
+                ))
+                .execute(conn)?;
             append_in(
                 conn,
                 "screening_batch",
