@@ -99,6 +99,12 @@ async fn a_listed_customer_is_frozen_on_arrival_and_an_officer_decision_sticks_o
         assert!(monitor.unfreeze(&account(2), "olga", "").is_err());
         monitor.unfreeze(&account(2), "olga", "court order 12/2026").unwrap();
         assert!(!monitor.is_frozen(&account(2)).await.unwrap());
+        monitor.request_scan("test").unwrap();
+        monitor.run_due_scans(&mut |_| {}).unwrap();
+        assert!(
+            !monitor.is_frozen(&account(2)).await.unwrap(),
+            "{name}: a rescan undid the officer's unfreeze"
+        );
 
         // A list update adds a name: the delta rescan flags the existing customer.
         monitor.record_subject("sep12:peter", customer("Peter Quentin Novak", 4)).await.unwrap();
@@ -169,5 +175,27 @@ async fn two_instances_on_one_database_run_each_scan_once() {
             "{}: overlapping batches",
             test_db.name
         );
+    }
+}
+
+#[tokio::test]
+async fn an_account_that_authenticates_is_screened_by_address_once_and_frozen_when_listed() {
+    let listed = account(9);
+    let csv = format!("id,name,kind,address\nx,,,{listed}\n");
+    for test_db in test_databases() {
+        let database = test_db.database();
+        import(&database, &csv);
+        let monitor = AmlMonitor::open(database.clone(), config(10), None).unwrap();
+        monitor.record_authenticated(&account(8)).await.unwrap();
+        monitor.record_authenticated(&account(8)).await.unwrap();
+        assert!(!monitor.is_frozen(&account(8)).await.unwrap(), "{}", test_db.name);
+        monitor.record_authenticated(&listed).await.unwrap();
+        assert!(
+            monitor.is_frozen(&listed).await.unwrap(),
+            "{}: a listed address authenticated",
+            test_db.name
+        );
+        let stats = monitor.stats().unwrap();
+        assert_eq!(stats.subjects, 2, "{}: each account recorded once", test_db.name);
     }
 }

@@ -235,6 +235,14 @@ pub async fn post_token(
     let account_id = read.client.account_id();
     let account = state.horizon.account(&account_id).await?;
     challenge::verify_signatures(&read, &verifier.server_key, &account)?;
+    // The AML monitor screens every account that authenticates (by address, once); a listed
+    // address is frozen by that screening and refused just below. A failure leaves the
+    // challenge unused, so the client can try again.
+    ctx.integrations()
+        .screening_registry()
+        .record_authenticated(&account_id)
+        .await
+        .map_err(|err| Error::ScreeningUnavailable(err.to_string()))?;
     check_not_frozen(&ctx, &account_id).await?;
 
     let expires_at = i64::try_from(read.max_time).unwrap_or(i64::MAX);

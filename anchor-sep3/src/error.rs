@@ -23,6 +23,9 @@ pub enum Error {
     /// 400: `sig` does not verify with the sender's `SIGNING_KEY`.
     #[error("sig: Invalid signature.")]
     InvalidSignature,
+    /// 403: the paying account is frozen by the AML monitor (the message says nothing more).
+    #[error("{0}")]
+    Forbidden(String),
     /// 404.
     #[error("{0}")]
     NotFound(String),
@@ -56,6 +59,7 @@ impl From<Error> for SepError {
             Error::Field { .. } | Error::SenderToml(_) | Error::InvalidSignature => {
                 SepError::bad_request(err.to_string())
             }
+            Error::Forbidden(message) => SepError::forbidden(message),
             Error::NotFound(message) => SepError::NotFound(message),
             Error::NotSupported(message) => SepError::NotImplemented(message),
             Error::Upstream(message) => SepError::Unavailable(message),

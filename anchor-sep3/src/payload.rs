@@ -561,3 +561,12 @@ pub fn build_data(data: &AuthData) -> Result<String, Error> {
 
 #[cfg(test)]
 mod tests;
+
+/// The transaction's source account as `G…` (the `G…` part of a muxed source).
+pub fn source_account_id(transaction: &Transaction) -> String {
+    let key = match &transaction.source_account {
+        MuxedAccount::Ed25519(key) => key.0,
+        MuxedAccount::MuxedEd25519(muxed) => muxed.ed25519.0,
+    };
+    stellar_strkey::ed25519::PublicKey(key).to_string().as_str().to_owned()
+}

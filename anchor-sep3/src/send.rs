@@ -64,6 +64,16 @@ pub struct SendResponse {
     pub transaction_xdr: String,
 }
 
+/// Refuses (403) a payment from an account the AML monitor froze; a registry failure fails
+/// closed (503), nothing is stored or sent either way.
+async fn check_not_frozen(ctx: &AnchorContext, account: &str) -> Result<(), Error> {
+    match ctx.integrations().screening_registry().is_frozen(account).await {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(Error::Forbidden("this account cannot send payments".into())),
+        Err(err) => Err(Error::Upstream(format!("the account could not be checked; try again ({err})"))),
+    }
+}
+
 /// `POST /send`.
 pub async fn send(
     ctx: &AnchorContext,
@@ -78,7 +88,13 @@ pub async fn send(
     }
     let row = match store::auth_data(ctx.database(), id.clone()).await? {
         Some(row) => {
-            // Same id: re-send what was sent (same nonce); other fields are ignored.
+            // Same id: re-send what was sent (same nonce); other fields are ignored. The paying
+            // account may have been frozen since.
+            let stored: AuthData = payload::parse_auth_data(&row.data)
+                .map_err(|_| Error::Internal("stored auth_data is not SEP-3 data".into()))?;
+            let transaction = payload::decode_transaction(&stored.tx)
+                .map_err(|_| Error::Internal("stored transaction is not decodable".into()))?;
+            check_not_frozen(ctx, &payload::source_account_id(&transaction)).await?;
             row
         }
         None => {
@@ -107,6 +123,7 @@ async fn build(
 ) -> Result<AuthDataRow, Error> {
     let source = fields.required("source")?;
     payload::account_id(&source, "source")?;
+    check_not_frozen(ctx, &source).await?;
     let sender = fields.required("sender")?;
     let sender_address = payload::parse_federation_address(&sender, "sender")?;
     let sender_domain = normalize_domain(&sender_address.domain, state.local_mode)

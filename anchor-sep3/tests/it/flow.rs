@@ -352,3 +352,25 @@ async fn send_builds_a_path_payment_when_send_max_is_given() {
     assert_eq!(status, 400, "{body}");
     assert!(body["error"].as_str().unwrap().starts_with("asset_code:"), "{body}");
 }
+
+#[actix_web::test]
+async fn a_frozen_paying_account_is_refused_by_send_before_anything_is_stored_or_sent() {
+    let (a, b) = two_banks(|| database_on("sqlite"));
+    let (status, body) = send(&a, &b, "fz-1", "1").await;
+    assert_eq!(status, 200, "{body}");
+
+    a.freezer.frozen.lock().unwrap().insert(SOURCE_ACCOUNT.to_string());
+    let (status, body) = send(&a, &b, "fz-2", "1").await;
+    assert_eq!(status, 403, "{body}");
+    let message = body["error"].as_str().unwrap();
+    assert!(!message.contains("sanction") && !message.contains("list"), "{message}");
+    // Nothing was stored for the refused id: once unfrozen, the same id builds a new request.
+    // A re-send of an id stored earlier is refused too while the account is frozen.
+    let (status, _) = send(&a, &b, "fz-1", "1").await;
+    assert_eq!(status, 403);
+
+    a.freezer.frozen.lock().unwrap().clear();
+    let (status, body) = send(&a, &b, "fz-2", "2").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["auth_response"]["tx_status"], "ok", "{body}");
+}
