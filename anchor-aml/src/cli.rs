@@ -208,12 +208,44 @@ impl CliExtension for ListsCommand {
                 if failures.is_empty() {
                     Ok(())
                 } else {
+                    notify_update_failure(&settings, &store, &failures);
                     Err(failures.join("\n"))
                 }
             }
             Some(("status", _)) => status(&store).map_err(|err| err.to_string()),
             _ => Err("use `lists import`, `lists update` or `lists status`".into()),
         }
+    }
+}
+
+/// Queues a `ListUpdateFailed` notification for the compliance officer (delivered by the
+/// server's background worker from the outbox) when notifications are configured.
+fn notify_update_failure(settings: &anchor_core::Settings, store: &ListStore, failures: &[String]) {
+    let config = crate::notify::NotifierConfig::from_settings(&settings.aml);
+    if config.smtp_url.is_none() && config.webhook_url.is_none() {
+        return;
+    }
+    let notification = crate::notify::Notification {
+        kind: crate::notify::NotificationKind::ListUpdateFailed,
+        subject_line: format!("Sanctions list update failed ({} problem(s))", failures.len()),
+        text: format!(
+            "`lists update` could not update every list; the previous versions stay active.\n\n{}",
+            failures.join("\n")
+        ),
+        details: serde_json::json!({ "failures": failures }),
+    };
+    let queued = crate::notify::Notifier::new(store.database().clone(), config).and_then(|notifier| {
+        store
+            .database()
+            .run_blocking(|conn| {
+                notifier
+                    .enqueue_in(conn, &notification, None)
+                    .map_err(|err| anchor_core::db::DbError::Unavailable(err.to_string()))
+            })
+            .map_err(crate::error::Error::from)
+    });
+    if let Err(err) = queued {
+        eprintln!("warning: the compliance officer could not be notified of the failure: {err}");
     }
 }
 

@@ -12,9 +12,18 @@
 //! [`ListsCommand`] provides `lists import|update|status`, and [`ListScreening`] is the default
 //! `SanctionsIntegration` backed by the engine.
 //!
-//! **What it is not for.** Scheduling rescreens and audit trails live elsewhere. It makes no
-//! legal determination: a [`HitDecision::Match`] means "deny and have a person confirm", not
-//! "this is the listed party".
+//! On top of the engine, [`AmlMonitor`] is the monitoring an anchor's compliance officer lives
+//! with: every customer, authenticated account and SEP-3 counterparty recorded and screened on
+//! arrival, rescreened by scheduled and list-triggered scans (resumable, one instance at a time),
+//! matches frozen and refused on every SEP route through core's `ScreeningRegistry`, cases for
+//! officers, a hash-chained [`AuditTrail`], notifications by email and signed webhook
+//! ([`Notifier`]), an admin API ([`mount_admin_api`]) and Prometheus series. `docs/monitoring.md`
+//! is the guide.
+//!
+//! **What it is not for.** It makes no legal determination: a [`HitDecision::Match`] means
+//! "freeze, deny and have a person confirm", not "this is the listed party". It does not report
+//! to authorities (suspicious-activity reports stay with the officer), and it holds no customer
+//! record beyond the screening fields it needs.
 //!
 //! ```
 //! use anchor_aml::{EntityKind, SanctionsEntity, ScreeningConfig, ScreeningIndex, ScreeningSubject, SourceList};

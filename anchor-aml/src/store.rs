@@ -175,6 +175,11 @@ impl ListStore {
         ListStore { database }
     }
 
+    /// The database the versions are kept in.
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
     /// Imports a parsed list: refuses an empty, truncated or much smaller list (recording the
     /// refusal and keeping the previous version), skips a file identical to the active version,
     /// otherwise stores it as the new active version with its diff against the previous one.

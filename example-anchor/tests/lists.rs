@@ -128,3 +128,46 @@ async fn lists_update_downloads_from_the_given_address_and_imports() {
     assert!(text(&output).contains("HTTP 404"), "{}", text(&output));
     handle.stop(false).await;
 }
+
+#[tokio::test]
+async fn a_failed_list_update_is_queued_for_the_compliance_officer() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    let key = anchor_core::keys::SigningKey::from_seed(anchor_core::testing::TEST_SEED).unwrap();
+    let output = Command::new(BINARY)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("ACTIVE_SEPS", "sep-1")
+        .env("HOST_URL", "http://localhost:8000")
+        .env("LOCAL_MODE", "true")
+        .env("SIGNING_SEED", key.seed().expose())
+        .env("SERVER_JWT_KEY", anchor_core::testing::TEST_JWT_KEY)
+        .env("DATABASE_URL", "sqlite://data/anchor.sqlite3")
+        .env("AML_WEBHOOK_URL", "http://127.0.0.1:9/hooks/aml")
+        .env("AML_WEBHOOK_SECRET", "a-webhook-secret-of-at-least-32-bytes")
+        .args(["lists", "update", "--source", "un", "--url", "http://127.0.0.1:9/un.xml"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "{}", text(&output));
+
+    let url = anchor_core::config::DatabaseUrl::parse(&format!(
+        "sqlite://{}",
+        dir.path().join("data/anchor.sqlite3").display()
+    ))
+    .unwrap();
+    let database = anchor_core::Database::connect(&url).unwrap();
+    let notifier = anchor_aml::Notifier::new(
+        database,
+        anchor_aml::NotifierConfig {
+            webhook_url: Some("http://127.0.0.1:9/hooks/aml".into()),
+            webhook_secret: Some(anchor_core::Sensitive::new("a-webhook-secret-of-at-least-32-bytes".into())),
+            ..anchor_aml::NotifierConfig::default()
+        },
+    )
+    .unwrap();
+    let queued = notifier.outbox(None, 10).await.unwrap();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0].kind, "list_update_failed");
+    assert_eq!(queued[0].status, "pending");
+}
