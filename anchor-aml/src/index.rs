@@ -3,7 +3,8 @@
 //! skeletons, and an exact address map. Built once per set of list versions; read-only after.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::RwLock;
 
 use crate::address::address_key;
 use crate::model::{AliasStrength, SanctionsEntity};
@@ -81,6 +82,81 @@ pub struct ScreeningIndex {
     pub(crate) unknown_idf: f32,
     /// Document frequency above which a token alone does not create candidates.
     pub(crate) common_df: u32,
+    /// Names by their sorted token ids (same normalised tokens, any order): always scored when
+    /// a query has exactly these tokens, however common they are.
+    pub(crate) exact_names: FxMap<Vec<u32>, Vec<u32>>,
+    /// Memoised [`ScreeningIndex::expansions`] per query token; see [`ExpansionCache`].
+    pub(crate) expansion_cache: ExpansionCache,
+}
+
+/// One memoised query token: its expansions and the rarity (idf) used for its weight.
+struct CachedToken {
+    text: String,
+    key: String,
+    role: Role,
+    expansions: Expansions,
+    idf: f32,
+}
+
+const CACHE_SHARDS: usize = 16;
+/// Tokens kept per shard at most (16 × 8,192 = 131,072 distinct tokens, a few tens of MB).
+const CACHE_SHARD_CAPACITY: usize = 8_192;
+
+/// The expansions of a query token depend only on the token (text, spelling key, role) and on
+/// the index, and customer names repeat their tokens, so they are computed once per index and
+/// token. Owned by the index (so it dies with it when a list changes, and is shared by every
+/// screening thread), sharded to keep lock contention low, bounded: a full shard is emptied
+/// before the next insertion. Entries are keyed by a 64-bit hash and verified on lookup.
+pub(crate) struct ExpansionCache {
+    shards: Vec<RwLock<FxMap<u64, CachedToken>>>,
+}
+
+impl Default for ExpansionCache {
+    fn default() -> Self {
+        Self { shards: (0..CACHE_SHARDS).map(|_| RwLock::new(FxMap::default())).collect() }
+    }
+}
+
+impl ExpansionCache {
+    fn hash(qt: &Token) -> u64 {
+        let mut h = FxBuild.build_hasher();
+        qt.text.hash(&mut h);
+        qt.key.hash(&mut h);
+        qt.role.hash(&mut h);
+        h.finish()
+    }
+
+    fn get(&self, h: u64, qt: &Token) -> Option<(Expansions, f32)> {
+        let shard = self.shards[(h >> 60) as usize % CACHE_SHARDS].read().unwrap_or_else(|e| e.into_inner());
+        shard
+            .get(&h)
+            .filter(|c| c.role == qt.role && c.text == qt.text && c.key == qt.key)
+            .map(|c| (c.expansions.clone(), c.idf))
+    }
+
+    fn insert(&self, h: u64, qt: &Token, expansions: &Expansions, idf: f32) {
+        let mut shard =
+            self.shards[(h >> 60) as usize % CACHE_SHARDS].write().unwrap_or_else(|e| e.into_inner());
+        if shard.len() >= CACHE_SHARD_CAPACITY {
+            shard.clear();
+        }
+        shard.insert(
+            h,
+            CachedToken {
+                text: qt.text.clone(),
+                key: qt.key.clone(),
+                role: qt.role,
+                expansions: expansions.clone(),
+                idf,
+            },
+        );
+    }
+
+    /// Number of memoised tokens.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.read().unwrap_or_else(|e| e.into_inner()).len()).sum()
+    }
 }
 
 /// FxHash of `text` with the bytes at positions `skip` left out.
@@ -214,6 +290,13 @@ impl ScreeningIndex {
             deletion_buckets[b] += deletion_buckets[b - 1];
         }
         let common_df = ((names.len() / 100) as u32).max(200);
+        let mut exact_names: FxMap<Vec<u32>, Vec<u32>> = FxMap::default();
+        for (name_id, name) in names.iter().enumerate() {
+            let range = name.start as usize..(name.start + name.len) as usize;
+            let mut key = name_token_ids[range].to_vec();
+            key.sort_unstable();
+            exact_names.entry(key).or_default().push(name_id as u32);
+        }
         Self {
             entities,
             names,
@@ -231,6 +314,8 @@ impl ScreeningIndex {
             addresses,
             unknown_idf,
             common_df,
+            exact_names,
+            expansion_cache: ExpansionCache::default(),
         }
     }
 
@@ -307,19 +392,44 @@ impl ScreeningIndex {
         let mut expansions = Vec::with_capacity(query.len());
         let mut weights = Vec::with_capacity(query.len());
         for qt in query {
-            let mut ex = Vec::new();
-            self.expansions(qt, &mut ex, &mut buf);
-            let idf = ex
-                .iter()
-                .max_by(|a, b| a.1.total_cmp(&b.1))
-                .map_or(self.unknown_idf, |&(id, _, _)| self.idf[id as usize]);
+            let h = ExpansionCache::hash(qt);
+            let (ex, idf) = match self.expansion_cache.get(h, qt) {
+                Some(cached) => cached,
+                None => {
+                    let mut ex = Vec::new();
+                    self.expansions(qt, &mut ex, &mut buf);
+                    let idf = ex
+                        .iter()
+                        .max_by(|a, b| a.1.total_cmp(&b.1))
+                        .map_or(self.unknown_idf, |&(id, _, _)| self.idf[id as usize]);
+                    self.expansion_cache.insert(h, qt, &ex, idf);
+                    (ex, idf)
+                }
+            };
             weights.push(idf * qt.role.weight());
             expansions.push(ex);
         }
         (expansions, weights)
     }
 
+    /// Names made of exactly the query's tokens (normalised, in any order), when every query
+    /// token is a listed token.
+    pub(crate) fn exact_candidates(&self, expansions: &[Expansions]) -> &[u32] {
+        let mut key = Vec::with_capacity(expansions.len());
+        for ex in expansions {
+            match ex.first() {
+                Some(&(id, _, TokenMatch::Exact)) => key.push(id),
+                _ => return &[],
+            }
+        }
+        key.sort_unstable();
+        self.exact_names.get(&key).map_or(&[], Vec::as_slice)
+    }
+
     /// Candidate names for an analysed query: `(name id, accumulated weight)`, heaviest first.
+    /// Names made of exactly the query's tokens come first and are always included (beyond
+    /// `max` if need be): a short listed name of common tokens must not lose its place to longer
+    /// names that contain the same tokens.
     pub(crate) fn candidates(
         &self,
         expansions: &[Expansions],
@@ -388,6 +498,13 @@ impl ScreeningIndex {
             acc.into_iter().filter(|(_, v)| v.0 >= floor).map(|(k, v)| (k, v.0)).collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         out.truncate(max);
+        let exact = self.exact_candidates(expansions);
+        if exact.iter().any(|id| !out.iter().any(|(o, _)| o == id)) {
+            let mut first: Vec<(u32, f32)> = exact.iter().map(|&id| (id, total)).collect();
+            out.retain(|(id, _)| !exact.contains(id));
+            first.append(&mut out);
+            out = first;
+        }
         out
     }
 
@@ -399,7 +516,54 @@ impl ScreeningIndex {
 
 #[cfg(test)]
 mod tests {
-    use super::deletion_hashes;
+    use super::{deletion_hashes, ScreeningIndex};
+    use crate::model::{EntityKind, SanctionsEntity, SourceList};
+    use crate::screen::{ScreeningConfig, ScreeningSubject};
+
+    /// A word of letters only, distinct for every `n`.
+    fn word(mut n: usize) -> String {
+        let mut w = String::from("Q");
+        for _ in 0..4 {
+            w.push((b'a' + (n % 26) as u8) as char);
+            n /= 26;
+        }
+        w
+    }
+
+    #[test]
+    fn an_exact_name_of_common_tokens_is_always_a_candidate() {
+        // 300 longer names carry all the tokens of the short one, so every token is common and
+        // every longer name accumulates as much weight as the exact one; the exact name comes
+        // last (highest name id), beyond `max_candidates`.
+        let mut entities: Vec<SanctionsEntity> = (0..300)
+            .map(|i| {
+                SanctionsEntity::new(
+                    SourceList::UkSanctionsList,
+                    format!("F{i}"),
+                    EntityKind::Person,
+                    format!("Al-Hassan Ibrahim {}", word(i)),
+                )
+            })
+            .collect();
+        entities.push(SanctionsEntity::new(
+            SourceList::UkSanctionsList,
+            "SYR0094",
+            EntityKind::Person,
+            "Al-Hassan Ibrahim",
+        ));
+        let index = ScreeningIndex::build(entities);
+        assert!(index.df.iter().all(|&df| df > index.common_df || df == 1), "only common or unique tokens");
+        let config = ScreeningConfig::default();
+        for query in ["Al-Hassan Ibrahim", "AL HASSAN IBRAHIM", "Ibrahim Al-Hassan"] {
+            for round in 0..2 {
+                let hits = index.screen(&ScreeningSubject::person(query), &config);
+                let top = hits.first().unwrap_or_else(|| panic!("{query}: no hit (round {round})"));
+                assert_eq!(top.source_id, "SYR0094", "{query} (round {round})");
+                assert!(top.score >= 0.99, "{query}: {}", top.score);
+            }
+        }
+        assert!(index.expansion_cache.len() >= 3, "expansions are memoised");
+    }
 
     #[test]
     fn deletion_neighbourhoods_meet() {

@@ -421,30 +421,22 @@ impl AmlMonitor {
         // fail closed (every SEP request refused) until the scan ends.
         let sync_interval = self.inner.config.sync_interval;
         let mut synced = std::time::Instant::now();
-        loop {
-            if synced.elapsed() >= sync_interval {
-                if let Err(err) = self.sync_frozen() {
-                    tracing::warn!(scan = id, error = %err, "could not refresh frozen accounts during a scan");
-                }
-                synced = std::time::Instant::now();
+        let (mut cursor, total) = self.inner.database.run_blocking(move |conn| {
+            Ok(sc::aml_scans
+                .select((sc::last_subject_id, sc::subjects_total))
+                .filter(sc::id.eq(id))
+                .first::<(i64, i64)>(conn)?)
+        })?;
+        let screen = |batch: &[StoredSubject]| -> Result<Vec<Vec<ScreeningHit>>> {
+            if batch.is_empty() {
+                return Ok(Vec::new());
             }
-            let (cursor, total) = self.inner.database.run_blocking(move |conn| {
-                Ok(sc::aml_scans
-                    .select((sc::last_subject_id, sc::subjects_total))
-                    .filter(sc::id.eq(id))
-                    .first::<(i64, i64)>(conn)?)
-            })?;
-            let batch = self
-                .inner
-                .database
-                .run_blocking(move |conn| subjects::load_batch(conn, cursor, batch_size))?;
-            let Some(last) = batch.last().map(|subject| subject.id) else { break };
             if lists.index.entities().is_empty() {
                 return Err(Error::Store(
                     "no sanctions list is loaded; import one with `lists import`".into(),
                 ));
             }
-            let mut hits = screen_batch(&batch, lists, &config);
+            let mut hits = screen_batch(batch, lists, &config);
             if let Some(target) = delta {
                 for subject_hits in &mut hits {
                     subject_hits.retain(|hit| {
@@ -453,8 +445,33 @@ impl AmlMonitor {
                     });
                 }
             }
-            let (screened, hit_count, frozen) =
-                self.commit_batch(id, kind, cursor, last, &batch, &hits, lists)?;
+            Ok(hits)
+        };
+        let mut batch =
+            self.inner.database.run_blocking(move |conn| subjects::load_batch(conn, cursor, batch_size))?;
+        let mut hits = screen(&batch)?;
+        // Pipeline: while batch n is committed on this thread, batch n + 1 (loaded before the
+        // commit: its subjects all come after batch n's) is screened on the worker threads. Batch
+        // n + 1 is committed only after batch n, with its own cursor guard, so the resume point
+        // and "hits committed with their cursor" are unchanged.
+        while let Some(last) = batch.last().map(|subject| subject.id) {
+            if synced.elapsed() >= sync_interval {
+                if let Err(err) = self.sync_frozen() {
+                    tracing::warn!(scan = id, error = %err, "could not refresh frozen accounts during a scan");
+                }
+                synced = std::time::Instant::now();
+            }
+            let next =
+                self.inner.database.run_blocking(move |conn| subjects::load_batch(conn, last, batch_size))?;
+            let (committed, next_hits) = std::thread::scope(|scope| {
+                let worker = scope.spawn(|| screen(&next));
+                let committed = self.commit_batch(id, kind, cursor, last, &batch, &hits, lists);
+                // A panic in the engine would be a bug; screen again on this thread so the batch
+                // stays complete rather than silently short.
+                let next_hits = worker.join().unwrap_or_else(|_| screen(&next));
+                (committed, next_hits)
+            });
+            let (screened, hit_count, frozen) = committed?;
             for account in &frozen {
                 self.inner.frozen.insert(account);
             }
@@ -463,6 +480,9 @@ impl AmlMonitor {
             self.inner.series.scanned_subjects.inc_by(batch.len() as u64);
             self.inner.series.hits.inc_by(batch_hits);
             progress(&ScanProgress { scan_id: id, screened, total, hits: hit_count });
+            cursor = last;
+            batch = next;
+            hits = next_hits?;
         }
         self.complete_scan(id, kind, lists)
     }
