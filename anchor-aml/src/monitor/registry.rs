@@ -758,8 +758,6 @@ impl AmlMonitor {
     /// `unscreened` and the next scan (queue one with [`AmlMonitor::request_scan`]) screens them.
     /// Keys already present are updated. Returns how many were written. Blocking.
     pub fn enrol_subjects(&self, subjects: impl IntoIterator<Item = (String, Party)>) -> Result<usize> {
-        use anchor_core::db::schema::aml_subjects::dsl as s;
-        use diesel::prelude::*;
         let now = now();
         let mut written = 0;
         let mut chunk: Vec<(String, SubjectFields)> = Vec::with_capacity(1000);
@@ -768,30 +766,9 @@ impl AmlMonitor {
             let count = rows.len();
             in_transaction(&self.inner.database, move |conn| {
                 for (key, fields) in &rows {
-                    let exists: i64 =
-                        s::aml_subjects.filter(s::subject_key.eq(key)).count().get_result(conn)?;
-                    if exists > 0 {
-                        subjects::upsert(conn, key, fields, now)?;
-                        continue;
-                    }
-                    let origin: String = key.split(':').next().unwrap_or("other").chars().take(16).collect();
-                    diesel::insert_into(s::aml_subjects)
-                        .values((
-                            s::subject_key.eq(key),
-                            s::origin.eq(origin),
-                            s::names_json.eq(Some(
-                                serde_json::to_string(&fields.names).unwrap_or_else(|_| "[]".into()),
-                            )),
-                            s::date_of_birth.eq(fields.date_of_birth.clone()),
-                            s::country.eq(fields.country.clone()),
-                            s::accounts_json
-                                .eq(serde_json::to_string(&fields.accounts).unwrap_or_else(|_| "[]".into())),
-                            s::fingerprint.eq(fields.fingerprint(key)),
-                            s::status.eq(subjects::SubjectStatus::Unscreened.as_str()),
-                            s::created_at.eq(now),
-                            s::updated_at.eq(now),
-                        ))
-                        .execute(conn)?;
+                    // New keys are stored `unscreened`; known ones are updated (re-screened by the
+                    // next scan when their fields changed).
+                    subjects::upsert(conn, key, fields, now)?;
                 }
                 append_in(conn, "subjects_enrolled", &json!({"count": rows.len()}).to_string(), now)?;
                 Ok(())
