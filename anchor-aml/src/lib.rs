@@ -36,6 +36,8 @@
 mod address;
 mod admin;
 mod audit;
+mod charts;
+mod console;
 mod cli;
 mod countries;
 mod custom;
@@ -68,7 +70,7 @@ pub use model::{
     SourceList,
 };
 pub use monitor::{
-    factor_json, AmlMonitor, CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary, CheckResult,
+    factor_json, AmlMonitor, Analytics, DailyCounts, NamedCount, WeeklyReport, CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary, CheckResult,
     FrozenAccount, MonitorConfig, MonitorStats, RecordOutcome, ScanKind, ScanProgress, ScanStatus,
     ScanSummary, SubjectStatus, SubjectSummary, ENGINE_VERSION,
 };

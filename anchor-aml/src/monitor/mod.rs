@@ -17,6 +17,7 @@
 //!   transaction as the change it records;
 //! - `is_frozen` answers from memory and fails closed when that memory is stale.
 
+mod analytics;
 mod cases;
 mod frozen;
 mod metrics;
@@ -38,6 +39,7 @@ use crate::notify::Notifier;
 use crate::screen::ScreeningConfig;
 use crate::store::{ListStore, StoredVersion};
 
+pub use analytics::{Analytics, DailyCounts, NamedCount, WeeklyReport};
 pub use cases::{factor_json, CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary};
 pub use frozen::FrozenAccount;
 pub use registry::{CheckResult, MonitorStats, RecordOutcome};

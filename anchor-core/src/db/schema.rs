@@ -401,3 +401,45 @@ diesel::table! {
         last_error -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    /// Named compliance officers who sign in to the console (anchor-aml).
+    aml_officers (id) {
+        /// Row id.
+        id -> BigInt,
+        /// Sign-in name, unique.
+        username -> Varchar,
+        /// The name shown in the console and written in the audit trail with each decision.
+        display_name -> Varchar,
+        /// argon2id PHC string.
+        password_hash -> Varchar,
+        /// A disabled officer cannot sign in and loses every session.
+        active -> Bool,
+        /// Failed sign-ins since the last success.
+        failed_logins -> Integer,
+        /// Unix seconds until which sign-in is refused after repeated failures (0: not locked).
+        locked_until -> BigInt,
+        /// Unix seconds.
+        created_at -> BigInt,
+        /// Unix seconds of the last change (password, name, active).
+        updated_at -> BigInt,
+        /// Unix seconds of the last successful sign-in.
+        last_login_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Console sessions: the SHA-256 of the cookie's token, never the token itself.
+    aml_officer_sessions (token_hash) {
+        /// Hex SHA-256 of the session token.
+        token_hash -> Varchar,
+        /// The officer.
+        officer_id -> BigInt,
+        /// The token every form of this session must carry.
+        csrf_token -> Varchar,
+        /// Unix seconds.
+        created_at -> BigInt,
+        /// Unix seconds after which the session is refused.
+        expires_at -> BigInt,
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE aml_officer_sessions;
+DROP TABLE aml_officers;
