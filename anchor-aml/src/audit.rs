@@ -125,6 +125,48 @@ impl AuditTrail {
         Ok(rows.into_iter().map(to_record).collect())
     }
 
+    /// A page of records, newest first: of one `kind` if given, whose payload contains `text`
+    /// if given, with `seq` below `before` if given; at most `limit` (1..=1000).
+    pub fn browse(
+        &self,
+        kind: Option<&str>,
+        text: Option<&str>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>> {
+        let kind = kind.map(str::to_string);
+        let pattern = text.map(|text| {
+            let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            format!("%{escaped}%")
+        });
+        let limit = limit.clamp(1, 1000);
+        let rows: Vec<Row> = self.database.run_blocking(move |conn| {
+            let mut query = log::aml_audit_log
+                .select((log::seq, log::recorded_at, log::kind, log::payload, log::prev_hash, log::hash))
+                .order(log::seq.desc())
+                .limit(limit)
+                .into_boxed();
+            if let Some(kind) = kind {
+                query = query.filter(log::kind.eq(kind));
+            }
+            if let Some(pattern) = pattern {
+                query = query.filter(log::payload.like(pattern).escape('\\'));
+            }
+            if let Some(before) = before {
+                query = query.filter(log::seq.lt(before));
+            }
+            Ok(query.load(conn)?)
+        })?;
+        Ok(rows.into_iter().map(to_record).collect())
+    }
+
+    /// The distinct record kinds in the trail, sorted.
+    pub fn kinds(&self) -> Result<Vec<String>> {
+        Ok(self.database.run_blocking(|conn| {
+            Ok(log::aml_audit_log.select(log::kind).distinct().order(log::kind.asc()).load(conn)?)
+        })?)
+    }
+
     /// The newest record's hash (64 zeros for an empty trail).
     pub fn head(&self) -> Result<String> {
         let head: Option<String> = self.database.run_blocking(|conn| {

@@ -56,6 +56,7 @@ mod version;
 
 pub use address::address_key;
 pub use admin::{mount_admin_api, ADMIN_API_PATH};
+pub use console::{mount_console, ConsoleConfig, OfficersCommand, CONSOLE_PATH};
 pub use audit::{
     record_hash, verify_chain, AuditRecord, AuditTrail, AuditVerdict, GENESIS_HASH, RETENTION_PURGE,
 };
@@ -71,7 +72,7 @@ pub use model::{
 };
 pub use monitor::{
     factor_json, AmlMonitor, Analytics, DailyCounts, NamedCount, WeeklyReport, CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary, CheckResult,
-    FrozenAccount, MonitorConfig, MonitorStats, RecordOutcome, ScanKind, ScanProgress, ScanStatus,
+    FrozenAccount, HistoryEvent, MonitorConfig, MonitorStats, RecordOutcome, ScanKind, ScanProgress, ScanStatus,
     ScanSummary, SubjectStatus, SubjectSummary, ENGINE_VERSION,
 };
 pub use notify::{

@@ -188,6 +188,15 @@ impl ListStore {
         let previous = self.active_row(&source)?;
         if let Some((version, _)) = &previous {
             if version.sha256 == loaded.version.sha256 {
+                // Nothing is stored, but the check is: it is what tells the officer console
+                // that the list is still current (its freshness).
+                let payload = serde_json::json!({
+                    "source": source, "version_id": version.id, "sha256": version.sha256,
+                })
+                .to_string();
+                self.database.run_blocking(move |conn| {
+                    conn.transaction::<_, DbError, _>(|conn| append_in(conn, LIST_UNCHANGED, &payload, now))
+                })?;
                 return Ok(ImportOutcome::Unchanged { version: version.clone() });
             }
         }
@@ -316,6 +325,48 @@ impl ListStore {
         Ok(rows.into_iter().map(row_to_version).collect())
     }
 
+    /// One stored version with its entities (none for a refused import).
+    pub fn version_entities(&self, id: i64) -> Result<Option<(StoredVersion, Vec<SanctionsEntity>)>> {
+        let found = self.database.run_blocking(move |conn: &mut AnyConnection| {
+            let row: Option<(VersionRow, Option<Vec<u8>>)> = versions::aml_list_versions
+                .select((version_columns!(), versions::entities))
+                .filter(versions::id.eq(id))
+                .first(conn)
+                .optional()?;
+            Ok(row)
+        })?;
+        let Some((row, blob)) = found else { return Ok(None) };
+        let entities = match blob {
+            Some(blob) => decode_entities(&blob)?,
+            None => Vec::new(),
+        };
+        Ok(Some((row_to_version(row), entities)))
+    }
+
+    /// When each list was last confirmed current, by list code: the later of its active
+    /// version's import and the last `lists update`/`lists import` that found it unchanged.
+    pub fn confirmed_current(&self) -> Result<std::collections::BTreeMap<String, i64>> {
+        use anchor_core::db::schema::aml_audit_log::dsl as log;
+        let mut confirmed: std::collections::BTreeMap<String, i64> =
+            self.active_versions()?.into_iter().map(|version| (version.source, version.imported_at)).collect();
+        let checks: Vec<(i64, String)> = self.database.run_blocking(|conn| {
+            Ok(log::aml_audit_log
+                .select((log::recorded_at, log::payload))
+                .filter(log::kind.eq(LIST_UNCHANGED))
+                .order(log::seq.desc())
+                .limit(1000)
+                .load(conn)?)
+        })?;
+        for (at, payload) in checks {
+            let Ok(payload) = serde_json::from_str::<serde_json::Value>(&payload) else { continue };
+            let Some(source) = payload.get("source").and_then(serde_json::Value::as_str) else { continue };
+            if let Some(last) = confirmed.get_mut(source) {
+                *last = (*last).max(at);
+            }
+        }
+        Ok(confirmed)
+    }
+
     /// The entities of every active list, to build the screening index from.
     pub fn active_entities(&self) -> Result<Vec<SanctionsEntity>> {
         let blobs: Vec<Option<Vec<u8>>> = self.database.run_blocking(|conn| {
@@ -347,6 +398,9 @@ impl ListStore {
         Ok(found.map(|(row, blob)| (row_to_version(row), blob.unwrap_or_default())))
     }
 }
+
+/// The audit kind of an import that found the list unchanged.
+const LIST_UNCHANGED: &str = "list_unchanged";
 
 fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)

@@ -235,6 +235,9 @@ pub struct AmlSettings {
     pub allowlist_expiry: Duration,
     /// `AML_AUDIT_RETENTION_DAYS`: how long audit records are kept.
     pub audit_retention_days: u32,
+    /// `AML_LIST_UPDATE_INTERVAL`: how often `lists update` is expected to run; the officer
+    /// console shows a list as stale when it has not been confirmed current for longer.
+    pub list_update_interval: Duration,
     /// `SMTP_URL`: the officer's mail server (`smtp://`, `smtps://`); may carry credentials.
     pub smtp_url: Option<Sensitive<String>>,
     /// `SMTP_FROM`: sender address of notification emails.
@@ -441,6 +444,7 @@ impl Settings {
             ("AML_SCAN_LEASE", secs(self.aml.scan_lease)),
             ("AML_SYNC_INTERVAL", secs(self.aml.sync_interval)),
             ("AML_ALLOWLIST_EXPIRY", secs(self.aml.allowlist_expiry)),
+            ("AML_LIST_UPDATE_INTERVAL", secs(self.aml.list_update_interval)),
             ("AML_AUDIT_RETENTION_DAYS", self.aml.audit_retention_days.to_string()),
             ("SMTP_URL", if self.aml.smtp_url.is_some() { "[redacted]".into() } else { "(not set)".into() }),
             ("SMTP_FROM", self.aml.smtp_from.clone()),
@@ -576,6 +580,7 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc { name: "AML_SYNC_INTERVAL", kind: "seconds", default: "5", used_by: "AML monitoring", description: "How often an instance reloads frozen accounts and list versions that other instances or the CLI wrote." },
     SettingDoc { name: "AML_ALLOWLIST_EXPIRY", kind: "seconds", default: "31536000", used_by: "AML monitoring", description: "Default validity of a cleared false positive: the same subject is not flagged again for the same list entry until then." },
     SettingDoc { name: "AML_AUDIT_RETENTION_DAYS", kind: "days", default: "2557", used_by: "AML audit", description: "Audit records older than this are purged (7 years by default); the chain stays verifiable from the purge point." },
+    SettingDoc { name: "AML_LIST_UPDATE_INTERVAL", kind: "seconds", default: "86400", used_by: "AML console", description: "How often `lists update` is expected to run (by cron or a scheduler); the officer console shows a list red when it has not been confirmed current for longer." },
     SettingDoc { name: "SMTP_URL", kind: "URL", default: "(not set)", used_by: "AML notifications", description: "Mail server for officer notifications: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`, `smtps://…`. Secret: never logged." },
     SettingDoc { name: "SMTP_FROM", kind: "email address", default: "anchor-aml@<host of HOST_URL>", used_by: "AML notifications", description: "Sender address of notification emails." },
     SettingDoc { name: "COMPLIANCE_OFFICER_EMAIL", kind: "list of email addresses", default: "(not set)", used_by: "AML notifications", description: "Who receives notification emails (new hits, freezes, failed scans or list updates, the weekly summary). Required with `SMTP_URL`." },
@@ -947,6 +952,7 @@ impl Validator {
             scan_lease: self.seconds("AML_SCAN_LEASE", 60),
             sync_interval: self.seconds("AML_SYNC_INTERVAL", 5),
             allowlist_expiry: self.seconds("AML_ALLOWLIST_EXPIRY", 31_536_000),
+            list_update_interval: self.seconds("AML_LIST_UPDATE_INTERVAL", 86_400),
             audit_retention_days: self.whole_number("AML_AUDIT_RETENTION_DAYS", 2557, 1..=36_500),
             smtp_url: smtp_url.map(Sensitive::new),
             smtp_from,

@@ -22,7 +22,8 @@ use std::sync::Arc;
 use std::sync::OnceLock;
 
 use anchor_aml::{
-    AmlCommand, AmlMonitor, AuditCommand, ListScreening, ListStore, ListsCommand, ScreeningConfig,
+    AmlCommand, AmlMonitor, AuditCommand, ConsoleConfig, ListScreening, ListStore, ListsCommand, OfficersCommand,
+    ScreeningConfig,
 };
 use anchor_core::actix_web::{web, HttpResponse};
 use anchor_core::cli::{Anchor, BackgroundTask, CliExtension};
@@ -99,7 +100,7 @@ impl Anchor for ExampleAnchor {
     }
 
     fn commands(&self) -> Vec<Box<dyn CliExtension>> {
-        vec![Box::new(ListsCommand), Box::new(AuditCommand), Box::new(AmlCommand)]
+        vec![Box::new(ListsCommand), Box::new(AuditCommand), Box::new(AmlCommand), Box::new(OfficersCommand)]
     }
 
     fn routes(&self, cfg: &mut web::ServiceConfig) {
@@ -121,6 +122,8 @@ impl Anchor for ExampleAnchor {
             // The officer's API (`/admin/aml/…`) and the monitor's series in `/metrics`.
             let key = ctx.settings().admin_api_key.as_ref().map(|key| key.expose().clone());
             anchor_aml::mount_admin_api(cfg, monitor.clone(), ctx.body_limits(), key);
+            // The officers' console (`/admin/…`, sign-in with `officers create`), after the API.
+            anchor_aml::mount_console(cfg, monitor.clone(), ConsoleConfig::from_settings(ctx.settings()));
             monitor.register_metrics(ctx.metrics());
         }
     }

@@ -1,13 +1,153 @@
 //! The compliance officer's console: server-rendered pages on the internal listener under
-//! `/admin/`, behind a sign-in for named officers.
+//! `/admin/`, behind a sign-in for named officers, so that an officer works from a browser
+//! rather than curl and every decision in the audit trail names the officer who took it.
 //!
-//! WORK IN PROGRESS (skeleton).
+//! Pages: sign-in; overview (counts, daily charts, list freshness, scanner health, last
+//! errors); case queue and case page (screened fields next to the list entry, score factors,
+//! decisions); frozen accounts; customers and one customer's screening history; the audit trail
+//! (browse, filter, verify, export); list versions and the diff of two; analytics over 7/30/90
+//! days; the weekly compliance report (page and CSV).
+//!
+//! What protects it: officer accounts created on the command line ([`OfficersCommand`]),
+//! argon2id password hashes, lockout after repeated failures, a random session token in an
+//! `HttpOnly`, `SameSite=Strict` cookie (`Secure` outside `LOCAL_MODE`) whose SHA-256 alone is
+//! stored, idle and absolute session expiry, a per-session CSRF token on every form (and a
+//! double-submit token on the sign-in form), an `Origin` check, and a strict content security
+//! policy (no script at all). Every page is HTML rendered with `maud`, which escapes all text.
+//!
+//! What it is not: an API (the JSON API is [`crate::mount_admin_api`] under `/admin/aml`, with
+//! the admin key), and not reachable on the public listener: mount it only from
+//! `Anchor::internal_routes`, after the admin API.
 
-use actix_web::web;
+mod analytics;
+mod audit;
+mod cases;
+mod cli;
+mod customers;
+mod frozen;
+mod layout;
+mod lists;
+mod officers;
+mod overview;
+mod session;
+mod sign_in;
+
+use actix_web::{web, HttpResponse};
 
 use crate::monitor::AmlMonitor;
+use crate::store::ListStore;
+
+pub use cli::OfficersCommand;
+
+/// Where the console is mounted.
+pub const CONSOLE_PATH: &str = session::CONSOLE_PATH;
+
+/// How the console behaves, from the anchor's settings.
+#[derive(Debug, Clone)]
+pub struct ConsoleConfig {
+    /// Mark cookies `Secure` (everywhere but `LOCAL_MODE`).
+    pub secure_cookies: bool,
+    /// `AML_LIST_UPDATE_INTERVAL` in seconds: a list not confirmed current for longer is shown
+    /// as stale.
+    pub list_update_interval: i64,
+}
+
+impl ConsoleConfig {
+    /// From the anchor's settings.
+    pub fn from_settings(settings: &anchor_core::Settings) -> Self {
+        ConsoleConfig {
+            secure_cookies: !settings.local_mode,
+            list_update_interval: i64::try_from(settings.aml.list_update_interval.as_secs()).unwrap_or(86_400),
+        }
+    }
+}
+
+/// What every console handler shares.
+pub(crate) struct ConsoleState {
+    pub(crate) monitor: AmlMonitor,
+    pub(crate) officers: officers::Officers,
+    pub(crate) lists: ListStore,
+    pub(crate) config: ConsoleConfig,
+}
+
+/// Largest form the console accepts (a reason or a note is at most 4,000 characters).
+const MAX_FORM_BYTES: usize = 64 * 1024;
 
 /// Mounts the officer console under `/admin/` on an internal listener's `App`.
-pub fn mount_console(cfg: &mut web::ServiceConfig, monitor: AmlMonitor) {
-    let _ = (cfg, monitor);
+///
+/// Mount it after [`crate::mount_admin_api`] (whose `/admin/aml` scope must be matched first):
+///
+/// ```ignore
+/// fn internal_routes(&self, cfg: &mut web::ServiceConfig, ctx: &AnchorContext) {
+///     anchor_aml::mount_admin_api(cfg, monitor.clone(), ctx.body_limits(), key);
+///     anchor_aml::mount_console(cfg, monitor.clone(), ConsoleConfig::from_settings(ctx.settings()));
+/// }
+/// ```
+///
+/// Officers are created with the `officers create` command ([`OfficersCommand`]).
+pub fn mount_console(cfg: &mut web::ServiceConfig, monitor: AmlMonitor, config: ConsoleConfig) {
+    let database = monitor.database().clone();
+    let state = web::Data::new(ConsoleState {
+        officers: officers::Officers::new(database.clone()),
+        lists: ListStore::new(database),
+        monitor,
+        config,
+    });
+    let form_config = web::FormConfig::default().limit(MAX_FORM_BYTES).error_handler(|err, _req| {
+        let message = match &err {
+            actix_web::error::UrlencodedError::Overflow { .. } => "the form is too large".to_string(),
+            other => format!("the form could not be read: {other}"),
+        };
+        session::PageError::BadRequest(message).into()
+    });
+    let query_config = web::QueryConfig::default().error_handler(|err, _req| {
+        session::PageError::BadRequest(format!("the address has an invalid parameter: {err}")).into()
+    });
+    let path_config = web::PathConfig::default().error_handler(|err, _req| {
+        session::PageError::NotFound(format!("no such page ({err})")).into()
+    });
+    cfg.route(CONSOLE_PATH, web::get().to(|| async { session::redirect(&format!("{CONSOLE_PATH}/")) }));
+    cfg.service(
+        web::scope(CONSOLE_PATH)
+            .app_data(state)
+            .app_data(form_config)
+            .app_data(query_config)
+            .app_data(path_config)
+            .route("/", web::get().to(overview::overview))
+            .route("/static/console.css", web::get().to(stylesheet))
+            .route("/login", web::get().to(sign_in::form))
+            .route("/login", web::post().to(sign_in::submit))
+            .route("/logout", web::post().to(sign_in::sign_out))
+            .route("/cases", web::get().to(cases::queue))
+            .route("/cases/{id}", web::get().to(cases::case_page))
+            .route("/cases/{id}/clear", web::post().to(cases::clear))
+            .route("/cases/{id}/confirm", web::post().to(cases::confirm))
+            .route("/cases/{id}/notes", web::post().to(cases::add_note))
+            .route("/frozen", web::get().to(frozen::list))
+            .route("/frozen/unfreeze", web::post().to(frozen::unfreeze))
+            .route("/subjects", web::get().to(customers::search))
+            .route("/subjects/{id}", web::get().to(customers::history))
+            .route("/audit", web::get().to(audit::browse))
+            .route("/audit/export", web::get().to(audit::export))
+            .route("/lists", web::get().to(lists::versions))
+            .route("/lists/diff", web::get().to(lists::diff))
+            .route("/analytics", web::get().to(analytics::analytics_page))
+            .route("/reports/weekly", web::get().to(analytics::weekly_report))
+            .route("/reports/weekly.csv", web::get().to(analytics::weekly_report_csv))
+            .default_service(web::to(not_found)),
+    );
 }
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "max-age=3600"))
+        .body(layout::STYLESHEET)
+}
+
+async fn not_found() -> Result<HttpResponse, session::PageError> {
+    Err(session::PageError::NotFound("there is no such page in the console".into()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -20,6 +20,7 @@
 mod analytics;
 mod cases;
 mod frozen;
+mod history;
 mod metrics;
 mod registry;
 mod scanner;
@@ -42,6 +43,7 @@ use crate::store::{ListStore, StoredVersion};
 pub use analytics::{Analytics, DailyCounts, NamedCount, WeeklyReport};
 pub use cases::{factor_json, CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary};
 pub use frozen::FrozenAccount;
+pub use history::HistoryEvent;
 pub use registry::{CheckResult, MonitorStats, RecordOutcome};
 pub use scanner::{ScanKind, ScanProgress, ScanStatus, ScanSummary};
 pub use subjects::{SubjectStatus, SubjectSummary};

@@ -34,7 +34,8 @@ pub enum ScanKind {
 }
 
 impl ScanKind {
-    fn as_str(self) -> &'static str {
+    /// `full`, `delta` or `manual`.
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ScanKind::Full => "full",
             ScanKind::Delta => "delta",
@@ -66,6 +67,16 @@ pub enum ScanStatus {
 }
 
 impl ScanStatus {
+    /// `queued`, `running`, `completed` or `failed`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ScanStatus::Queued => "queued",
+            ScanStatus::Running => "running",
+            ScanStatus::Completed => "completed",
+            ScanStatus::Failed => "failed",
+        }
+    }
+
     fn parse(text: &str) -> ScanStatus {
         match text {
             "running" => ScanStatus::Running,

@@ -315,10 +315,10 @@ type SummaryRow = (
     Option<i64>,
 );
 
-/// One subject by id.
-pub(crate) fn summary(conn: &mut AnyConnection, id: i64) -> Result<Option<SubjectSummary>, DbError> {
-    let row: Option<SummaryRow> = s::aml_subjects
-        .select((
+/// The columns of a [`SubjectSummary`].
+macro_rules! summary_columns {
+    () => {
+        (
             s::id,
             s::subject_key,
             s::origin,
@@ -329,26 +329,50 @@ pub(crate) fn summary(conn: &mut AnyConnection, id: i64) -> Result<Option<Subjec
             s::status,
             s::fingerprint,
             s::screened_at,
-        ))
-        .filter(s::id.eq(id))
-        .first(conn)
-        .optional()?;
-    Ok(row.map(
-        |(id, key, origin, names, date_of_birth, country, accounts, status, fingerprint, screened_at)| {
-            SubjectSummary {
-                id,
-                key,
-                origin,
-                names: names.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default(),
-                date_of_birth,
-                country,
-                accounts: serde_json::from_str(&accounts).unwrap_or_default(),
-                status: SubjectStatus::parse(&status),
-                fingerprint,
-                screened_at,
-            }
-        },
-    ))
+        )
+    };
+}
+
+fn to_summary(row: SummaryRow) -> SubjectSummary {
+    let (id, key, origin, names, date_of_birth, country, accounts, status, fingerprint, screened_at) = row;
+    SubjectSummary {
+        id,
+        key,
+        origin,
+        names: names.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default(),
+        date_of_birth,
+        country,
+        accounts: serde_json::from_str(&accounts).unwrap_or_default(),
+        status: SubjectStatus::parse(&status),
+        fingerprint,
+        screened_at,
+    }
+}
+
+/// One subject by id.
+pub(crate) fn summary(conn: &mut AnyConnection, id: i64) -> Result<Option<SubjectSummary>, DbError> {
+    let row: Option<SummaryRow> =
+        s::aml_subjects.select(summary_columns!()).filter(s::id.eq(id)).first(conn).optional()?;
+    Ok(row.map(to_summary))
+}
+
+/// Subjects whose key, names or accounts contain `text` (case as stored), newest first; the
+/// newest of all when `text` is empty.
+pub(crate) fn search(conn: &mut AnyConnection, text: &str, limit: i64) -> Result<Vec<SubjectSummary>, DbError> {
+    let mut query = s::aml_subjects.select(summary_columns!()).order(s::id.desc()).limit(limit).into_boxed();
+    let text = text.trim();
+    if !text.is_empty() {
+        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        query = query.filter(
+            s::subject_key
+                .like(pattern.clone())
+                .escape('\\')
+                .or(s::names_json.like(pattern.clone()).escape('\\'))
+                .or(s::accounts_json.like(pattern).escape('\\')),
+        );
+    }
+    Ok(query.load::<SummaryRow>(conn)?.into_iter().map(to_summary).collect())
 }
 
 /// Subjects not erased.

@@ -443,3 +443,7 @@ diesel::table! {
         expires_at -> BigInt,
     }
 }
+
+// Joined by the officer console: a session with its officer, a scan batch with its scan.
+diesel::allow_tables_to_appear_in_same_query!(aml_officers, aml_officer_sessions);
+diesel::allow_tables_to_appear_in_same_query!(aml_scans, aml_scan_batches);
