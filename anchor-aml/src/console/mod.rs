@@ -94,11 +94,14 @@ pub fn mount_console(cfg: &mut web::ServiceConfig, monitor: AmlMonitor, config: 
         config,
     });
     let form_config = web::FormConfig::default().limit(MAX_FORM_BYTES).error_handler(|err, _req| {
-        let message = match &err {
-            actix_web::error::UrlencodedError::Overflow { .. } => "the form is too large".to_string(),
-            other => format!("the form could not be read: {other}"),
-        };
-        session::PageError::BadRequest(message).into()
+        match &err {
+            actix_web::error::UrlencodedError::Overflow { .. } => session::PageError::TooLarge(format!(
+                "the form is larger than the console accepts ({} KiB)",
+                MAX_FORM_BYTES / 1024
+            ))
+            .into(),
+            other => session::PageError::BadRequest(format!("the form could not be read: {other}")).into(),
+        }
     });
     let query_config = web::QueryConfig::default().error_handler(|err, _req| {
         session::PageError::BadRequest(format!("the address has an invalid parameter: {err}")).into()

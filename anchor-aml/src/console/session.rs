@@ -35,6 +35,9 @@ pub(crate) enum PageError {
     /// Input the officer must correct.
     #[error("{0}")]
     BadRequest(String),
+    /// A form larger than the console accepts.
+    #[error("{0}")]
+    TooLarge(String),
     /// No such case, subject, version…
     #[error("{0}")]
     NotFound(String),
@@ -70,6 +73,7 @@ impl ResponseError for PageError {
             PageError::Forbidden(_) => StatusCode::FORBIDDEN,
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PageError::NotFound(_) => StatusCode::NOT_FOUND,
+            PageError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             PageError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             PageError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -82,7 +86,7 @@ impl ResponseError for PageError {
         }
         let title = match self {
             PageError::Forbidden(_) => "Refused",
-            PageError::BadRequest(_) => "Please correct the request",
+            PageError::BadRequest(_) | PageError::TooLarge(_) => "Please correct the request",
             PageError::NotFound(_) => "Not found",
             _ => "Unavailable",
         };

@@ -1,0 +1,534 @@
+//! The console over real HTTP: sign-in and its refusals, CSRF, cookies and headers, every page,
+//! every decision, on every backend for the officer's day.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpServer};
+use anchor_core::integrations::sanctions::ScreeningSubject;
+use anchor_core::testing::{settings, test_databases};
+use anchor_core::Database;
+use reqwest::header::{HeaderMap, COOKIE, LOCATION, SET_COOKIE};
+
+use super::officers::Officers;
+use super::*;
+use crate::audit::AuditTrail;
+use crate::monitor::{CaseFilter, CaseStatus, MonitorConfig};
+use crate::{parse_custom_csv, ImportPolicy, ListVersion, LoadedList};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn account(byte: u8) -> String {
+    stellar_strkey::ed25519::PublicKey([byte; 32]).to_string().as_str().to_owned()
+}
+
+fn import_list(database: &Database, csv: &str, at: i64) {
+    let list = parse_custom_csv(csv.as_bytes(), "officer_list").unwrap();
+    let version = ListVersion::of(&list, &[csv.as_bytes()]);
+    ListStore::new(database.clone()).import(&LoadedList { list, version }, &ImportPolicy::default(), at).unwrap();
+}
+
+const LIST_V1: &str = "id,name,kind,address\n\
+                       p1,Ivan Petrovich Sidorov,person,\n\
+                       p2,Maria Gonzalez Ruiz,person,\n\
+                       o1,Black Sea Shipping Ltd,organization,\n";
+const LIST_V2: &str = "id,name,kind,address\n\
+                       p1,Ivan Petrovich Sidorov,person,\n\
+                       p2,Maria Gonzalez Ruiz,person,\n\
+                       o2,Caspian Trading <Holdings> & Co,organization,\n";
+
+fn customer(name: &str, stellar_account: String) -> ScreeningSubject {
+    let mut subject = ScreeningSubject::named(name);
+    subject.stellar_accounts = vec![stellar_account];
+    subject
+}
+
+struct Console {
+    base: String,
+    handle: ServerHandle,
+    client: reqwest::Client,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Reply {
+    status: u16,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn location(&self) -> &str {
+        self.headers.get(LOCATION).and_then(|value| value.to_str().ok()).unwrap_or("")
+    }
+}
+
+impl Console {
+    fn start(monitor: AmlMonitor, secure_cookies: bool) -> Self {
+        let config = ConsoleConfig { secure_cookies, list_update_interval: 86_400 };
+        let server = HttpServer::new(move || {
+            let (monitor, config) = (monitor.clone(), config.clone());
+            App::new().configure(|cfg| mount_console(cfg, monitor, config))
+        })
+        .workers(1)
+        .bind(("127.0.0.1", 0))
+        .unwrap();
+        let addr = server.addrs()[0];
+        let server = server.run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Console { base: format!("http://{addr}"), handle, client, cookies: BTreeMap::new() }
+    }
+
+    async fn stop(self) {
+        self.handle.stop(true).await;
+    }
+
+    fn keep_cookies(&mut self, headers: &HeaderMap) {
+        for value in headers.get_all(SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || text.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(name, value)| format!("{name}={value}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Reply {
+        let request = if self.cookies.is_empty() { request } else { request.header(COOKIE, self.cookie_header()) };
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        self.keep_cookies(&headers);
+        Reply { status, headers, body: response.text().await.unwrap() }
+    }
+
+    async fn get(&mut self, path: &str) -> Reply {
+        let request = self.client.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
+        let request = self.client.post(format!("{}{path}", self.base)).form(form);
+        self.send(request).await
+    }
+
+    /// The value of the hidden `csrf` field of the page.
+    fn csrf_of(page: &str) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let start = page.find(marker).expect("the page has a CSRF field") + marker.len();
+        page[start..start + 64].to_string()
+    }
+
+    async fn sign_in(&mut self, username: &str, password: &str) -> Reply {
+        let form = self.get("/admin/login").await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        let csrf = Self::csrf_of(&form.body);
+        self.post("/admin/login", &[("csrf", &csrf), ("next", "/admin/"), ("username", username), ("password", password)])
+            .await
+    }
+
+    /// Signs in and returns the session's CSRF token.
+    async fn signed_in(&mut self) -> String {
+        let reply = self.sign_in("alice", PASSWORD).await;
+        assert_eq!(reply.status, 303, "{}", reply.body);
+        let overview = self.get("/admin/").await;
+        assert_eq!(overview.status, 200, "{}", overview.body);
+        Self::csrf_of(&overview.body)
+    }
+}
+
+fn officers(database: &Database) -> Officers {
+    let officers = Officers::new(database.clone());
+    officers.create("alice", "Alice Officer", PASSWORD, crate::monitor::now()).unwrap();
+    officers
+}
+
+fn open_monitor(database: Database) -> AmlMonitor {
+    AmlMonitor::open(database, MonitorConfig::from_settings(&settings(&[]).aml), None).unwrap()
+}
+
+fn sqlite_monitor() -> AmlMonitor {
+    let database = test_databases().into_iter().next().unwrap().database();
+    import_list(&database, LIST_V1, 1_000);
+    officers(&database);
+    open_monitor(database)
+}
+
+#[actix_web::test]
+async fn every_page_and_action_without_a_session_redirects_to_sign_in() {
+    let monitor = sqlite_monitor();
+    let mut console = Console::start(monitor, false);
+    for path in [
+        "/admin/",
+        "/admin/cases",
+        "/admin/cases/1",
+        "/admin/frozen",
+        "/admin/subjects",
+        "/admin/subjects/1",
+        "/admin/audit",
+        "/admin/audit/export",
+        "/admin/lists",
+        "/admin/lists/diff?from=1&to=1",
+        "/admin/analytics",
+        "/admin/reports/weekly",
+        "/admin/reports/weekly.csv",
+    ] {
+        let reply = console.get(path).await;
+        assert_eq!(reply.status, 303, "{path}");
+        assert!(reply.location().starts_with("/admin/login?next="), "{path}: {}", reply.location());
+    }
+    for path in ["/admin/cases/1/clear", "/admin/cases/1/confirm", "/admin/cases/1/notes", "/admin/frozen/unfreeze", "/admin/logout"] {
+        let reply = console.post(path, &[("csrf", "x"), ("reason", "r"), ("text", "t")]).await;
+        assert_eq!(reply.status, 303, "{path}");
+        assert!(reply.location().starts_with("/admin/login"), "{path}");
+    }
+    // A forged cookie is no session either.
+    console.cookies.insert(session::SESSION_COOKIE.into(), "ab".repeat(32));
+    assert_eq!(console.get("/admin/cases").await.status, 303);
+    let reply = console.get("/admin").await;
+    assert_eq!((reply.status, reply.location()), (303, "/admin/"));
+    console.stop().await;
+}
+
+#[actix_web::test]
+async fn wrong_credentials_are_refused_with_one_message_and_five_failures_lock_the_account() {
+    let monitor = sqlite_monitor();
+    let trail = AuditTrail::new(monitor.database().clone());
+    let mut console = Console::start(monitor, false);
+    let unknown = console.sign_in("mallory", PASSWORD).await;
+    assert_eq!(unknown.status, 401);
+    assert!(unknown.body.contains("Wrong username or password."), "{}", unknown.body);
+    for attempt in 1..=4 {
+        let wrong = console.sign_in("alice", "not the password at all").await;
+        assert_eq!(wrong.status, 401, "attempt {attempt}");
+        assert!(wrong.body.contains("Wrong username or password."));
+        assert!(!console.cookies.contains_key(session::SESSION_COOKIE));
+    }
+    let fifth = console.sign_in("alice", "not the password at all").await;
+    assert_eq!(fifth.status, 401);
+    assert!(fifth.body.contains("locked"), "{}", fifth.body);
+    let right_but_locked = console.sign_in("alice", PASSWORD).await;
+    assert_eq!(right_but_locked.status, 401);
+    assert!(right_but_locked.body.contains("locked"));
+    assert!(!console.cookies.contains_key(session::SESSION_COOKIE));
+    let failures = trail.browse(Some("officer_sign_in_failed"), None, None, 100).unwrap();
+    assert_eq!(failures.len(), 7, "every failure is audited");
+    assert!(failures.iter().all(|record| !record.payload.contains("not the password")), "no password in the audit");
+    console.stop().await;
+}
+
+#[actix_web::test]
+async fn sign_in_without_the_form_token_or_from_another_origin_is_refused() {
+    let monitor = sqlite_monitor();
+    let mut console = Console::start(monitor, false);
+    let reply =
+        console.post("/admin/login", &[("csrf", ""), ("next", "/admin/"), ("username", "alice"), ("password", PASSWORD)]).await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    assert!(!console.cookies.contains_key(session::SESSION_COOKIE));
+    let form = console.get("/admin/login").await;
+    let csrf = Console::csrf_of(&form.body);
+    let request = console
+        .client
+        .post(format!("{}/admin/login", console.base))
+        .header("Origin", "https://evil.example")
+        .form(&[("csrf", csrf.as_str()), ("next", "/admin/"), ("username", "alice"), ("password", PASSWORD)]);
+    let reply = console.send(request).await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    assert!(!console.cookies.contains_key(session::SESSION_COOKIE));
+    console.stop().await;
+}
+
+#[actix_web::test]
+async fn cookies_are_http_only_same_site_strict_and_secure_outside_local_mode() {
+    for secure in [true, false] {
+        let monitor = sqlite_monitor();
+        let mut console = Console::start(monitor, secure);
+        let reply = console.sign_in("alice", PASSWORD).await;
+        assert_eq!(reply.status, 303);
+        let session = reply
+            .headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|value| value.to_str().unwrap().to_string())
+            .find(|value| value.starts_with(session::SESSION_COOKIE))
+            .expect("a session cookie");
+        assert!(session.contains("HttpOnly"), "{session}");
+        assert!(session.contains("SameSite=Strict"), "{session}");
+        assert!(session.contains("Path=/admin"), "{session}");
+        assert_eq!(session.contains("Secure"), secure, "{session}");
+        console.stop().await;
+    }
+}
+
+#[actix_web::test]
+async fn pages_carry_a_strict_content_security_policy_and_no_script() {
+    let monitor = sqlite_monitor();
+    let mut console = Console::start(monitor, false);
+    console.signed_in().await;
+    for path in ["/admin/", "/admin/cases", "/admin/audit", "/admin/lists", "/admin/analytics", "/admin/login"] {
+        let reply = console.get(path).await;
+        let csp = reply.headers.get("content-security-policy").unwrap().to_str().unwrap();
+        assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(reply.headers.get("x-frame-options").unwrap(), "DENY");
+        assert_eq!(reply.headers.get("cache-control").unwrap(), "no-store");
+        assert!(!reply.body.contains("<script"), "{path}");
+    }
+    console.stop().await;
+}
+
+#[actix_web::test]
+async fn a_decision_without_the_session_csrf_token_is_refused_and_changes_nothing() {
+    let monitor = sqlite_monitor();
+    let listed = monitor.record("sep12:ivan", &customer("Ivan Petrovich Sidorov", account(1)), "test").unwrap();
+    assert_eq!(listed.newly_frozen, vec![account(1)]);
+    let case_id = monitor.cases(&CaseFilter::default()).unwrap()[0].id;
+    let mut console = Console::start(monitor.clone(), false);
+    console.signed_in().await;
+    for csrf in ["", "0".repeat(64).as_str()] {
+        let path = format!("/admin/cases/{case_id}/clear");
+        let reply = console.post(&path, &[("csrf", csrf), ("reason", "looks fine")]).await;
+        assert_eq!(reply.status, 403, "{}", reply.body);
+        assert!(reply.body.contains("security token"), "{}", reply.body);
+        let reply = console.post("/admin/frozen/unfreeze", &[("csrf", csrf), ("account", &account(1)), ("reason", "r")]).await;
+        assert_eq!(reply.status, 403);
+        let reply = console.post("/admin/logout", &[("csrf", csrf)]).await;
+        assert_eq!(reply.status, 403);
+    }
+    assert_eq!(monitor.case(case_id).unwrap().case.status, CaseStatus::Open);
+    assert!(monitor.account_frozen(&account(1)).unwrap());
+    assert_eq!(console.get("/admin/cases").await.status, 200, "still signed in");
+    console.stop().await;
+}
+
+#[actix_web::test]
+async fn an_officers_day_in_the_console_on_every_backend() {
+    for test_db in test_databases() {
+        let backend = test_db.name;
+        let database = test_db.database();
+        import_list(&database, LIST_V1, crate::monitor::now() - 3 * 86_400);
+        officers(&database);
+        let monitor = open_monitor(database.clone());
+        let ivan = monitor.record("sep12:ivan", &customer("Ivan Petrovich Sidorov", account(1)), "test").unwrap();
+        let maria = monitor.record("sep12:maria", &customer("Maria Gonzalez Ruiz", account(2)), "test").unwrap();
+        monitor.record("sep12:bob", &customer("Albert Quenby Farrow", account(3)), "test").unwrap();
+        let cases = monitor.cases(&CaseFilter::default()).unwrap();
+        let case_of = |subject: i64| cases.iter().find(|case| case.subject_id == subject).unwrap().id;
+        let (ivan_case, maria_case) = (case_of(ivan.subject_id), case_of(maria.subject_id));
+        let mut console = Console::start(monitor.clone(), false);
+
+        // Sign in lands on the page asked for first.
+        let asked = console.get(&format!("/admin/cases/{ivan_case}")).await;
+        assert_eq!(asked.status, 303);
+        let form = console.get(asked.location()).await;
+        let csrf = Console::csrf_of(&form.body);
+        let next = format!("/admin/cases/{ivan_case}");
+        assert!(form.body.contains(&format!("value=\"{next}\"")), "{backend}: next kept in the form");
+        let reply = console
+            .post("/admin/login", &[("csrf", &csrf), ("next", &next), ("username", "alice"), ("password", PASSWORD)])
+            .await;
+        assert_eq!((reply.status, reply.location()), (303, next.as_str()), "{backend}");
+
+        // Overview: counts, charts, stale list.
+        let overview = console.get("/admin/").await;
+        assert_eq!(overview.status, 200, "{backend}: {}", overview.body);
+        assert!(overview.body.contains("<h1>Overview</h1>"));
+        assert!(overview.body.contains("Alice Officer"));
+        assert!(overview.body.contains("<svg"), "{backend}: charts drawn");
+        assert!(overview.body.contains("data-stale=\"true\""), "{backend}: a 3-day-old list is stale");
+        let csrf = Console::csrf_of(&overview.body);
+
+        // The queue: both cases, highest score first; bob is not there.
+        let queue = console.get("/admin/cases").await;
+        assert_eq!(queue.status, 200);
+        assert!(queue.body.contains(&format!("data-case-id=\"{ivan_case}\"")), "{backend}");
+        assert!(queue.body.contains(&format!("data-case-id=\"{maria_case}\"")));
+        assert!(!queue.body.contains("Albert Quenby Farrow"));
+
+        // A case page: the customer's fields next to the entry, the factors, the forms.
+        let page = console.get(&format!("/admin/cases/{ivan_case}")).await;
+        assert_eq!(page.status, 200, "{backend}: {}", page.body);
+        assert!(page.body.contains(&format!("Case {ivan_case}")));
+        assert!(page.body.contains("Ivan Petrovich Sidorov"));
+        assert!(page.body.contains("id=\"score-factors\""));
+        assert!(page.body.contains("token pair"), "{backend}: factor rows");
+        assert!(page.body.contains("id=\"clear-case\"") && page.body.contains("id=\"confirm-case\""));
+        assert!(page.body.contains(&account(1)) && page.body.contains("badge-frozen"));
+
+        // Bad decisions: no reason, a past allow-list date, an unknown case.
+        let clear = format!("/admin/cases/{ivan_case}/clear");
+        let reply = console.post(&clear, &[("csrf", &csrf), ("reason", "  ")]).await;
+        assert_eq!(reply.status, 400, "{backend}");
+        assert!(reply.body.contains("a reason is required"));
+        let reply = console.post(&clear, &[("csrf", &csrf), ("reason", "ok"), ("allow_until", "2001-01-01")]).await;
+        assert_eq!(reply.status, 400);
+        assert!(reply.body.contains("in the future"));
+        let reply = console.post(&clear, &[("csrf", &csrf), ("reason", "ok"), ("allow_until", "soon")]).await;
+        assert_eq!(reply.status, 400);
+        assert_eq!(console.post("/admin/cases/999999/clear", &[("csrf", &csrf), ("reason", "x")]).await.status, 404);
+        assert_eq!(console.get("/admin/cases/999999").await.status, 404);
+        assert_eq!(console.get("/admin/cases/abc").await.status, 404);
+        let huge = "x".repeat(70 * 1024);
+        assert_eq!(console.post(&clear, &[("csrf", &csrf), ("reason", &huge)]).await.status, 413);
+        assert_eq!(monitor.case(ivan_case).unwrap().case.status, CaseStatus::Open, "{backend}: nothing decided");
+
+        // Clear Ivan with a reason and a date; confirm Maria; a note.
+        let reply = console
+            .post(&clear, &[("csrf", &csrf), ("reason", "Different date of birth and nationality"), ("allow_until", "2099-12-31")])
+            .await;
+        assert_eq!((reply.status, reply.location()), (303, format!("/admin/cases/{ivan_case}?done=cleared").as_str()));
+        let after = console.get(reply.location()).await;
+        assert!(after.body.contains("class=\"flash\""), "{backend}");
+        assert!(after.body.contains("cleared as a false positive"));
+        let decided = monitor.case(ivan_case).unwrap().case;
+        assert_eq!(decided.status, CaseStatus::Cleared);
+        assert_eq!(decided.decided_by.as_deref(), Some("Alice Officer (alice)"), "{backend}");
+        assert!(!monitor.account_frozen(&account(1)).unwrap(), "{backend}: unfrozen by the clearance");
+        let reply = console.post(&clear, &[("csrf", &csrf), ("reason", "again")]).await;
+        assert_eq!(reply.status, 400, "{backend}: a decided case is not decided again");
+        let reply = console
+            .post(&format!("/admin/cases/{maria_case}/confirm"), &[("csrf", &csrf), ("reason", "Same person: passport match")])
+            .await;
+        assert_eq!(reply.status, 303, "{backend}: {}", reply.body);
+        assert_eq!(monitor.case(maria_case).unwrap().case.status, CaseStatus::Confirmed);
+        let reply = console
+            .post(&format!("/admin/cases/{maria_case}/notes"), &[("csrf", &csrf), ("text", "Reported to the FIU — ref 42")])
+            .await;
+        assert_eq!(reply.status, 303);
+        let page = console.get(&format!("/admin/cases/{maria_case}")).await;
+        assert!(page.body.contains("Reported to the FIU — ref 42"));
+        assert!(!page.body.contains("id=\"clear-case\""), "{backend}: no decision form on a decided case");
+
+        // The queue is empty; the cleared list shows the officer.
+        let queue = console.get("/admin/cases").await;
+        assert!(!queue.body.contains(&format!("data-case-id=\"{ivan_case}\"")), "{backend}");
+        assert!(queue.body.contains("No open cases."));
+        let cleared = console.get("/admin/cases?status=cleared").await;
+        assert!(cleared.body.contains(&format!("data-case-id=\"{ivan_case}\"")) && cleared.body.contains("Alice Officer"));
+        assert_eq!(console.get("/admin/cases?status=bogus").await.status, 400);
+
+        // Frozen accounts: Maria's; search; unfreeze with a reason.
+        let frozen = console.get("/admin/frozen").await;
+        assert!(frozen.body.contains(&format!("data-account=\"{}\"", account(2))), "{backend}");
+        let search = console.get(&format!("/admin/frozen?search={}", &account(2)[..10])).await;
+        assert!(search.body.contains(&account(2)));
+        let none = console.get("/admin/frozen?search=GZZZZ").await;
+        assert!(none.body.contains("No frozen account matches."));
+        let reply = console.post("/admin/frozen/unfreeze", &[("csrf", &csrf), ("account", &account(2)), ("reason", "")]).await;
+        assert_eq!(reply.status, 400, "{backend}: a reason is required");
+        let reply = console.post("/admin/frozen/unfreeze", &[("csrf", &csrf), ("account", "nope"), ("reason", "x")]).await;
+        assert_eq!(reply.status, 400);
+        let reply = console
+            .post("/admin/frozen/unfreeze", &[("csrf", &csrf), ("account", &account(2)), ("reason", "Court order 7/2026")])
+            .await;
+        assert_eq!(reply.status, 303, "{backend}: {}", reply.body);
+        assert!(!monitor.account_frozen(&account(2)).unwrap());
+
+        // The customer's history: arrival screening, the hit, the freeze, the decision.
+        let history = console.get(&format!("/admin/subjects/{}", maria.subject_id)).await;
+        assert_eq!(history.status, 200, "{backend}: {}", history.body);
+        for kind in ["screening", "screening_hit", "freeze", "case_decision", "case_note", "unfreeze"] {
+            assert!(history.body.contains(&format!("data-kind=\"{kind}\"")), "{backend}: {kind} in the history");
+        }
+        assert!(!history.body.contains("Ivan Petrovich"), "{backend}: only this customer's events");
+        let found = console.get("/admin/subjects?q=Gonzalez").await;
+        assert!(found.body.contains(&format!("data-subject-id=\"{}\"", maria.subject_id)), "{backend}");
+        assert!(!found.body.contains(&format!("data-subject-id=\"{}\"", ivan.subject_id)));
+        assert_eq!(console.get("/admin/subjects/999999").await.status, 404);
+
+        // The audit: the decision with the officer and the reason, the chain intact, exports.
+        let audit = console.get("/admin/audit?kind=case_decision").await;
+        assert_eq!(audit.status, 200);
+        assert!(audit.body.contains("data-kind=\"case_decision\""));
+        assert!(audit.body.contains("Different date of birth and nationality"));
+        assert!(audit.body.contains("Alice Officer (alice)"));
+        assert!(!audit.body.contains("data-kind=\"freeze\""), "{backend}: filtered by kind");
+        assert!(audit.body.contains("id=\"chain-status\"") && audit.body.contains("badge-intact"));
+        let text = console.get("/admin/audit?q=Court%20order").await;
+        assert!(text.body.contains("data-kind=\"unfreeze\""), "{backend}");
+        let csv = console.get("/admin/audit/export?format=csv").await;
+        assert_eq!(csv.status, 200);
+        assert!(csv.headers.get("content-type").unwrap().to_str().unwrap().starts_with("text/csv"));
+        assert!(csv.body.contains("case_decision"));
+        let json = console.get("/admin/audit/export?format=json&from=2000-01-01&to=2099-01-01").await;
+        assert!(serde_json::from_str::<serde_json::Value>(&json.body).unwrap().as_array().unwrap().len() > 5);
+        assert_eq!(console.get("/admin/audit/export?format=xml").await.status, 400);
+        assert_eq!(console.get("/admin/audit/export?from=2020-02-02&to=2020-01-01").await.status, 400);
+
+        // Lists: versions and the diff of two, escaped.
+        import_list(&database, LIST_V2, crate::monitor::now());
+        let lists = console.get("/admin/lists").await;
+        assert_eq!(lists.status, 200);
+        let versions = ListStore::new(database.clone()).history().unwrap();
+        let (newer, older) = (versions[0].id, versions[1].id);
+        assert!(lists.body.contains(&format!("data-version-id=\"{newer}\"")), "{backend}");
+        assert!(lists.body.contains("data-stale=\"false\""), "{backend}: the new version is fresh");
+        let diff = console.get(&format!("/admin/lists/diff?from={older}&to={newer}")).await;
+        assert_eq!(diff.status, 200, "{backend}: {}", diff.body);
+        assert!(diff.body.contains("Added (1)") && diff.body.contains("Removed (delisted) (1)"));
+        assert!(diff.body.contains("Caspian Trading &lt;Holdings&gt; &amp; Co"), "{backend}: escaped");
+        assert!(diff.body.contains("Black Sea Shipping Ltd"));
+        assert_eq!(console.get("/admin/lists/diff?from=999999&to=1").await.status, 404);
+        assert_eq!(console.get("/admin/lists/diff?from=x").await.status, 400);
+
+        // Analytics and the weekly report.
+        for days in [7, 30, 90] {
+            let page = console.get(&format!("/admin/analytics?days={days}")).await;
+            assert_eq!(page.status, 200, "{backend}: {days}");
+            assert!(page.body.contains("id=\"card-alert-rate\""));
+        }
+        assert_eq!(console.get("/admin/analytics?days=5").await.status, 400);
+        let report = console.get("/admin/reports/weekly").await;
+        assert_eq!(report.status, 200, "{backend}");
+        assert!(report.body.contains("Weekly compliance report"));
+        let csv = console.get("/admin/reports/weekly.csv").await;
+        assert_eq!(csv.status, 200);
+        assert!(csv.headers.get("content-disposition").unwrap().to_str().unwrap().contains("attachment"));
+
+        // Sign out: the session is gone for good.
+        let reply = console.post("/admin/logout", &[("csrf", &csrf)]).await;
+        assert_eq!((reply.status, reply.location()), (303, "/admin/login?done=signed-out"));
+        assert_eq!(console.get("/admin/cases").await.status, 303, "{backend}");
+        let kinds: Vec<String> =
+            AuditTrail::new(database.clone()).browse(None, Some("alice"), None, 1000).unwrap().into_iter().map(|r| r.kind).collect();
+        for kind in ["officer_created", "officer_sign_in", "officer_sign_out", "case_decision", "case_note", "unfreeze"] {
+            assert!(kinds.iter().any(|k| k == kind), "{backend}: {kind} audited: {kinds:?}");
+        }
+        assert!(matches!(AuditTrail::new(database).verify().unwrap(), crate::audit::AuditVerdict::Intact { .. }));
+        console.stop().await;
+    }
+}
+
+#[actix_web::test]
+async fn long_and_non_latin_names_are_escaped_and_shown_whole() {
+    let monitor = sqlite_monitor();
+    let name = format!("<b>Иван</b> \"Петрович\" {} 伊万", "Сидоров".repeat(40));
+    monitor.record("sep12:long", &customer(&name, account(7)), "test").unwrap();
+    let mut console = Console::start(monitor, false);
+    console.signed_in().await;
+    let page = console.get("/admin/subjects?q=%D0%98%D0%B2%D0%B0%D0%BD").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("&lt;b&gt;Иван&lt;/b&gt; &quot;Петрович&quot;"), "escaped: {}", page.body);
+    assert!(page.body.contains("伊万"));
+    assert!(!page.body.contains("<b>Иван"));
+    console.stop().await;
+}
+
+#[test]
+fn sign_in_never_redirects_outside_the_console() {
+    use session::safe_next;
+    assert_eq!(safe_next(Some("/admin/cases/3")), "/admin/cases/3");
+    for hostile in ["https://evil.example/", "//evil.example/admin/", "/admin/\\evil", "/admin/login", "/elsewhere", ""] {
+        assert_eq!(safe_next(Some(hostile)), "/admin/", "{hostile}");
+    }
+    assert_eq!(safe_next(None), "/admin/");
+}
