@@ -37,8 +37,8 @@ mod address;
 mod admin;
 mod audit;
 mod charts;
-mod console;
 mod cli;
+mod console;
 mod countries;
 mod custom;
 mod error;
@@ -56,11 +56,11 @@ mod version;
 
 pub use address::address_key;
 pub use admin::{mount_admin_api, ADMIN_API_PATH};
-pub use console::{mount_console, ConsoleConfig, OfficersCommand, CONSOLE_PATH};
 pub use audit::{
     record_hash, verify_chain, AuditRecord, AuditTrail, AuditVerdict, GENESIS_HASH, RETENTION_PURGE,
 };
 pub use cli::{load_source, official_url, parse_source, AmlCommand, AuditCommand, ListsCommand};
+pub use console::{mount_console, ConsoleConfig, OfficersCommand, CONSOLE_PATH};
 pub use custom::parse_custom_csv;
 pub use error::{Error, Result};
 pub use index::ScreeningIndex;
@@ -71,9 +71,10 @@ pub use model::{
     SourceList,
 };
 pub use monitor::{
-    factor_json, AmlMonitor, Analytics, DailyCounts, NamedCount, WeeklyReport, CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary, CheckResult,
-    FrozenAccount, HistoryEvent, MonitorConfig, MonitorStats, RecordOutcome, ScanKind, ScanProgress, ScanStatus,
-    ScanSummary, SubjectStatus, SubjectSummary, ENGINE_VERSION,
+    factor_json, AmlMonitor, Analytics, CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary,
+    CheckResult, DailyCounts, FrozenAccount, HistoryEvent, MonitorConfig, MonitorStats, NamedCount,
+    RecordOutcome, ScanKind, ScanProgress, ScanStatus, ScanSummary, SubjectStatus, SubjectSummary,
+    WeeklyReport, ENGINE_VERSION,
 };
 pub use notify::{
     webhook_signature, weekly_summary_key, DeliveryReport, Notification, NotificationKind, Notifier,

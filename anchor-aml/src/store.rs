@@ -347,8 +347,11 @@ impl ListStore {
     /// version's import and the last `lists update`/`lists import` that found it unchanged.
     pub fn confirmed_current(&self) -> Result<std::collections::BTreeMap<String, i64>> {
         use anchor_core::db::schema::aml_audit_log::dsl as log;
-        let mut confirmed: std::collections::BTreeMap<String, i64> =
-            self.active_versions()?.into_iter().map(|version| (version.source, version.imported_at)).collect();
+        let mut confirmed: std::collections::BTreeMap<String, i64> = self
+            .active_versions()?
+            .into_iter()
+            .map(|version| (version.source, version.imported_at))
+            .collect();
         let checks: Vec<(i64, String)> = self.database.run_blocking(|conn| {
             Ok(log::aml_audit_log
                 .select((log::recorded_at, log::payload))

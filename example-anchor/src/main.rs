@@ -22,8 +22,8 @@ use std::sync::Arc;
 use std::sync::OnceLock;
 
 use anchor_aml::{
-    AmlCommand, AmlMonitor, AuditCommand, ConsoleConfig, ListScreening, ListStore, ListsCommand, OfficersCommand,
-    ScreeningConfig,
+    AmlCommand, AmlMonitor, AuditCommand, ConsoleConfig, ListScreening, ListStore, ListsCommand,
+    OfficersCommand, ScreeningConfig,
 };
 use anchor_core::actix_web::{web, HttpResponse};
 use anchor_core::cli::{Anchor, BackgroundTask, CliExtension};

@@ -51,11 +51,10 @@ async fn sign_in(base: &str, password: &str) -> (u16, bool) {
         .send()
         .await
         .unwrap();
-    let session = reply
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .any(|value| value.to_str().unwrap().starts_with("anchor_console_session=") && !value.to_str().unwrap().starts_with("anchor_console_session=;"));
+    let session = reply.headers().get_all("set-cookie").iter().any(|value| {
+        value.to_str().unwrap().starts_with("anchor_console_session=")
+            && !value.to_str().unwrap().starts_with("anchor_console_session=;")
+    });
     (reply.status().as_u16(), session)
 }
 
@@ -64,9 +63,17 @@ async fn the_console_is_on_the_internal_listener_only_and_its_officers_come_from
     let database = test_databases().into_iter().next().unwrap();
     let bank = start_bank(database, "sep10,sep12", LIST, &[]).await;
 
-    let created = officers(&bank, &["create", "alice", "--name", "Alice Officer", "--password-stdin"], &format!("{PASSWORD}\n"));
+    let created = officers(
+        &bank,
+        &["create", "alice", "--name", "Alice Officer", "--password-stdin"],
+        &format!("{PASSWORD}\n"),
+    );
     assert!(created.status.success(), "{}", text(&created));
-    let again = officers(&bank, &["create", "alice", "--name", "Alice Again", "--password-stdin"], &format!("{PASSWORD}\n"));
+    let again = officers(
+        &bank,
+        &["create", "alice", "--name", "Alice Again", "--password-stdin"],
+        &format!("{PASSWORD}\n"),
+    );
     assert_eq!(again.status.code(), Some(1));
     assert!(text(&again).contains("already exists"), "{}", text(&again));
     let weak = officers(&bank, &["create", "bob", "--name", "Bob", "--password-stdin"], "short\n");
@@ -74,7 +81,11 @@ async fn the_console_is_on_the_internal_listener_only_and_its_officers_come_from
     assert!(text(&weak).contains("at least 12 characters"), "{}", text(&weak));
     let listed = officers(&bank, &["list"], "");
     assert!(listed.status.success());
-    assert!(text(&listed).contains("alice") && text(&listed).contains("Alice Officer") && !text(&listed).contains("bob"));
+    assert!(
+        text(&listed).contains("alice")
+            && text(&listed).contains("Alice Officer")
+            && !text(&listed).contains("bob")
+    );
 
     // Never on the public listener.
     for path in ["/admin/", "/admin/login", "/admin/cases", "/admin/static/console.css"] {

@@ -63,7 +63,11 @@ pub(crate) fn hits_chart(analytics: &Analytics) -> Markup {
     chart(daily_line_chart(
         &format!("Hits, decisions and freezes per day, last {} days", analytics.days),
         &days_of(analytics),
-        &[series("hits", |day| day.hits), series("decisions", |day| day.decisions), series("freezes", |day| day.freezes)],
+        &[
+            series("hits", |day| day.hits),
+            series("decisions", |day| day.decisions),
+            series("freezes", |day| day.freezes),
+        ],
     ))
 }
 
@@ -81,7 +85,8 @@ pub(crate) fn scans_chart(analytics: &Analytics) -> Markup {
 }
 
 fn counts_section(id: &str, title: &str, counts: &[NamedCount]) -> Markup {
-    let bars: Vec<(String, f64)> = counts.iter().take(15).map(|count| (count.name.clone(), count.count as f64)).collect();
+    let bars: Vec<(String, f64)> =
+        counts.iter().take(15).map(|count| (count.name.clone(), count.count as f64)).collect();
     html! {
         section.panel aria-labelledby=(id) {
             h2 id=(id) { (title) }
@@ -101,7 +106,11 @@ fn counts_section(id: &str, title: &str, counts: &[NamedCount]) -> Markup {
 }
 
 /// `GET /admin/analytics?days=7|30|90`.
-pub(crate) async fn analytics_page(state: State, officer: SignedIn, query: web::Query<WindowQuery>) -> PageResult {
+pub(crate) async fn analytics_page(
+    state: State,
+    officer: SignedIn,
+    query: web::Query<WindowQuery>,
+) -> PageResult {
     let days = query.days.unwrap_or(30);
     if !WINDOWS.contains(&days) {
         return Err(PageError::BadRequest("the window must be 7, 30 or 90 days".into()));
@@ -159,5 +168,9 @@ pub(crate) async fn weekly_report(state: State, officer: SignedIn) -> PageResult
 pub(crate) async fn weekly_report_csv(state: State, _officer: SignedIn) -> PageResult {
     let monitor = state.monitor.clone();
     let report = blocking(move || monitor.weekly_report(crate::monitor::now())).await?;
-    Ok(download("text/csv; charset=utf-8", &format!("aml-weekly-report-{}.csv", report.week), report.to_csv().into_bytes()))
+    Ok(download(
+        "text/csv; charset=utf-8",
+        &format!("aml-weekly-report-{}.csv", report.week),
+        report.to_csv().into_bytes(),
+    ))
 }

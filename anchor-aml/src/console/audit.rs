@@ -33,7 +33,8 @@ pub(crate) async fn browse(state: State, officer: SignedIn, query: web::Query<Br
     let BrowseQuery { kind, q, before } = query.into_inner();
     let kind = non_empty(kind);
     let text = non_empty(q);
-    if kind.as_ref().is_some_and(|kind| kind.len() > 64) || text.as_ref().is_some_and(|text| text.len() > 256) {
+    if kind.as_ref().is_some_and(|kind| kind.len() > 64) || text.as_ref().is_some_and(|text| text.len() > 256)
+    {
         return Err(PageError::BadRequest("the filter is too long".into()));
     }
     let trail = AuditTrail::new(state.monitor.database().clone());
@@ -43,7 +44,8 @@ pub(crate) async fn browse(state: State, officer: SignedIn, query: web::Query<Br
         Ok((records, trail.kinds()?, trail.verify()?))
     })
     .await?;
-    let older = (records.len() as i64 == PAGE_SIZE).then(|| records.last().map(|record| record.seq)).flatten();
+    let older =
+        (records.len() as i64 == PAGE_SIZE).then(|| records.last().map(|record| record.seq)).flatten();
     let older_link = older.map(|seq| {
         let mut params = url::form_urlencoded::Serializer::new(String::new());
         if let Some(kind) = &kind {

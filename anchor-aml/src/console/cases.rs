@@ -6,7 +6,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::layout::{self, badge, csrf_field, maybe_time, page, score, time, Section};
-use super::session::{blocking, check_origin, flash, ok_page, redirect, PageError, PageResult, SignedIn, CONSOLE_PATH};
+use super::session::{
+    blocking, check_origin, flash, ok_page, redirect, PageError, PageResult, SignedIn, CONSOLE_PATH,
+};
 use super::ConsoleState;
 use crate::model::SanctionsEntity;
 use crate::monitor::{CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary};
@@ -34,7 +36,9 @@ pub(crate) async fn queue(state: State, officer: SignedIn, query: web::Query<Que
     let monitor = state.monitor.clone();
     let filter = CaseFilter { status: Some(status), subject_id: None, limit: Some(QUEUE_LIMIT) };
     let mut cases = blocking(move || monitor.cases(&filter)).await?;
-    cases.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.opened_at.cmp(&b.opened_at)).then(a.id.cmp(&b.id)));
+    cases.sort_by(|a, b| {
+        b.score.total_cmp(&a.score).then(a.opened_at.cmp(&b.opened_at)).then(a.id.cmp(&b.id))
+    });
     let now = crate::monitor::now();
     let title = match status {
         CaseStatus::Open => "Case queue",
@@ -322,7 +326,9 @@ fn factor_detail(factor: &Value) -> String {
             text(factor, "kind"),
             factor.get("similarity").and_then(Value::as_f64).map_or_else(|| "—".into(), score)
         ),
-        Some("unmatched_query_token") | Some("unmatched_listed_token") => format!("“{}”", text(factor, "token")),
+        Some("unmatched_query_token") | Some("unmatched_listed_token") => {
+            format!("“{}”", text(factor, "token"))
+        }
         Some("crypto_address") => format!("{} {}", text(factor, "currency"), text(factor, "address")),
         _ => text(factor, "detail"),
     }
@@ -392,7 +398,8 @@ pub(crate) async fn clear(
     let until = allow_until(&form.allow_until, crate::monitor::now())?;
     let monitor = state.monitor.clone();
     let name = officer.officer.audit_name();
-    blocking(move || monitor.decide_case(id, &CaseDecision::Clear { allow_until: until }, &name, &reason)).await?;
+    blocking(move || monitor.decide_case(id, &CaseDecision::Clear { allow_until: until }, &name, &reason))
+        .await?;
     Ok(redirect(&format!("{CONSOLE_PATH}/cases/{id}?done=cleared")))
 }
 

@@ -68,13 +68,18 @@ impl CliExtension for OfficersCommand {
                 let name = args.get_one::<String>("name").cloned().unwrap_or_default();
                 let password = read_password(args.get_flag("password-stdin"))?;
                 officers.create(&username(args), &name, &password, now()).map_err(|err| err.to_string())?;
-                println!("officer `{}` created; they sign in at /admin/login on the internal listener", username(args));
+                println!(
+                    "officer `{}` created; they sign in at /admin/login on the internal listener",
+                    username(args)
+                );
                 Ok(())
             }
             Some(("list", _)) => {
                 let accounts = officers.list().map_err(|err| err.to_string())?;
                 if accounts.is_empty() {
-                    println!("no officer yet: create one with `officers create NAME --name \"Display Name\"`");
+                    println!(
+                        "no officer yet: create one with `officers create NAME --name \"Display Name\"`"
+                    );
                 }
                 let now = now();
                 for account in accounts {
@@ -121,11 +126,16 @@ impl CliExtension for OfficersCommand {
 fn read_password(from_stdin: bool) -> Result<String, String> {
     if from_stdin {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).map_err(|err| format!("cannot read standard input: {err}"))?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|err| format!("cannot read standard input: {err}"))?;
         return Ok(line.trim_end_matches(['\r', '\n']).to_string());
     }
-    let first = rpassword::prompt_password("Password: ").map_err(|err| format!("cannot read the password: {err}"))?;
-    let second = rpassword::prompt_password("Again: ").map_err(|err| format!("cannot read the password: {err}"))?;
+    let first =
+        rpassword::prompt_password("Password: ").map_err(|err| format!("cannot read the password: {err}"))?;
+    let second =
+        rpassword::prompt_password("Again: ").map_err(|err| format!("cannot read the password: {err}"))?;
     if first != second {
         return Err("the two passwords differ".into());
     }

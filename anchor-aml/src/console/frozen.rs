@@ -5,7 +5,9 @@ use maud::html;
 use serde::Deserialize;
 
 use super::layout::{csrf_field, page, time, Section};
-use super::session::{blocking, check_origin, flash, ok_page, redirect, PageError, PageResult, SignedIn, CONSOLE_PATH};
+use super::session::{
+    blocking, check_origin, flash, ok_page, redirect, PageError, PageResult, SignedIn, CONSOLE_PATH,
+};
 use super::ConsoleState;
 
 type State = web::Data<ConsoleState>;

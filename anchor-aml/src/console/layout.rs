@@ -119,7 +119,8 @@ pub(crate) fn maybe_time(seconds: Option<i64>) -> Markup {
 
 /// Unix seconds as a date `YYYY-MM-DD`.
 pub(crate) fn date(seconds: i64) -> String {
-    chrono::DateTime::from_timestamp(seconds, 0).map_or_else(String::new, |at| at.format("%Y-%m-%d").to_string())
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map_or_else(String::new, |at| at.format("%Y-%m-%d").to_string())
 }
 
 /// A duration in words: `3 d 4 h`, `5 h 12 min`, `40 s`.

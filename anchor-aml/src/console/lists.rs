@@ -65,7 +65,8 @@ pub(crate) fn freshness_table(
 pub(crate) async fn versions(state: State, officer: SignedIn) -> PageResult {
     let store = state.lists.clone();
     let (history, active, confirmed) =
-        blocking(move || Ok((store.history()?, store.active_versions()?, store.confirmed_current()?))).await?;
+        blocking(move || Ok((store.history()?, store.active_versions()?, store.confirmed_current()?)))
+            .await?;
     let now = crate::monitor::now();
     let body = html! {
         h1 { "Sanctions lists" }
@@ -140,7 +141,8 @@ fn primary_name(entity: &SanctionsEntity) -> &str {
 pub(crate) async fn diff(state: State, officer: SignedIn, query: web::Query<DiffQuery>) -> PageResult {
     let DiffQuery { from, to } = query.into_inner();
     let store = state.lists.clone();
-    let (old, new) = blocking(move || Ok((store.version_entities(from)?, store.version_entities(to)?))).await?;
+    let (old, new) =
+        blocking(move || Ok((store.version_entities(from)?, store.version_entities(to)?))).await?;
     let (Some((old_version, old_entities)), Some((new_version, new_entities))) = (old, new) else {
         return Err(PageError::NotFound("no such list version".into()));
     };

@@ -57,7 +57,8 @@ impl ConsoleConfig {
     pub fn from_settings(settings: &anchor_core::Settings) -> Self {
         ConsoleConfig {
             secure_cookies: !settings.local_mode,
-            list_update_interval: i64::try_from(settings.aml.list_update_interval.as_secs()).unwrap_or(86_400),
+            list_update_interval: i64::try_from(settings.aml.list_update_interval.as_secs())
+                .unwrap_or(86_400),
         }
     }
 }
@@ -93,22 +94,20 @@ pub fn mount_console(cfg: &mut web::ServiceConfig, monitor: AmlMonitor, config: 
         monitor,
         config,
     });
-    let form_config = web::FormConfig::default().limit(MAX_FORM_BYTES).error_handler(|err, _req| {
-        match &err {
+    let form_config =
+        web::FormConfig::default().limit(MAX_FORM_BYTES).error_handler(|err, _req| match &err {
             actix_web::error::UrlencodedError::Overflow { .. } => session::PageError::TooLarge(format!(
                 "the form is larger than the console accepts ({} KiB)",
                 MAX_FORM_BYTES / 1024
             ))
             .into(),
             other => session::PageError::BadRequest(format!("the form could not be read: {other}")).into(),
-        }
-    });
+        });
     let query_config = web::QueryConfig::default().error_handler(|err, _req| {
         session::PageError::BadRequest(format!("the address has an invalid parameter: {err}")).into()
     });
-    let path_config = web::PathConfig::default().error_handler(|err, _req| {
-        session::PageError::NotFound(format!("no such page ({err})")).into()
-    });
+    let path_config = web::PathConfig::default()
+        .error_handler(|err, _req| session::PageError::NotFound(format!("no such page ({err})")).into());
     cfg.route(CONSOLE_PATH, web::get().to(|| async { session::redirect(&format!("{CONSOLE_PATH}/")) }));
     cfg.service(
         web::scope(CONSOLE_PATH)

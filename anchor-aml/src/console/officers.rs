@@ -140,7 +140,9 @@ fn valid_password(password: &str) -> Result<()> {
 fn valid_display_name(name: &str) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
-        return Err(Error::Invalid("the display name must be 1 to 128 characters, without control characters".into()));
+        return Err(Error::Invalid(
+            "the display name must be 1 to 128 characters, without control characters".into(),
+        ));
     }
     Ok(name.to_string())
 }
@@ -184,7 +186,8 @@ impl Officers {
         let username = username.to_string();
         self.database.run_blocking(|conn| {
             conn.transaction::<_, DbError, _>(|conn| {
-                let taken: i64 = o::aml_officers.filter(o::username.eq(&username)).count().get_result(conn)?;
+                let taken: i64 =
+                    o::aml_officers.filter(o::username.eq(&username)).count().get_result(conn)?;
                 if taken > 0 {
                     return Ok(Err(Error::Invalid(format!("an officer named `{username}` already exists"))));
                 }
@@ -234,7 +237,12 @@ impl Officers {
         let kind = if active { "officer_enabled" } else { "officer_disabled" };
         self.change(username, now, kind, move |conn, id| {
             diesel::update(o::aml_officers.filter(o::id.eq(id)))
-                .set((o::active.eq(active), o::failed_logins.eq(0), o::locked_until.eq(0_i64), o::updated_at.eq(now)))
+                .set((
+                    o::active.eq(active),
+                    o::failed_logins.eq(0),
+                    o::locked_until.eq(0_i64),
+                    o::updated_at.eq(now),
+                ))
                 .execute(conn)?;
             Ok(())
         })
@@ -266,12 +274,20 @@ impl Officers {
 
     /// Every officer, by name. Blocking.
     pub(crate) fn list(&self) -> Result<Vec<OfficerAccount>> {
-        let rows: Vec<(String, String, bool, i64, i64, Option<i64>)> = self.database.run_blocking(|conn| {
-            Ok(o::aml_officers
-                .select((o::username, o::display_name, o::active, o::locked_until, o::created_at, o::last_login_at))
-                .order(o::username.asc())
-                .load(conn)?)
-        })?;
+        let rows: Vec<(String, String, bool, i64, i64, Option<i64>)> =
+            self.database.run_blocking(|conn| {
+                Ok(o::aml_officers
+                    .select((
+                        o::username,
+                        o::display_name,
+                        o::active,
+                        o::locked_until,
+                        o::created_at,
+                        o::last_login_at,
+                    ))
+                    .order(o::username.asc())
+                    .load(conn)?)
+            })?;
         Ok(rows
             .into_iter()
             .map(|(username, display_name, active, locked_until, created_at, last_login_at)| OfficerAccount {

@@ -18,7 +18,12 @@ pub(crate) async fn overview(state: State, officer: SignedIn) -> PageResult {
     let store = state.lists.clone();
     let now = crate::monitor::now();
     let (analytics, stats, active, confirmed) = blocking(move || {
-        Ok((monitor.analytics(30, now)?, monitor.stats()?, store.active_versions()?, store.confirmed_current()?))
+        Ok((
+            monitor.analytics(30, now)?,
+            monitor.stats()?,
+            store.active_versions()?,
+            store.confirmed_current()?,
+        ))
     })
     .await?;
     let scan = stats.current_scan.as_ref();

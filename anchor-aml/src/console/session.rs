@@ -81,7 +81,10 @@ impl ResponseError for PageError {
 
     fn error_response(&self) -> HttpResponse {
         if let PageError::SignInRequired { next } = self {
-            let location = format!("{CONSOLE_PATH}/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+            let location = format!(
+                "{CONSOLE_PATH}/login?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            );
             return redirect(&location);
         }
         let title = match self {
@@ -172,7 +175,9 @@ pub(crate) fn check_origin(req: &HttpRequest) -> Result<(), PageError> {
     if same {
         Ok(())
     } else {
-        Err(PageError::Forbidden("this form was sent from another site; open the console and try again".into()))
+        Err(PageError::Forbidden(
+            "this form was sent from another site; open the console and try again".into(),
+        ))
     }
 }
 
@@ -206,7 +211,9 @@ impl FromRequest for SignedIn {
         let state = req.app_data::<web::Data<ConsoleState>>().cloned();
         let token = req.cookie(SESSION_COOKIE).map(|cookie| cookie.value().to_string());
         let next = if req.method() == actix_web::http::Method::GET {
-            req.uri().path_and_query().map_or_else(|| format!("{CONSOLE_PATH}/"), |pq| pq.as_str().to_string())
+            req.uri()
+                .path_and_query()
+                .map_or_else(|| format!("{CONSOLE_PATH}/"), |pq| pq.as_str().to_string())
         } else {
             format!("{CONSOLE_PATH}/")
         };

@@ -32,7 +32,13 @@ enum Notice<'a> {
     Status(&'a str),
 }
 
-fn sign_in_page(status: StatusCode, csrf: &str, next: &str, notice: Notice<'_>, secure: bool) -> HttpResponse {
+fn sign_in_page(
+    status: StatusCode,
+    csrf: &str,
+    next: &str,
+    notice: Notice<'_>,
+    secure: bool,
+) -> HttpResponse {
     let body = html! {
         h1 { "Sign in" }
         @if let Notice::Status(message) = notice {
@@ -90,7 +96,8 @@ pub(crate) async fn submit(req: HttpRequest, state: State, form: web::Form<SignI
     let cookie = req.cookie(SIGN_IN_CSRF_COOKIE).map(|cookie| cookie.value().to_string()).unwrap_or_default();
     if csrf.is_empty() || !constant_time_eq(csrf.as_bytes(), cookie.as_bytes()) {
         return Err(PageError::Forbidden(
-            "the sign-in form expired or was not sent from this console; reload the page and try again".into(),
+            "the sign-in form expired or was not sent from this console; reload the page and try again"
+                .into(),
         ));
     }
     let next = safe_next(Some(&next));

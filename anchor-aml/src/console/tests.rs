@@ -27,7 +27,9 @@ fn account(byte: u8) -> String {
 fn import_list(database: &Database, csv: &str, at: i64) {
     let list = parse_custom_csv(csv.as_bytes(), "officer_list").unwrap();
     let version = ListVersion::of(&list, &[csv.as_bytes()]);
-    ListStore::new(database.clone()).import(&LoadedList { list, version }, &ImportPolicy::default(), at).unwrap();
+    ListStore::new(database.clone())
+        .import(&LoadedList { list, version }, &ImportPolicy::default(), at)
+        .unwrap();
 }
 
 const LIST_V1: &str = "id,name,kind,address\n\
@@ -104,7 +106,8 @@ impl Console {
     }
 
     async fn send(&mut self, request: reqwest::RequestBuilder) -> Reply {
-        let request = if self.cookies.is_empty() { request } else { request.header(COOKIE, self.cookie_header()) };
+        let request =
+            if self.cookies.is_empty() { request } else { request.header(COOKIE, self.cookie_header()) };
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         let headers = response.headers().clone();
@@ -133,8 +136,11 @@ impl Console {
         let form = self.get("/admin/login").await;
         assert_eq!(form.status, 200, "{}", form.body);
         let csrf = Self::csrf_of(&form.body);
-        self.post("/admin/login", &[("csrf", &csrf), ("next", "/admin/"), ("username", username), ("password", password)])
-            .await
+        self.post(
+            "/admin/login",
+            &[("csrf", &csrf), ("next", "/admin/"), ("username", username), ("password", password)],
+        )
+        .await
     }
 
     /// Signs in and returns the session's CSRF token.
@@ -187,7 +193,13 @@ async fn every_page_and_action_without_a_session_redirects_to_sign_in() {
         assert_eq!(reply.status, 303, "{path}");
         assert!(reply.location().starts_with("/admin/login?next="), "{path}: {}", reply.location());
     }
-    for path in ["/admin/cases/1/clear", "/admin/cases/1/confirm", "/admin/cases/1/notes", "/admin/frozen/unfreeze", "/admin/logout"] {
+    for path in [
+        "/admin/cases/1/clear",
+        "/admin/cases/1/confirm",
+        "/admin/cases/1/notes",
+        "/admin/frozen/unfreeze",
+        "/admin/logout",
+    ] {
         let reply = console.post(path, &[("csrf", "x"), ("reason", "r"), ("text", "t")]).await;
         assert_eq!(reply.status, 303, "{path}");
         assert!(reply.location().starts_with("/admin/login"), "{path}");
@@ -223,7 +235,10 @@ async fn wrong_credentials_are_refused_with_one_message_and_five_failures_lock_t
     assert!(!console.cookies.contains_key(session::SESSION_COOKIE));
     let failures = trail.browse(Some("officer_sign_in_failed"), None, None, 100).unwrap();
     assert_eq!(failures.len(), 7, "every failure is audited");
-    assert!(failures.iter().all(|record| !record.payload.contains("not the password")), "no password in the audit");
+    assert!(
+        failures.iter().all(|record| !record.payload.contains("not the password")),
+        "no password in the audit"
+    );
     console.stop().await;
 }
 
@@ -231,8 +246,12 @@ async fn wrong_credentials_are_refused_with_one_message_and_five_failures_lock_t
 async fn sign_in_without_the_form_token_or_from_another_origin_is_refused() {
     let monitor = sqlite_monitor();
     let mut console = Console::start(monitor, false);
-    let reply =
-        console.post("/admin/login", &[("csrf", ""), ("next", "/admin/"), ("username", "alice"), ("password", PASSWORD)]).await;
+    let reply = console
+        .post(
+            "/admin/login",
+            &[("csrf", ""), ("next", "/admin/"), ("username", "alice"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(reply.status, 403, "{}", reply.body);
     assert!(!console.cookies.contains_key(session::SESSION_COOKIE));
     let form = console.get("/admin/login").await;
@@ -275,10 +294,15 @@ async fn pages_carry_a_strict_content_security_policy_and_no_script() {
     let monitor = sqlite_monitor();
     let mut console = Console::start(monitor, false);
     console.signed_in().await;
-    for path in ["/admin/", "/admin/cases", "/admin/audit", "/admin/lists", "/admin/analytics", "/admin/login"] {
+    for path in
+        ["/admin/", "/admin/cases", "/admin/audit", "/admin/lists", "/admin/analytics", "/admin/login"]
+    {
         let reply = console.get(path).await;
         let csp = reply.headers.get("content-security-policy").unwrap().to_str().unwrap();
-        assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
         assert_eq!(reply.headers.get("x-frame-options").unwrap(), "DENY");
         assert_eq!(reply.headers.get("cache-control").unwrap(), "no-store");
         assert!(!reply.body.contains("<script"), "{path}");
@@ -289,7 +313,8 @@ async fn pages_carry_a_strict_content_security_policy_and_no_script() {
 #[actix_web::test]
 async fn a_decision_without_the_session_csrf_token_is_refused_and_changes_nothing() {
     let monitor = sqlite_monitor();
-    let listed = monitor.record("sep12:ivan", &customer("Ivan Petrovich Sidorov", account(1)), "test").unwrap();
+    let listed =
+        monitor.record("sep12:ivan", &customer("Ivan Petrovich Sidorov", account(1)), "test").unwrap();
     assert_eq!(listed.newly_frozen, vec![account(1)]);
     let case_id = monitor.cases(&CaseFilter::default()).unwrap()[0].id;
     let mut console = Console::start(monitor.clone(), false);
@@ -299,7 +324,9 @@ async fn a_decision_without_the_session_csrf_token_is_refused_and_changes_nothin
         let reply = console.post(&path, &[("csrf", csrf), ("reason", "looks fine")]).await;
         assert_eq!(reply.status, 403, "{}", reply.body);
         assert!(reply.body.contains("security token"), "{}", reply.body);
-        let reply = console.post("/admin/frozen/unfreeze", &[("csrf", csrf), ("account", &account(1)), ("reason", "r")]).await;
+        let reply = console
+            .post("/admin/frozen/unfreeze", &[("csrf", csrf), ("account", &account(1)), ("reason", "r")])
+            .await;
         assert_eq!(reply.status, 403);
         let reply = console.post("/admin/logout", &[("csrf", csrf)]).await;
         assert_eq!(reply.status, 403);
@@ -318,8 +345,10 @@ async fn an_officers_day_in_the_console_on_every_backend() {
         import_list(&database, LIST_V1, crate::monitor::now() - 3 * 86_400);
         officers(&database);
         let monitor = open_monitor(database.clone());
-        let ivan = monitor.record("sep12:ivan", &customer("Ivan Petrovich Sidorov", account(1)), "test").unwrap();
-        let maria = monitor.record("sep12:maria", &customer("Maria Gonzalez Ruiz", account(2)), "test").unwrap();
+        let ivan =
+            monitor.record("sep12:ivan", &customer("Ivan Petrovich Sidorov", account(1)), "test").unwrap();
+        let maria =
+            monitor.record("sep12:maria", &customer("Maria Gonzalez Ruiz", account(2)), "test").unwrap();
         monitor.record("sep12:bob", &customer("Albert Quenby Farrow", account(3)), "test").unwrap();
         let cases = monitor.cases(&CaseFilter::default()).unwrap();
         let case_of = |subject: i64| cases.iter().find(|case| case.subject_id == subject).unwrap().id;
@@ -334,7 +363,10 @@ async fn an_officers_day_in_the_console_on_every_backend() {
         let next = format!("/admin/cases/{ivan_case}");
         assert!(form.body.contains(&format!("value=\"{next}\"")), "{backend}: next kept in the form");
         let reply = console
-            .post("/admin/login", &[("csrf", &csrf), ("next", &next), ("username", "alice"), ("password", PASSWORD)])
+            .post(
+                "/admin/login",
+                &[("csrf", &csrf), ("next", &next), ("username", "alice"), ("password", PASSWORD)],
+            )
             .await;
         assert_eq!((reply.status, reply.location()), (303, next.as_str()), "{backend}");
 
@@ -369,23 +401,41 @@ async fn an_officers_day_in_the_console_on_every_backend() {
         let reply = console.post(&clear, &[("csrf", &csrf), ("reason", "  ")]).await;
         assert_eq!(reply.status, 400, "{backend}");
         assert!(reply.body.contains("a reason is required"));
-        let reply = console.post(&clear, &[("csrf", &csrf), ("reason", "ok"), ("allow_until", "2001-01-01")]).await;
+        let reply =
+            console.post(&clear, &[("csrf", &csrf), ("reason", "ok"), ("allow_until", "2001-01-01")]).await;
         assert_eq!(reply.status, 400);
         assert!(reply.body.contains("in the future"));
         let reply = console.post(&clear, &[("csrf", &csrf), ("reason", "ok"), ("allow_until", "soon")]).await;
         assert_eq!(reply.status, 400);
-        assert_eq!(console.post("/admin/cases/999999/clear", &[("csrf", &csrf), ("reason", "x")]).await.status, 404);
+        assert_eq!(
+            console.post("/admin/cases/999999/clear", &[("csrf", &csrf), ("reason", "x")]).await.status,
+            404
+        );
         assert_eq!(console.get("/admin/cases/999999").await.status, 404);
         assert_eq!(console.get("/admin/cases/abc").await.status, 404);
         let huge = "x".repeat(70 * 1024);
         assert_eq!(console.post(&clear, &[("csrf", &csrf), ("reason", &huge)]).await.status, 413);
-        assert_eq!(monitor.case(ivan_case).unwrap().case.status, CaseStatus::Open, "{backend}: nothing decided");
+        assert_eq!(
+            monitor.case(ivan_case).unwrap().case.status,
+            CaseStatus::Open,
+            "{backend}: nothing decided"
+        );
 
         // Clear Ivan with a reason and a date; confirm Maria; a note.
         let reply = console
-            .post(&clear, &[("csrf", &csrf), ("reason", "Different date of birth and nationality"), ("allow_until", "2099-12-31")])
+            .post(
+                &clear,
+                &[
+                    ("csrf", &csrf),
+                    ("reason", "Different date of birth and nationality"),
+                    ("allow_until", "2099-12-31"),
+                ],
+            )
             .await;
-        assert_eq!((reply.status, reply.location()), (303, format!("/admin/cases/{ivan_case}?done=cleared").as_str()));
+        assert_eq!(
+            (reply.status, reply.location()),
+            (303, format!("/admin/cases/{ivan_case}?done=cleared").as_str())
+        );
         let after = console.get(reply.location()).await;
         assert!(after.body.contains("class=\"flash\""), "{backend}");
         assert!(after.body.contains("cleared as a false positive"));
@@ -396,12 +446,18 @@ async fn an_officers_day_in_the_console_on_every_backend() {
         let reply = console.post(&clear, &[("csrf", &csrf), ("reason", "again")]).await;
         assert_eq!(reply.status, 400, "{backend}: a decided case is not decided again");
         let reply = console
-            .post(&format!("/admin/cases/{maria_case}/confirm"), &[("csrf", &csrf), ("reason", "Same person: passport match")])
+            .post(
+                &format!("/admin/cases/{maria_case}/confirm"),
+                &[("csrf", &csrf), ("reason", "Same person: passport match")],
+            )
             .await;
         assert_eq!(reply.status, 303, "{backend}: {}", reply.body);
         assert_eq!(monitor.case(maria_case).unwrap().case.status, CaseStatus::Confirmed);
         let reply = console
-            .post(&format!("/admin/cases/{maria_case}/notes"), &[("csrf", &csrf), ("text", "Reported to the FIU — ref 42")])
+            .post(
+                &format!("/admin/cases/{maria_case}/notes"),
+                &[("csrf", &csrf), ("text", "Reported to the FIU — ref 42")],
+            )
             .await;
         assert_eq!(reply.status, 303);
         let page = console.get(&format!("/admin/cases/{maria_case}")).await;
@@ -413,7 +469,10 @@ async fn an_officers_day_in_the_console_on_every_backend() {
         assert!(!queue.body.contains(&format!("data-case-id=\"{ivan_case}\"")), "{backend}");
         assert!(queue.body.contains("No open cases."));
         let cleared = console.get("/admin/cases?status=cleared").await;
-        assert!(cleared.body.contains(&format!("data-case-id=\"{ivan_case}\"")) && cleared.body.contains("Alice Officer"));
+        assert!(
+            cleared.body.contains(&format!("data-case-id=\"{ivan_case}\""))
+                && cleared.body.contains("Alice Officer")
+        );
         assert_eq!(console.get("/admin/cases?status=bogus").await.status, 400);
 
         // Frozen accounts: Maria's; search; unfreeze with a reason.
@@ -423,12 +482,19 @@ async fn an_officers_day_in_the_console_on_every_backend() {
         assert!(search.body.contains(&account(2)));
         let none = console.get("/admin/frozen?search=GZZZZ").await;
         assert!(none.body.contains("No frozen account matches."));
-        let reply = console.post("/admin/frozen/unfreeze", &[("csrf", &csrf), ("account", &account(2)), ("reason", "")]).await;
+        let reply = console
+            .post("/admin/frozen/unfreeze", &[("csrf", &csrf), ("account", &account(2)), ("reason", "")])
+            .await;
         assert_eq!(reply.status, 400, "{backend}: a reason is required");
-        let reply = console.post("/admin/frozen/unfreeze", &[("csrf", &csrf), ("account", "nope"), ("reason", "x")]).await;
+        let reply = console
+            .post("/admin/frozen/unfreeze", &[("csrf", &csrf), ("account", "nope"), ("reason", "x")])
+            .await;
         assert_eq!(reply.status, 400);
         let reply = console
-            .post("/admin/frozen/unfreeze", &[("csrf", &csrf), ("account", &account(2)), ("reason", "Court order 7/2026")])
+            .post(
+                "/admin/frozen/unfreeze",
+                &[("csrf", &csrf), ("account", &account(2)), ("reason", "Court order 7/2026")],
+            )
             .await;
         assert_eq!(reply.status, 303, "{backend}: {}", reply.body);
         assert!(!monitor.account_frozen(&account(2)).unwrap());
@@ -437,7 +503,10 @@ async fn an_officers_day_in_the_console_on_every_backend() {
         let history = console.get(&format!("/admin/subjects/{}", maria.subject_id)).await;
         assert_eq!(history.status, 200, "{backend}: {}", history.body);
         for kind in ["screening", "screening_hit", "freeze", "case_decision", "case_note", "unfreeze"] {
-            assert!(history.body.contains(&format!("data-kind=\"{kind}\"")), "{backend}: {kind} in the history");
+            assert!(
+                history.body.contains(&format!("data-kind=\"{kind}\"")),
+                "{backend}: {kind} in the history"
+            );
         }
         assert!(!history.body.contains("Ivan Petrovich"), "{backend}: only this customer's events");
         let found = console.get("/admin/subjects?q=Gonzalez").await;
@@ -498,12 +567,26 @@ async fn an_officers_day_in_the_console_on_every_backend() {
         let reply = console.post("/admin/logout", &[("csrf", &csrf)]).await;
         assert_eq!((reply.status, reply.location()), (303, "/admin/login?done=signed-out"));
         assert_eq!(console.get("/admin/cases").await.status, 303, "{backend}");
-        let kinds: Vec<String> =
-            AuditTrail::new(database.clone()).browse(None, Some("alice"), None, 1000).unwrap().into_iter().map(|r| r.kind).collect();
-        for kind in ["officer_created", "officer_sign_in", "officer_sign_out", "case_decision", "case_note", "unfreeze"] {
+        let kinds: Vec<String> = AuditTrail::new(database.clone())
+            .browse(None, Some("alice"), None, 1000)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.kind)
+            .collect();
+        for kind in [
+            "officer_created",
+            "officer_sign_in",
+            "officer_sign_out",
+            "case_decision",
+            "case_note",
+            "unfreeze",
+        ] {
             assert!(kinds.iter().any(|k| k == kind), "{backend}: {kind} audited: {kinds:?}");
         }
-        assert!(matches!(AuditTrail::new(database).verify().unwrap(), crate::audit::AuditVerdict::Intact { .. }));
+        assert!(matches!(
+            AuditTrail::new(database).verify().unwrap(),
+            crate::audit::AuditVerdict::Intact { .. }
+        ));
         console.stop().await;
     }
 }
@@ -527,7 +610,9 @@ async fn long_and_non_latin_names_are_escaped_and_shown_whole() {
 fn sign_in_never_redirects_outside_the_console() {
     use session::safe_next;
     assert_eq!(safe_next(Some("/admin/cases/3")), "/admin/cases/3");
-    for hostile in ["https://evil.example/", "//evil.example/admin/", "/admin/\\evil", "/admin/login", "/elsewhere", ""] {
+    for hostile in
+        ["https://evil.example/", "//evil.example/admin/", "/admin/\\evil", "/admin/login", "/elsewhere", ""]
+    {
         assert_eq!(safe_next(Some(hostile)), "/admin/", "{hostile}");
     }
     assert_eq!(safe_next(None), "/admin/");

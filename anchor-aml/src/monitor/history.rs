@@ -73,8 +73,7 @@ impl AmlMonitor {
                 .into_boxed();
             let mut matches: Box<
                 dyn BoxableExpression<log::aml_audit_log, Backend, SqlType = diesel::sql_types::Bool>,
-            > =
-                Box::new(log::payload.like(patterns[0].clone()));
+            > = Box::new(log::payload.like(patterns[0].clone()));
             for pattern in &patterns[1..] {
                 matches = Box::new(matches.or(log::payload.like(pattern.clone())));
             }
@@ -96,7 +95,8 @@ impl AmlMonitor {
         let mut events: Vec<HistoryEvent> = records
             .into_iter()
             .map(|(seq, at, kind, payload)| {
-                let details: serde_json::Value = serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null);
+                let details: serde_json::Value =
+                    serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null);
                 HistoryEvent {
                     at,
                     kind,

@@ -358,7 +358,11 @@ pub(crate) fn summary(conn: &mut AnyConnection, id: i64) -> Result<Option<Subjec
 
 /// Subjects whose key, names or accounts contain `text` (case as stored), newest first; the
 /// newest of all when `text` is empty.
-pub(crate) fn search(conn: &mut AnyConnection, text: &str, limit: i64) -> Result<Vec<SubjectSummary>, DbError> {
+pub(crate) fn search(
+    conn: &mut AnyConnection,
+    text: &str,
+    limit: i64,
+) -> Result<Vec<SubjectSummary>, DbError> {
     let mut query = s::aml_subjects.select(summary_columns!()).order(s::id.desc()).limit(limit).into_boxed();
     let text = text.trim();
     if !text.is_empty() {

@@ -73,7 +73,10 @@ fn disabling_an_officer_or_changing_the_password_ends_every_session() {
     let first = officers.sign_in("alice", PASSWORD, 10).unwrap().unwrap();
     officers.set_active("alice", false, 20).unwrap();
     assert!(officers.session(&first.token, 21).unwrap().is_none());
-    assert_eq!(officers.sign_in("alice", PASSWORD, 22).unwrap().unwrap_err(), SignInRefusal::WrongCredentials);
+    assert_eq!(
+        officers.sign_in("alice", PASSWORD, 22).unwrap().unwrap_err(),
+        SignInRefusal::WrongCredentials
+    );
     officers.set_active("alice", true, 30).unwrap();
     let second = officers.sign_in("alice", PASSWORD, 31).unwrap().unwrap();
     officers.set_password("alice", "another long password", 40).unwrap();
@@ -88,8 +91,11 @@ fn a_lock_ends_after_its_time_and_a_new_password_lifts_it() {
     officers.create("alice", "Alice Officer", PASSWORD, 0).unwrap();
     for attempt in 1..=MAX_FAILED_SIGN_INS {
         let refusal = officers.sign_in("alice", "wrong wrong wrong", 100).unwrap().unwrap_err();
-        let expected =
-            if attempt == MAX_FAILED_SIGN_INS { SignInRefusal::Locked } else { SignInRefusal::WrongCredentials };
+        let expected = if attempt == MAX_FAILED_SIGN_INS {
+            SignInRefusal::Locked
+        } else {
+            SignInRefusal::WrongCredentials
+        };
         assert_eq!(refusal, expected, "attempt {attempt}");
     }
     assert_eq!(officers.sign_in("alice", PASSWORD, 101).unwrap().unwrap_err(), SignInRefusal::Locked);
