@@ -115,7 +115,9 @@ fn secure(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpRespons
         ))
         .insert_header((header::X_FRAME_OPTIONS, "DENY"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        // Not `no-referrer`: under it browsers send `Origin: null` with the console's own
+        // forms, and the origin check could not tell them from a foreign site's.
+        .insert_header((header::REFERRER_POLICY, "same-origin"))
         .insert_header((header::CACHE_CONTROL, "no-store"));
     builder
 }
@@ -164,6 +166,13 @@ pub(crate) fn removal_cookie(name: &'static str, secure: bool) -> Cookie<'static
 /// A state-changing request must come from the console's own pages: when the browser names the
 /// origin, it must be this host's.
 pub(crate) fn check_origin(req: &HttpRequest) -> Result<(), PageError> {
+    // Browsers that send `Sec-Fetch-Site` say outright where the form came from.
+    let fetch_site = req.headers().get("sec-fetch-site").and_then(|value| value.to_str().ok());
+    if matches!(fetch_site, Some("cross-site" | "same-site")) {
+        return Err(PageError::Forbidden(
+            "this form was sent from another site; open the console and try again".into(),
+        ));
+    }
     let Some(origin) = req.headers().get(header::ORIGIN).and_then(|value| value.to_str().ok()) else {
         return Ok(());
     };

@@ -264,6 +264,29 @@ async fn sign_in_without_the_form_token_or_from_another_origin_is_refused() {
     let reply = console.send(request).await;
     assert_eq!(reply.status, 403, "{}", reply.body);
     assert!(!console.cookies.contains_key(session::SESSION_COOKIE));
+    for (header, value) in [("Origin", "null"), ("Sec-Fetch-Site", "cross-site")] {
+        let form = console.get("/admin/login").await;
+        let csrf = Console::csrf_of(&form.body);
+        let request = console.client.post(format!("{}/admin/login", console.base)).header(header, value).form(&[
+            ("csrf", csrf.as_str()),
+            ("next", "/admin/"),
+            ("username", "alice"),
+            ("password", PASSWORD),
+        ]);
+        let reply = console.send(request).await;
+        assert_eq!(reply.status, 403, "{header}: {value}");
+    }
+    // What a browser sends with the console's own form is accepted.
+    let form = console.get("/admin/login").await;
+    let csrf = Console::csrf_of(&form.body);
+    let origin = console.base.clone();
+    let request = console
+        .client
+        .post(format!("{}/admin/login", console.base))
+        .header("Origin", origin)
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[("csrf", csrf.as_str()), ("next", "/admin/"), ("username", "alice"), ("password", PASSWORD)]);
+    assert_eq!(console.send(request).await.status, 303);
     console.stop().await;
 }
 
