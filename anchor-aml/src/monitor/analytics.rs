@@ -13,6 +13,7 @@ use anchor_core::db::{AnyConnection, DbError};
 use serde::Serialize;
 
 use super::{cases, frozen, subjects, AmlMonitor};
+use crate::charts::thousands;
 use crate::error::{Error, Result};
 
 /// Seconds in a day.
@@ -408,22 +409,6 @@ fn cell(text: &str) -> String {
     } else {
         text.to_string()
     }
-}
-
-/// `1234567` → `1,234,567`.
-fn thousands(value: i64) -> String {
-    let digits = value.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if value < 0 {
-        out.push('-');
-    }
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// A duration for people: `45 s`, `12 min`, `3 h 20 min`, `2 d 4 h`.
