@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use anchor_core::integrations::sanctions::ScreeningSubject as Party;
-use anchor_core::testing::{settings, sqlite_database, TestDatabase};
+use anchor_core::testing::{settings, sqlite_database, test_databases, TestDatabase};
 use anchor_core::{Database, Sensitive};
 use diesel::prelude::*;
 
@@ -52,7 +52,10 @@ struct Seeded {
 }
 
 fn seeded(with_notifier: bool) -> Seeded {
-    let test_db = sqlite_database();
+    seeded_on(sqlite_database(), with_notifier)
+}
+
+fn seeded_on(test_db: TestDatabase, with_notifier: bool) -> Seeded {
     let database = test_db.database();
     import(
         &database,
@@ -86,17 +89,23 @@ fn seeded(with_notifier: bool) -> Seeded {
     Seeded { _test_db: test_db, database, monitor }
 }
 
-/// Moves every record of the seed into the week ending at [`NOW`]: arrival screenings and
-/// freezes on day 1, the cases opened on day 1 and decided 10 and 30 minutes later, the scan on
-/// day 3. Returns the number of freeze records.
+/// Moves every record of the seed into the week ending at [`NOW`], keeping the trail in time
+/// order as appending does (the list imports stay at 1,000): arrival screenings and freezes on
+/// day 1, the cases opened on day 1 and decided 10 and 30 minutes later, the scan on day 3.
+/// Returns the number of freeze records.
 fn move_into_the_window(database: &Database) -> i64 {
     use anchor_core::db::schema::aml_audit_log::dsl as log;
     use anchor_core::db::schema::aml_cases::dsl as c;
     use anchor_core::db::schema::aml_scan_batches::dsl as b;
+    use anchor_core::db::schema::aml_scans::dsl as sc;
     database
         .run_blocking(|conn| {
+            diesel::update(log::aml_audit_log.filter(log::kind.ne("list_import")))
+                .set(log::recorded_at.eq(at(1, 0)))
+                .execute(conn)?;
             for (kind, when) in [
                 ("screening", at(1, 100)),
+                ("scan_started", at(3, 300)),
                 ("freeze", at(1, 200)),
                 ("scan_completed", at(3, 500)),
                 ("screening_batch", at(3, 400)),
@@ -106,6 +115,13 @@ fn move_into_the_window(database: &Database) -> i64 {
                     .execute(conn)?;
             }
             diesel::update(b::aml_scan_batches).set(b::committed_at.eq(at(3, 400))).execute(conn)?;
+            diesel::update(sc::aml_scans)
+                .set((
+                    sc::created_at.eq(at(3, 300)),
+                    sc::started_at.eq(Some(at(3, 300))),
+                    sc::finished_at.eq(Some(at(3, 500))),
+                ))
+                .execute(conn)?;
             diesel::update(c::aml_cases).set(c::opened_at.eq(at(1, 100))).execute(conn)?;
             diesel::update(c::aml_cases.filter(c::status.eq("cleared")))
                 .set(c::decided_at.eq(Some(at(1, 700))))
@@ -271,6 +287,8 @@ fn the_weekly_csv_has_a_row_per_figure_day_list_and_count() {
     let report = seed.monitor.weekly_report(NOW).unwrap();
     assert_eq!(report.week, "2030-W02");
     assert_eq!((report.arrival_screenings, report.scan_screenings), (4, 4));
+    assert_eq!(report.list_imports, 0, "imported long before the week");
+    assert_eq!(report.unfreezes, 1, "clearing Maria's case unfroze her account");
     let rows = csv_rows(&report.to_csv());
     let value = |section: &str, name: &str| {
         rows.iter()
@@ -287,6 +305,8 @@ fn the_weekly_csv_has_a_row_per_figure_day_list_and_count() {
     assert_eq!(value("totals", "decisions"), "2");
     assert_eq!(value("totals", "median_decision_seconds"), "1200");
     assert_eq!(value("totals", "freezes"), freezes.to_string());
+    assert_eq!(value("totals", "unfreezes"), "1");
+    assert_eq!(value("totals", "list_imports"), "0");
     assert_eq!(value("totals", "scans_completed"), "1");
     assert_eq!(value("totals", "scans_failed"), "1");
     assert_eq!(value("now", "open_cases"), "1");
@@ -343,7 +363,7 @@ fn the_weekly_email_is_the_report_text_with_the_report_as_details() {
         "Screenings: 8 (on arrival 4, by scans 4)",
         "New hits (cases opened): 3 (750.00 per 1,000 subjects)",
         "Case decisions: 2 (median time to decision 20 min)",
-        &format!("Accounts frozen: {freezes}, unfrozen: 0"),
+        &format!("Accounts frozen: {freezes}, unfrozen: 1"),
         "Scans completed: 1, failed: 1",
         "Open cases now: 1",
         "  custom:officer_list: 2",
@@ -358,4 +378,60 @@ fn the_weekly_email_is_the_report_text_with_the_report_as_details() {
     assert_eq!(details, serde_json::to_value(&report).unwrap());
     assert_eq!(details["analytics"]["hits"], 3);
     assert_eq!(seed.monitor.weekly_summary(NOW).unwrap(), details);
+}
+
+#[test]
+fn the_first_record_of_a_window_is_found_by_bisection() {
+    let test_db = sqlite_database();
+    let database = test_db.database();
+    let first = |since: i64| database.run_blocking(|conn| first_seq_at_or_after(conn, since)).unwrap();
+    assert_eq!(first(0), None, "an empty trail");
+    database
+        .run_blocking(|conn| {
+            for when in [100, 200, 200, 300, 400, 400, 400, 500] {
+                crate::audit::append_in(conn, "screening", "{}", when)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    for (since, seq) in [(0, Some(1)), (100, Some(1)), (101, Some(2)), (200, Some(2)), (201, Some(4))] {
+        assert_eq!(first(since), seq, "since {since}");
+    }
+    for (since, seq) in [(350, Some(5)), (400, Some(5)), (401, Some(8)), (500, Some(8)), (501, None)] {
+        assert_eq!(first(since), seq, "since {since}");
+    }
+    // After a retention purge the positions start higher.
+    database
+        .run_blocking(|conn| {
+            use anchor_core::db::schema::aml_audit_log::dsl as log;
+            diesel::delete(log::aml_audit_log.filter(log::seq.le(3))).execute(conn)?;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(first(0), Some(4));
+    assert_eq!(first(400), Some(5));
+}
+
+/// The same figures on PostgreSQL and MariaDB/MySQL when they are configured
+/// (`--features postgres,mysql` with `ANCHOR_TEST_POSTGRES_URL` / `ANCHOR_TEST_MYSQL_URL`).
+#[test]
+fn the_figures_are_the_same_on_every_backend() {
+    for test_db in test_databases() {
+        let name = test_db.name;
+        let seed = seeded_on(test_db, false);
+        let freezes = move_into_the_window(&seed.database);
+        let analytics = seed.monitor.analytics(7, NOW).unwrap();
+        assert_eq!((analytics.screenings, analytics.hits, analytics.decisions), (8, 3, 2), "{name}");
+        assert_eq!(analytics.daily[1].freezes, freezes, "{name}");
+        assert_eq!(analytics.daily[3].screenings, 4, "{name}");
+        assert_eq!(analytics.median_decision_seconds, Some(1_200), "{name}");
+        assert_eq!(analytics.alert_rate_per_1000, 750.0, "{name}");
+        assert_eq!(analytics.hits_per_country, named(&[("RU", 1), ("VE", 1), ("unknown", 1)]), "{name}");
+        let report = seed.monitor.weekly_report(NOW).unwrap();
+        assert_eq!(
+            (report.arrival_screenings, report.scan_screenings, report.unfreezes),
+            (4, 4, 1),
+            "{name}"
+        );
+    }
 }
