@@ -173,7 +173,7 @@ fn load_window(conn: &mut AnyConnection, from: i64, to: i64) -> std::result::Res
     // `recorded_at` has no index, but records are appended in time order: start the read at
     // the first record of the window (found on the primary key) instead of reading years of
     // trail. An hour of margin covers instances whose clocks disagree.
-    let first_seq = first_seq_at_or_after(conn, from - 3_600)?;
+    let first_seq = first_seq_at_or_after(conn, from.saturating_sub(3_600))?;
     let audit = match first_seq {
         None => Vec::new(),
         Some(first_seq) => log::aml_audit_log
@@ -267,7 +267,7 @@ fn first_seq_at_or_after(conn: &mut AnyConnection, since: i64) -> std::result::R
 
 /// UTC midnight starting the window of `days` days that ends with `now`'s day.
 pub(crate) fn window_start(days: u32, now: i64) -> i64 {
-    (now.div_euclid(DAY) - (i64::from(days) - 1)) * DAY
+    now.div_euclid(DAY).saturating_sub(i64::from(days) - 1).saturating_mul(DAY)
 }
 
 /// `YYYY-MM-DD` of a unix time (UTC).
@@ -344,11 +344,11 @@ pub(crate) fn programs_and_countries(details_json: &str) -> (BTreeSet<String>, B
 /// The analytics of a window from its rows.
 fn compute(days: u32, from: i64, to: i64, rows: &WindowRows) -> Analytics {
     let mut daily: Vec<DailyCounts> = (0..i64::from(days))
-        .map(|day| DailyCounts { day: day_label(from + day * DAY), ..DailyCounts::default() })
+        .map(|day| DailyCounts { day: day_label(from.saturating_add(day * DAY)), ..DailyCounts::default() })
         .collect();
     // Rows are filtered to [from, to], and `to` falls in the last day, so the index is in range;
     // `get_mut` keeps a clock oddity from ever panicking.
-    let index = |at: i64| usize::try_from((at - from).div_euclid(DAY)).unwrap_or(usize::MAX);
+    let index = |at: i64| usize::try_from(at.saturating_sub(from).div_euclid(DAY)).unwrap_or(usize::MAX);
     for (at, kind) in &rows.audit {
         let Some(day) = daily.get_mut(index(*at)) else { continue };
         match kind.as_str() {
@@ -386,7 +386,7 @@ fn compute(days: u32, from: i64, to: i64, rows: &WindowRows) -> Analytics {
         if let Some(day) = daily.get_mut(index(*decided_at)) {
             day.decisions += 1;
         }
-        durations.push((decided_at - opened_at).max(0));
+        durations.push(decided_at.saturating_sub(*opened_at).max(0));
     }
     let hits = rows.opened.len() as i64;
     let sum = |field: fn(&DailyCounts) -> i64| daily.iter().map(field).sum::<i64>();
@@ -443,7 +443,7 @@ impl AmlMonitor {
                 published_on: version.published_on,
                 imported_at: version.imported_at,
                 entities: version.entity_count,
-                age_days: (now - version.imported_at).div_euclid(DAY).max(0),
+                age_days: now.saturating_sub(version.imported_at).div_euclid(DAY).max(0),
             })
             .collect();
         Ok(WeeklyReport {
