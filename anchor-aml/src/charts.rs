@@ -187,6 +187,9 @@ fn draw_lines(
 /// Height of a legend row.
 const LEGEND_ROW: i32 = 18;
 
+/// Most legend rows; series beyond them are drawn without a legend entry.
+const MAX_LEGEND_ROWS: usize = 4;
+
 /// The legend's rows: for each entry, the series index, its x and its label.
 fn legend_rows(series: &[Series]) -> Vec<Vec<(usize, i32, String)>> {
     let mut rows: Vec<Vec<(usize, i32, String)>> = Vec::new();
@@ -195,6 +198,9 @@ fn legend_rows(series: &[Series]) -> Vec<Vec<(usize, i32, String)>> {
         let label = label_text(&line.label);
         let width = 22 + 7 * label.chars().count() as i32 + 24;
         if rows.is_empty() || x + width > WIDTH as i32 - 12 {
+            if rows.len() == MAX_LEGEND_ROWS {
+                break;
+            }
             rows.push(Vec::new());
             x = 64;
         }

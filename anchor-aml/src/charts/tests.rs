@@ -103,6 +103,11 @@ fn empty_zero_single_day_and_odd_values_never_panic() {
     let many: Vec<Series> =
         (0..20).map(|n| Series { label: format!("s{n}"), values: vec![n as f64; 366] }).collect();
     assert_valid_svg(&daily_line_chart("A year", &days(366), &many), "A year");
+    let crowd: Vec<Series> =
+        (0..300).map(|n| Series { label: format!("series {n}"), values: vec![1.0; 3] }).collect();
+    let crowded = daily_line_chart("Crowd", &days(3), &crowd);
+    assert_valid_svg(&crowded, "Crowd");
+    assert!(crowded.contains("series 0") && !crowded.contains("series 299"), "the legend is capped");
 
     let empty = bar_chart("No hits", &[]);
     assert_valid_svg(&empty, "No hits");
