@@ -1,6 +1,6 @@
 //! The compliance officer's HTTP API over an [`AmlMonitor`]: statistics, scans, on-demand checks,
 //! frozen accounts, cases and their decisions, subjects, the audit export and its verification,
-//! and an OpenAPI 3.1 description of all of it.
+//! analytics and the weekly compliance report, and an OpenAPI 3.1 description of all of it.
 //!
 //! Everything is mounted under `/admin/aml` on the internal listener with
 //! [`anchor_core::http::mount_internal_scope`], so every route requires
@@ -96,6 +96,8 @@ impl AdminRoutes {
             .get("/subjects/{id}", show_subject)
             .get("/export", export_audit_trail)
             .get("/audit/verify", verify_audit_trail)
+            .get("/analytics", show_analytics)
+            .get("/reports/weekly", weekly_report)
             .get("/openapi.json", openapi_document)
     }
 
@@ -474,6 +476,62 @@ async fn verify_audit_trail(admin: Admin) -> Reply {
             json!({"intact": false, "first_bad_record": seq, "problem": problem})
         }
     }))
+}
+
+/// The windows `GET /analytics` offers, in days.
+const ANALYTICS_WINDOWS: [u32; 3] = [7, 30, 90];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnalyticsQuery {
+    /// Kept as text so that `days=abc` gets the same message as `days=8`.
+    days: Option<String>,
+}
+
+/// `GET /analytics?days=7|30|90`: the figures of the last `days` UTC days (default 30).
+async fn show_analytics(admin: Admin, query: web::Query<AnalyticsQuery>) -> Reply {
+    let days = match query.into_inner().days.as_deref().map(str::trim) {
+        None | Some("") => 30,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|days| ANALYTICS_WINDOWS.contains(days))
+            .ok_or_else(|| SepError::bad_request("`days` must be 7, 30 or 90"))?,
+    };
+    let monitor = admin.monitor.clone();
+    let analytics = blocking(move || monitor.analytics(days, crate::monitor::now())).await?;
+    Ok(HttpResponse::Ok().json(analytics))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ReportFormat {
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportQuery {
+    format: Option<ReportFormat>,
+}
+
+/// `GET /reports/weekly?format=json|csv`: the weekly compliance report for the seven days ending
+/// now (the weekly email's figures); the CSV is a download.
+async fn weekly_report(admin: Admin, query: web::Query<ReportQuery>) -> Reply {
+    let format = query.into_inner().format.unwrap_or(ReportFormat::Json);
+    let monitor = admin.monitor.clone();
+    let report = blocking(move || monitor.weekly_report(crate::monitor::now())).await?;
+    Ok(match format {
+        ReportFormat::Json => HttpResponse::Ok().json(report),
+        ReportFormat::Csv => {
+            let file_name = format!("aml-weekly-report-{}.csv", report.week);
+            HttpResponse::Ok()
+                .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+                .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")))
+                .body(report.to_csv())
+        }
+    })
 }
 
 /// `GET /openapi.json`: this API's OpenAPI 3.1 description.

@@ -23,7 +23,7 @@ fn every_mounted_route_is_documented_and_every_documented_route_is_mounted() {
         .map(|(method, path)| (method.as_str().to_string(), format!("{ADMIN_API_PATH}{path}")))
         .collect();
     let documented = documented_routes();
-    assert_eq!(mounted.len(), 17);
+    assert_eq!(mounted.len(), 19);
     assert_eq!(
         mounted.difference(&documented).collect::<Vec<_>>(),
         Vec::<&(String, String)>::new(),
@@ -53,4 +53,162 @@ fn only_stellar_accounts_are_checked() {
     assert!(!is_stellar_account("GBYJZW5XFAI6XV73H5SAIUYK6XZI4CGGVBUBO3ANA2SV7KKDAXTV6AEC"));
     assert!(!is_stellar_account("SDWTLFPALQSP225BSMX7HPZ7ZEAYSUYNDLJ5QI3YGVBNRUIIELWH3XUV"));
     assert!(!is_stellar_account("0xabc"));
+}
+
+mod analytics_routes {
+    use actix_web::test::{call_service, init_service, read_body, TestRequest};
+    use actix_web::App;
+    use anchor_core::http::BodyLimits;
+    use anchor_core::integrations::sanctions::ScreeningSubject;
+    use anchor_core::testing::{settings, sqlite_database, TestDatabase, TEST_ADMIN_API_KEY};
+
+    use super::*;
+    use crate::monitor::MonitorConfig;
+    use crate::{parse_custom_csv, ImportPolicy, ListStore, ListVersion, LoadedList};
+
+    /// A monitor with a list and one listed customer (a real case opened today).
+    fn monitor() -> (TestDatabase, AmlMonitor) {
+        let test_db = sqlite_database();
+        let database = test_db.database();
+        let csv = "id,name,program,country\np1,Ivan Petrovich Sidorov,<b>SDGT</b>,RU\n";
+        let list = parse_custom_csv(csv.as_bytes(), "officer_list").unwrap();
+        let version = ListVersion::of(&list, &[csv.as_bytes()]);
+        ListStore::new(database.clone())
+            .import(&LoadedList { list, version }, &ImportPolicy::default(), 1_000)
+            .unwrap();
+        let monitor =
+            AmlMonitor::open(database, MonitorConfig::from_settings(&settings(&[]).aml), None).unwrap();
+        for (key, name) in [("sep12:a", "Ivan Petrovich Sidorov"), ("sep12:b", "Alice Example")] {
+            monitor.record(key, &ScreeningSubject::named(name), "sep12_customer").unwrap();
+        }
+        (test_db, monitor)
+    }
+
+    struct Reply {
+        status: u16,
+        headers: actix_web::http::header::HeaderMap,
+        body: Vec<u8>,
+    }
+
+    impl Reply {
+        fn header(&self, name: header::HeaderName) -> &str {
+            self.headers.get(name).and_then(|value| value.to_str().ok()).unwrap_or_default()
+        }
+    }
+
+    async fn get(monitor: &AmlMonitor, uri: &str, key: Option<&str>) -> Reply {
+        let monitor = monitor.clone();
+        let app = init_service(App::new().configure(move |cfg| {
+            mount_admin_api(
+                cfg,
+                monitor,
+                BodyLimits { max_body_bytes: 64 * 1024 },
+                Some(TEST_ADMIN_API_KEY.to_string()),
+            )
+        }))
+        .await;
+        let mut request = TestRequest::get().uri(uri);
+        if let Some(key) = key {
+            request = request.insert_header((header::AUTHORIZATION, format!("Bearer {key}")));
+        }
+        let response = call_service(&app, request.to_request()).await;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        Reply { status, headers, body: read_body(response).await.to_vec() }
+    }
+
+    fn json(body: &[u8]) -> serde_json::Value {
+        serde_json::from_slice(body).unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(body)))
+    }
+
+    #[actix_web::test]
+    async fn analytics_answers_the_window_asked_for_and_defaults_to_30_days() {
+        let (_db, monitor) = monitor();
+        for (uri, days) in [
+            ("/admin/aml/analytics", 30),
+            ("/admin/aml/analytics?days=7", 7),
+            ("/admin/aml/analytics?days=90", 90),
+        ] {
+            let reply = get(&monitor, uri, Some(TEST_ADMIN_API_KEY)).await;
+            assert_eq!(reply.status, 200, "{uri}: {}", String::from_utf8_lossy(&reply.body));
+            assert_eq!(reply.header(header::CONTENT_TYPE), "application/json");
+            let body = json(&reply.body);
+            assert_eq!(body["days"], days, "{uri}");
+            assert_eq!(body["daily"].as_array().unwrap().len(), days as usize, "{uri}");
+            assert_eq!(body["subjects"], 2);
+            assert_eq!(body["hits"], 1);
+            assert_eq!(body["alert_rate_per_1000"], 500.0);
+            assert_eq!(
+                body["hits_per_list"],
+                serde_json::json!([{"name": "custom:officer_list", "count": 1}])
+            );
+            assert_eq!(body["hits_per_program"][0]["name"], "<b>SDGT</b>");
+            assert_eq!(body["daily"][days as usize - 1]["screenings"], 2, "{uri}: today's arrivals");
+        }
+    }
+
+    #[actix_web::test]
+    async fn analytics_refuses_other_windows_with_400() {
+        let (_db, monitor) = monitor();
+        for uri in [
+            "/admin/aml/analytics?days=8",
+            "/admin/aml/analytics?days=0",
+            "/admin/aml/analytics?days=366",
+            "/admin/aml/analytics?days=-7",
+            "/admin/aml/analytics?days=seven",
+            "/admin/aml/analytics?days=7&extra=1",
+        ] {
+            let reply = get(&monitor, uri, Some(TEST_ADMIN_API_KEY)).await;
+            assert_eq!(reply.status, 400, "{uri}");
+            assert!(json(&reply.body)["error"].is_string(), "{uri}");
+        }
+        let reply = get(&monitor, "/admin/aml/analytics?days=8", Some(TEST_ADMIN_API_KEY)).await;
+        assert_eq!(json(&reply.body)["error"], "`days` must be 7, 30 or 90");
+    }
+
+    #[actix_web::test]
+    async fn analytics_and_the_weekly_report_need_the_admin_key() {
+        let (_db, monitor) = monitor();
+        for uri in
+            ["/admin/aml/analytics", "/admin/aml/reports/weekly", "/admin/aml/reports/weekly?format=csv"]
+        {
+            for key in [None, Some("not-the-admin-key-not-the-admin-key-xx")] {
+                let reply = get(&monitor, uri, key).await;
+                assert_eq!(reply.status, 401, "{uri} {key:?}");
+                assert!(json(&reply.body)["error"].is_string());
+            }
+        }
+    }
+
+    #[actix_web::test]
+    async fn the_weekly_report_is_json_or_a_csv_download() {
+        let (_db, monitor) = monitor();
+        let reply = get(&monitor, "/admin/aml/reports/weekly", Some(TEST_ADMIN_API_KEY)).await;
+        assert_eq!((reply.status, reply.header(header::CONTENT_TYPE)), (200, "application/json"));
+        let report = json(&reply.body);
+        let week = report["week"].as_str().unwrap().to_string();
+        let this_week = crate::notify::weekly_summary_key(crate::monitor::now());
+        assert_eq!(format!("weekly-summary:{week}"), this_week);
+        assert_eq!(report["analytics"]["days"], 7);
+        assert_eq!(report["arrival_screenings"], 2);
+        assert_eq!(report["lists"][0]["list"], "custom:officer_list");
+        assert!(report["audit_head"]["hash"].is_string());
+
+        let reply = get(&monitor, "/admin/aml/reports/weekly?format=csv", Some(TEST_ADMIN_API_KEY)).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.header(header::CONTENT_TYPE), "text/csv; charset=utf-8");
+        assert_eq!(
+            reply.header(header::CONTENT_DISPOSITION),
+            format!("attachment; filename=\"aml-weekly-report-{week}.csv\"")
+        );
+        let csv = String::from_utf8(reply.body).unwrap();
+        assert!(csv.starts_with("section,name,value\n"), "{csv}");
+        assert!(csv.contains(&format!("report,week,{week}\n")), "{csv}");
+        assert!(csv.contains("totals,hits,1\n"), "{csv}");
+        assert!(csv.contains("hits_per_program,<b>SDGT</b>,1\n"), "{csv}");
+
+        let reply = get(&monitor, "/admin/aml/reports/weekly?format=xml", Some(TEST_ADMIN_API_KEY)).await;
+        assert_eq!(reply.status, 400);
+        assert!(json(&reply.body)["error"].is_string());
+    }
 }

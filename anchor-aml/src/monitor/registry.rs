@@ -676,80 +676,48 @@ impl SanctionsIntegration for AmlMonitor {
 }
 
 impl AmlMonitor {
-    /// The weekly compliance summary: the last seven days' screenings, hits, decisions, freezes,
-    /// scans, and the state of the lists. Blocking.
+    /// The weekly compliance summary as JSON: [`AmlMonitor::weekly_report`] serialised (the
+    /// seven days' screenings, hits, decisions, freezes, scans, the lists and the audit head),
+    /// the same figures the weekly email and the console's report page carry. Blocking.
     pub fn weekly_summary(&self, now: i64) -> Result<serde_json::Value> {
-        use anchor_core::db::schema::aml_audit_log::dsl as log;
-        use diesel::prelude::*;
-        let since = now - 7 * 86_400;
-        let kinds: Vec<String> = self.inner.database.run_blocking(move |conn| {
-            Ok(log::aml_audit_log.select(log::kind).filter(log::recorded_at.ge(since)).load(conn)?)
-        })?;
-        let count = |kind: &str| kinds.iter().filter(|k| k.as_str() == kind).count();
-        let stats = self.stats()?;
-        Ok(json!({
-            "from": since,
-            "to": now,
-            "arrival_screenings": count("screening"),
-            "scan_batches": count("screening_batch"),
-            "scans_completed": count("scan_completed"),
-            "scans_failed": count("scan_failed"),
-            "new_hits": count("screening_hit"),
-            "freezes": count("freeze"),
-            "unfreezes": count("unfreeze"),
-            "case_decisions": count("case_decision"),
-            "list_imports": count("list_import"),
-            "open_cases": stats.cases_open,
-            "frozen_accounts": stats.frozen_accounts,
-            "subjects": stats.subjects,
-            "lists": stats.lists,
-        }))
+        let report = self.weekly_report(now)?;
+        serde_json::to_value(&report).map_err(|err| Error::Store(format!("weekly report: {err}")))
     }
 
     /// Queues the weekly summary once per ISO week (all instances together). Blocking.
     pub fn enqueue_weekly_summary_if_due(&self, now: i64) -> Result<()> {
-        use chrono::Datelike as _;
         let Some(notifier) = self.inner.notifier.clone() else { return Ok(()) };
-        let Some(date) = chrono::DateTime::from_timestamp(now, 0) else { return Ok(()) };
-        let week = date.iso_week();
-        let key = format!("weekly-summary:{}-W{:02}", week.year(), week.week());
-        {
-            let mut last = match self.inner.last_weekly_summary.lock() {
-                Ok(last) => last,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            if last.as_deref() == Some(key.as_str()) {
-                return Ok(());
-            }
-            *last = Some(key.clone());
+        let key = crate::notify::weekly_summary_key(now);
+        if self.last_weekly_summary().as_deref() == Some(key.as_str()) {
+            return Ok(());
         }
-        let summary = self.weekly_summary(now)?;
-        let text = format!(
-            "Weekly AML summary ({key}):\n\
-             - screenings on arrival: {}\n- scans completed: {} (failed: {})\n- new hits: {}\n\
-             - freezes: {}, unfreezes: {}\n- case decisions: {}\n- open cases now: {}\n\
-             - frozen accounts now: {}\n- monitored subjects: {}\n- list imports: {}\n",
-            summary["arrival_screenings"],
-            summary["scans_completed"],
-            summary["scans_failed"],
-            summary["new_hits"],
-            summary["freezes"],
-            summary["unfreezes"],
-            summary["case_decisions"],
-            summary["open_cases"],
-            summary["frozen_accounts"],
-            summary["subjects"],
-            summary["list_imports"],
-        );
+        // The email's text and its details are the report the console shows for this week.
+        let report = self.weekly_report(now)?;
+        let details =
+            serde_json::to_value(&report).map_err(|err| Error::Store(format!("weekly report: {err}")))?;
         let notification = Notification {
             kind: NotificationKind::WeeklySummary,
-            subject_line: format!("AML weekly summary {}-W{:02}", week.year(), week.week()),
-            text,
-            details: summary,
+            subject_line: format!("AML weekly summary {}", report.week),
+            text: report.to_text(),
+            details,
         };
         in_transaction(&self.inner.database, |conn| {
             notifier.enqueue_in(conn, &notification, Some(&key)).map_err(MonitorTxError::Refused)
-        })
+        })?;
+        // Remembered once queued, so a failure is retried on the next round.
+        *self.last_weekly_summary_guard() = Some(key);
+        Ok(())
+    }
+
+    fn last_weekly_summary_guard(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        match self.inner.last_weekly_summary.lock() {
+            Ok(last) => last,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn last_weekly_summary(&self) -> Option<String> {
+        self.last_weekly_summary_guard().clone()
     }
 }
 
