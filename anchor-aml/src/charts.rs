@@ -56,7 +56,6 @@ pub(crate) struct Series {
 /// `title`; every text is XML-escaped. Never panics (empty input draws an empty frame).
 ///
 /// A series shorter than `days` stops early; values past the last day are ignored.
-#[cfg_attr(not(test), allow(dead_code))] // drawn by the officer console
 pub(crate) fn daily_line_chart(title: &str, days: &[String], series: &[Series]) -> String {
     let mut svg = String::new();
     let drawn = {
@@ -71,7 +70,6 @@ pub(crate) fn daily_line_chart(title: &str, days: &[String], series: &[Series]) 
 ///
 /// At most [`MAX_BARS`] bars are drawn: beyond that, the last bar sums the rest (`N more`). The
 /// height grows with the number of bars.
-#[cfg_attr(not(test), allow(dead_code))] // drawn by the officer console
 pub(crate) fn bar_chart(title: &str, bars: &[(String, f64)]) -> String {
     let bars = capped_bars(bars);
     let height = bar_chart_height(bars.len());

@@ -267,12 +267,13 @@ async fn sign_in_without_the_form_token_or_from_another_origin_is_refused() {
     for (header, value) in [("Origin", "null"), ("Sec-Fetch-Site", "cross-site")] {
         let form = console.get("/admin/login").await;
         let csrf = Console::csrf_of(&form.body);
-        let request = console.client.post(format!("{}/admin/login", console.base)).header(header, value).form(&[
-            ("csrf", csrf.as_str()),
-            ("next", "/admin/"),
-            ("username", "alice"),
-            ("password", PASSWORD),
-        ]);
+        let request =
+            console.client.post(format!("{}/admin/login", console.base)).header(header, value).form(&[
+                ("csrf", csrf.as_str()),
+                ("next", "/admin/"),
+                ("username", "alice"),
+                ("password", PASSWORD),
+            ]);
         let reply = console.send(request).await;
         assert_eq!(reply.status, 403, "{header}: {value}");
     }

@@ -40,7 +40,7 @@ use crate::notify::Notifier;
 use crate::screen::ScreeningConfig;
 use crate::store::{ListStore, StoredVersion};
 
-pub use analytics::{Analytics, DailyCounts, NamedCount, WeeklyReport};
+pub use analytics::{Analytics, AuditHead, DailyCounts, NamedCount, ReportList, WeeklyReport};
 pub use cases::{factor_json, CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary};
 pub use frozen::FrozenAccount;
 pub use history::HistoryEvent;
