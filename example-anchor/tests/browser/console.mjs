@@ -126,15 +126,18 @@ async function run() {
   context.setDefaultNavigationTimeout(STEP_TIMEOUT_MS * 2);
   page = await context.newPage();
 
-  // Things that are not a broken step but should be looked at: script errors, server errors,
+  // Things that are not a broken step but should be looked at: script errors, HTTP errors,
   // and requests leaving the machine (the console must work on a closed network).
   const consoleHost = new URL(consoleUrl).host;
   page.on('pageerror', (error) => warnings.push(`script error on ${page.url()}: ${error.message}`));
   page.on('console', (message) => {
-    if (message.type() === 'error') warnings.push(`console error on ${page.url()}: ${message.text()}`);
+    // A failed resource is reported below with its address.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      warnings.push(`console error on ${page.url()}: ${message.text()}`);
+    }
   });
   page.on('response', (response) => {
-    if (response.status() >= 500) warnings.push(`HTTP ${response.status()} for ${response.url()}`);
+    if (response.status() >= 400) warnings.push(`HTTP ${response.status()} for ${response.request().method()} ${response.url()}`);
   });
   page.on('request', (request) => {
     const url = new URL(request.url());
