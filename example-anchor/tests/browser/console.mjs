@@ -136,8 +136,16 @@ async function run() {
       warnings.push(`console error on ${page.url()}: ${message.text()}`);
     }
   });
-  page.on('response', (response) => {
-    if (response.status() >= 400) warnings.push(`HTTP ${response.status()} for ${response.request().method()} ${response.url()}`);
+  page.on('response', async (response) => {
+    if (response.status() < 400) return;
+    const request = response.request();
+    let sent = '';
+    if (request.method() !== 'GET') {
+      // What the server's origin check saw.
+      const headers = await request.allHeaders().catch(() => ({}));
+      sent = ` (the browser sent Origin: ${headers.origin}, Sec-Fetch-Site: ${headers['sec-fetch-site']})`;
+    }
+    warnings.push(`HTTP ${response.status()} for ${request.method()} ${response.url()}${sent}`);
   });
   page.on('request', (request) => {
     const url = new URL(request.url());
