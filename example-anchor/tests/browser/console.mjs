@@ -163,6 +163,7 @@ async function run() {
     const response = await page.goto(consoleUrl);
     if (!response) fail(`no response for ${consoleUrl}`);
     await expectLoginPage(`GET ${consoleUrl} without a session`);
+    await screenshot('login.png');
     if (pathOf(page.url()) === pathOf(consoleUrl)) {
       warnings.push(`the sign-in page is served at ${page.url()} itself, not by a redirect`);
     }
