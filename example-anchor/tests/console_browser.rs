@@ -173,13 +173,13 @@ async fn an_officer_clears_a_false_positive_in_the_console_in_a_real_browser() {
     .expect("the browser test's thread");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}{stderr}");
     assert!(
         output.status.success(),
         "the browser test failed ({}); screenshots in {}:\n{stdout}\n{stderr}",
         output.status,
         screenshots.display()
     );
+    println!("{stdout}{stderr}");
 
     // What the browser did, as the admin JSON API sees it.
     let cleared = get(&bank, &format!("/admin/aml/cases/{case_id}")).await;
