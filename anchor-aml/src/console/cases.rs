@@ -301,7 +301,7 @@ fn factor_table(factors: &[Value]) -> Markup {
     html! {
         div.scroll {
             table #score-factors {
-                thead { tr { th scope="col" { "Factor" } th scope="col" { "Detail" } th scope="col" class="num" { "Contribution" } } }
+                thead { tr { th scope="col" { "Factor" } th scope="col" { "Detail" } th scope="col" class="num" { "Weight or effect" } } }
                 tbody {
                     @for factor in factors {
                         @let kind = text(factor, "factor");
