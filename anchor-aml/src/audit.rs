@@ -207,8 +207,43 @@ impl AuditTrail {
     }
 
     /// Checks the whole chain and names the first record that does not fit.
+    ///
+    /// Records are read a page at a time, so a trail of millions of records is checked in
+    /// constant memory.
     pub fn verify(&self) -> Result<AuditVerdict> {
-        Ok(verify_chain(&self.records(None, None)?))
+        const PAGE: i64 = 10_000;
+        let columns = (log::seq, log::recorded_at, log::kind, log::payload, log::prev_hash, log::hash);
+        let (first, purges): (Option<Row>, Vec<Row>) = self.database.run_blocking(|conn| {
+            let first = log::aml_audit_log.select(columns).order(log::seq.asc()).first(conn).optional()?;
+            let purges = log::aml_audit_log
+                .select(columns)
+                .filter(log::kind.eq(RETENTION_PURGE))
+                .order(log::seq.asc())
+                .load(conn)?;
+            Ok((first, purges))
+        })?;
+        let purges: Vec<AuditRecord> = purges.into_iter().map(to_record).collect();
+        let first = first.map(to_record);
+        let mut check = ChainCheck::starting_at(chain_start(first.as_ref(), &purges));
+        let mut after = check.next_seq - 1;
+        loop {
+            let page: Vec<Row> = self.database.run_blocking(|conn| {
+                Ok(log::aml_audit_log
+                    .select(columns)
+                    .filter(log::seq.gt(after))
+                    .order(log::seq.asc())
+                    .limit(PAGE)
+                    .load(conn)?)
+            })?;
+            let Some(last) = page.last().map(|row| row.0) else { break };
+            for row in page {
+                if let Some(broken) = check.check(&to_record(row)) {
+                    return Ok(broken);
+                }
+            }
+            after = last;
+        }
+        Ok(check.finish())
     }
 }
 
@@ -259,12 +294,17 @@ fn is_position_taken(err: &DbError) -> bool {
 
 /// Where a trail whose oldest records were purged under the retention setting starts: the
 /// `retention_purge` record (itself in the chain) names the last purged position and its hash.
-fn purge_anchor(records: &[AuditRecord]) -> Option<(i64, String)> {
-    let first = records.first()?;
+fn purge_anchor<'a>(
+    first: &AuditRecord,
+    mut purges: impl Iterator<Item = &'a AuditRecord>,
+) -> Option<(i64, String)> {
     if first.seq == 1 {
         return None;
     }
-    records.iter().filter(|record| record.kind == RETENTION_PURGE).find_map(|record| {
+    purges.find_map(|record| {
+        if record.kind != RETENTION_PURGE {
+            return None;
+        }
         let payload: serde_json::Value = serde_json::from_str(&record.payload).ok()?;
         let through = payload["purged_through_seq"].as_i64()?;
         let hash = payload["purged_through_hash"].as_str()?;
@@ -275,40 +315,79 @@ fn purge_anchor(records: &[AuditRecord]) -> Option<(i64, String)> {
 /// The kind of the record a retention purge appends.
 pub const RETENTION_PURGE: &str = "retention_purge";
 
-/// Checks records given oldest first. A trail purged under the retention setting is checked from
-/// the purge point that its own `retention_purge` record vouches for.
-pub fn verify_chain(records: &[AuditRecord]) -> AuditVerdict {
-    let (first_seq, mut expected_prev) = purge_anchor(records).unwrap_or((1, GENESIS_HASH.to_string()));
-    for (index, record) in records.iter().enumerate() {
-        let expected_seq = index as i64 + first_seq;
+/// The running state of a chain check, fed records oldest first, so a trail of any length is
+/// checked in constant memory.
+struct ChainCheck {
+    next_seq: i64,
+    expected_prev: String,
+    checked: i64,
+}
+
+impl ChainCheck {
+    fn starting_at((next_seq, expected_prev): (i64, String)) -> Self {
+        ChainCheck { next_seq, expected_prev, checked: 0 }
+    }
+
+    /// Checks the next record; the verdict when it breaks the chain.
+    fn check(&mut self, record: &AuditRecord) -> Option<AuditVerdict> {
+        let expected_seq = self.next_seq;
         if record.seq != expected_seq {
-            return AuditVerdict::Broken {
+            return Some(AuditVerdict::Broken {
                 seq: expected_seq,
                 problem: format!(
                     "record {expected_seq} is missing (deleted); the next record is {}",
                     record.seq
                 ),
-            };
+            });
         }
-        if record.prev_hash != expected_prev {
-            return AuditVerdict::Broken {
+        if record.prev_hash != self.expected_prev {
+            return Some(AuditVerdict::Broken {
                 seq: record.seq,
                 problem: format!(
                     "the chain breaks before record {}: it does not follow record {} (a record was reordered, replaced, or edited and re-hashed)",
                     record.seq,
                     record.seq - 1
                 ),
-            };
+            });
         }
         let hash =
             record_hash(&record.prev_hash, record.seq, record.recorded_at, &record.kind, &record.payload);
         if hash != record.hash {
-            return AuditVerdict::Broken {
+            return Some(AuditVerdict::Broken {
                 seq: record.seq,
                 problem: format!("record {} was edited after it was written", record.seq),
-            };
+            });
         }
-        expected_prev = record.hash.clone();
+        self.expected_prev.clone_from(&record.hash);
+        self.next_seq += 1;
+        self.checked += 1;
+        None
     }
-    AuditVerdict::Intact { records: records.len() as i64, head: expected_prev }
+
+    fn finish(self) -> AuditVerdict {
+        AuditVerdict::Intact { records: self.checked, head: self.expected_prev }
+    }
 }
+
+fn chain_start(first: Option<&AuditRecord>, purges: &[AuditRecord]) -> (i64, String) {
+    first.and_then(|first| purge_anchor(first, purges.iter())).unwrap_or((1, GENESIS_HASH.to_string()))
+}
+
+/// Checks records given oldest first. A trail purged under the retention setting is checked from
+/// the purge point that its own `retention_purge` record vouches for.
+pub fn verify_chain(records: &[AuditRecord]) -> AuditVerdict {
+    let start = match records.first() {
+        Some(first) => purge_anchor(first, records.iter()).unwrap_or((1, GENESIS_HASH.to_string())),
+        None => (1, GENESIS_HASH.to_string()),
+    };
+    let mut check = ChainCheck::starting_at(start);
+    for record in records {
+        if let Some(broken) = check.check(record) {
+            return broken;
+        }
+    }
+    check.finish()
+}
+
+#[cfg(test)]
+mod tests;

@@ -68,12 +68,14 @@ fn a_custom_list_is_imported_versioned_and_reported() {
 
     let verify = run(dir.path(), &["audit", "verify"]);
     assert!(verify.status.success(), "{}", text(&verify));
-    assert!(text(&verify).contains("audit trail intact: 2 records"), "{}", text(&verify));
+    // The import, the check that found the list unchanged (the console's freshness), the refusal.
+    assert!(text(&verify).contains("audit trail intact: 3 records"), "{}", text(&verify));
     let export = run(dir.path(), &["audit", "export", "--format", "csv"]);
     assert!(export.status.success(), "{}", text(&export));
     let csv = String::from_utf8_lossy(&export.stdout);
     assert!(csv.starts_with("seq,recorded_at,kind,payload,prev_hash,hash"), "{csv}");
     assert!(csv.contains("list_import_refused"), "{csv}");
+    assert!(csv.contains("list_unchanged"), "{csv}");
 }
 
 #[test]
