@@ -6,12 +6,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::layout::{self, badge, csrf_field, maybe_time, page, score, time, Section};
-use super::session::{
-    blocking, check_origin, flash, ok_page, redirect, PageError, PageResult, SignedIn, CONSOLE_PATH,
-};
+use super::session::{blocking, flash, ok_page, redirect, PageError, PageResult, SignedIn, CONSOLE_PATH};
 use super::ConsoleState;
 use crate::model::SanctionsEntity;
-use crate::monitor::{CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary};
+use crate::monitor::{AmlMonitor, CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary};
 
 type State = web::Data<ConsoleState>;
 
@@ -383,6 +381,18 @@ fn allow_until(text: &str, now: i64) -> Result<Option<i64>, PageError> {
     Ok(Some(end))
 }
 
+/// Runs an officer's action on case `id` and redirects back to the case with `done`.
+async fn act_on_case(
+    state: &State,
+    id: i64,
+    done: &str,
+    action: impl FnOnce(&AmlMonitor) -> crate::error::Result<()> + Send + 'static,
+) -> PageResult {
+    let monitor = state.monitor.clone();
+    blocking(move || action(&monitor)).await?;
+    Ok(redirect(&format!("{CONSOLE_PATH}/cases/{id}?done={done}")))
+}
+
 /// `POST /admin/cases/{id}/clear`: a false positive.
 pub(crate) async fn clear(
     req: HttpRequest,
@@ -391,16 +401,15 @@ pub(crate) async fn clear(
     id: web::Path<i64>,
     form: web::Form<DecisionForm>,
 ) -> PageResult {
-    check_origin(&req)?;
-    officer.check_csrf(&form.csrf)?;
+    let name = officer.authorise(&req, &form.csrf)?;
     let id = id.into_inner();
     let reason = required_text(&form.reason, "a reason")?;
-    let until = allow_until(&form.allow_until, crate::monitor::now())?;
-    let monitor = state.monitor.clone();
-    let name = officer.officer.audit_name();
-    blocking(move || monitor.decide_case(id, &CaseDecision::Clear { allow_until: until }, &name, &reason))
-        .await?;
-    Ok(redirect(&format!("{CONSOLE_PATH}/cases/{id}?done=cleared")))
+    let decision =
+        CaseDecision::Clear { allow_until: allow_until(&form.allow_until, crate::monitor::now())? };
+    act_on_case(&state, id, "cleared", move |monitor| {
+        monitor.decide_case(id, &decision, &name, &reason).map(drop)
+    })
+    .await
 }
 
 /// `POST /admin/cases/{id}/confirm`: a true match.
@@ -411,14 +420,13 @@ pub(crate) async fn confirm(
     id: web::Path<i64>,
     form: web::Form<DecisionForm>,
 ) -> PageResult {
-    check_origin(&req)?;
-    officer.check_csrf(&form.csrf)?;
+    let name = officer.authorise(&req, &form.csrf)?;
     let id = id.into_inner();
     let reason = required_text(&form.reason, "a reason")?;
-    let monitor = state.monitor.clone();
-    let name = officer.officer.audit_name();
-    blocking(move || monitor.decide_case(id, &CaseDecision::Confirm, &name, &reason)).await?;
-    Ok(redirect(&format!("{CONSOLE_PATH}/cases/{id}?done=confirmed")))
+    act_on_case(&state, id, "confirmed", move |monitor| {
+        monitor.decide_case(id, &CaseDecision::Confirm, &name, &reason).map(drop)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -437,12 +445,8 @@ pub(crate) async fn add_note(
     id: web::Path<i64>,
     form: web::Form<NoteForm>,
 ) -> PageResult {
-    check_origin(&req)?;
-    officer.check_csrf(&form.csrf)?;
+    let name = officer.authorise(&req, &form.csrf)?;
     let id = id.into_inner();
     let text = required_text(&form.text, "the note")?;
-    let monitor = state.monitor.clone();
-    let name = officer.officer.audit_name();
-    blocking(move || monitor.add_case_note(id, &name, &text)).await?;
-    Ok(redirect(&format!("{CONSOLE_PATH}/cases/{id}?done=noted")))
+    act_on_case(&state, id, "noted", move |monitor| monitor.add_case_note(id, &name, &text)).await
 }

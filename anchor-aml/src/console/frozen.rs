@@ -5,9 +5,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::layout::{csrf_field, page, time, Section};
-use super::session::{
-    blocking, check_origin, flash, ok_page, redirect, PageError, PageResult, SignedIn, CONSOLE_PATH,
-};
+use super::session::{blocking, flash, ok_page, redirect, PageError, PageResult, SignedIn, CONSOLE_PATH};
 use super::ConsoleState;
 
 type State = web::Data<ConsoleState>;
@@ -97,8 +95,7 @@ pub(crate) async fn unfreeze(
     officer: SignedIn,
     form: web::Form<UnfreezeForm>,
 ) -> PageResult {
-    check_origin(&req)?;
-    officer.check_csrf(&form.csrf)?;
+    let name = officer.authorise(&req, &form.csrf)?;
     let UnfreezeForm { account, reason, .. } = form.into_inner();
     let account = account.trim().to_string();
     if stellar_strkey::ed25519::PublicKey::from_string(&account).is_err()
@@ -107,7 +104,6 @@ pub(crate) async fn unfreeze(
         return Err(PageError::BadRequest("the account must be a Stellar account (G… or M…)".into()));
     }
     let monitor = state.monitor.clone();
-    let name = officer.officer.audit_name();
     blocking(move || monitor.unfreeze(&account, &name, &reason)).await?;
     Ok(redirect(&format!("{CONSOLE_PATH}/frozen?done=unfrozen")))
 }

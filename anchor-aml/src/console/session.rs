@@ -200,6 +200,14 @@ pub(crate) struct SignedIn {
 }
 
 impl SignedIn {
+    /// Checks a form that changes something — the request's origin and the session's CSRF
+    /// token — and answers the officer's name as the audit trail records it.
+    pub(crate) fn authorise(&self, req: &HttpRequest, csrf: &str) -> Result<String, PageError> {
+        check_origin(req)?;
+        self.check_csrf(csrf)?;
+        Ok(self.officer.audit_name())
+    }
+
     /// Refuses a form whose `csrf` field is not this session's token.
     pub(crate) fn check_csrf(&self, presented: &str) -> Result<(), PageError> {
         if !presented.is_empty() && constant_time_eq(presented.as_bytes(), self.csrf_token.as_bytes()) {

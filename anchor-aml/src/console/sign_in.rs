@@ -149,8 +149,7 @@ pub(crate) async fn sign_out(
     officer: SignedIn,
     form: web::Form<CsrfForm>,
 ) -> PageResult {
-    check_origin(&req)?;
-    officer.check_csrf(&form.csrf)?;
+    officer.authorise(&req, &form.csrf)?;
     let officers = state.officers.clone();
     let token = officer.session_token.clone();
     let who = officer.officer.clone();
