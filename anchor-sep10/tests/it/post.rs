@@ -363,6 +363,13 @@ async fn group_commit_gives_each_challenge_exactly_one_winner() {
         });
         let results = futures_util::future::join_all(attempts).await;
         assert_eq!(results.iter().filter(|fresh| **fresh).count(), 12, "{}", db.name);
+        // A group mixing a replay with new challenges (on PostgreSQL the replay aborts the
+        // group's transaction, which is then redone row by row): the new ones still win.
+        let mixed = [3, 100, 101].map(|i| {
+            let recorder = recorder.clone();
+            async move { recorder.record(format!("{i:064x}"), 4_000_000_000, None).await.unwrap() }
+        });
+        assert_eq!(futures_util::future::join_all(mixed).await, vec![false, true, true], "{}", db.name);
         // A later attempt for a recorded hash is a replay; a new one is fresh.
         assert!(!recorder.record(format!("{:064x}", 3), 4_000_000_000, None).await.unwrap());
         assert!(recorder.record(format!("{:064x}", 99), 4_000_000_000, Some(5_000_000_000)).await.unwrap());
