@@ -14,7 +14,7 @@ pub mod compliance;
 pub mod customer;
 pub mod sanctions;
 
-pub use compliance::{ComplianceIntegration, FederationIntegration};
+pub use compliance::{ComplianceIntegration, FederationIntegration, PaymentState, PaymentStatus};
 pub use customer::CustomerIntegration;
 pub use sanctions::{SanctionsIntegration, ScreeningRegistry};
 

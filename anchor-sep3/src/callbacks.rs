@@ -1,12 +1,14 @@
 //! The migration path for SDF compliance-server users: [`SdfCallbacks`] implements
 //! `SanctionsIntegration` and `ComplianceIntegration` by calling the old server's `sanctions`,
-//! `ask_user` and `fetch_info` URLs with its exact form fields and status-code meanings:
+//! `ask_user`, `fetch_info` and `tx_status` URLs with its exact form fields and status-code
+//! meanings:
 //!
 //! | callback | fields | 200 | 202 | 400 | 403 | other / network |
 //! |---|---|---|---|---|---|---|
 //! | sanctions | `sender` (sender_info JSON) | clear | pending (`{"pending":N}`, else 600 s) | `error` status with the body's `error` | denied | could not screen (fail closed) |
 //! | ask_user | `amount`, `asset_code`, `asset_issuer`, `sender`, `note` | granted | pending | `error` | refused | 500 |
 //! | fetch_info | `address` | the JSON object is the customer's data | — | — | — | 500 |
+//! | tx_status (`GET ?id=`) | `id` (transaction hash) | the JSON's `status`, `recv_code`, `refund_tx`, `msg` (missing or unknown status: `unknown`) | `unknown` | `unknown` | `unknown` | `unknown` on another code; unreachable: our tables answer |
 //!
 //! One deliberate difference: without a `sanctions` URL the old server approved everyone; here
 //! an unset URL is a failure to screen, which never passes.
@@ -18,7 +20,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anchor_core::integrations::compliance::{
-    ComplianceIntegration, ConsentOutcome, ConsentRequest, CustomerInfo,
+    ComplianceIntegration, ConsentOutcome, ConsentRequest, CustomerInfo, PaymentState, PaymentStatus,
 };
 use anchor_core::integrations::sanctions::{ScreeningOutcome, ScreeningSubject};
 use anchor_core::{async_trait, IntegrationError, SanctionsIntegration, Sensitive};
@@ -35,9 +37,10 @@ pub struct SdfCallbacks {
     sanctions: Option<String>,
     ask_user: Option<String>,
     fetch_info: Option<String>,
+    tx_status: Option<String>,
 }
 
-/// The three URLs (`[callbacks]` of `config_compliance.toml`); `None` when unset.
+/// The callback URLs (`[callbacks]` of `config_compliance.toml`); `None` when unset.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallbackUrls {
     /// `callbacks.sanctions`.
@@ -46,12 +49,15 @@ pub struct CallbackUrls {
     pub ask_user: Option<String>,
     /// `callbacks.fetch_info`.
     pub fetch_info: Option<String>,
+    /// `callbacks.tx_status`: `GET <url>?id=<transaction hash>` for SEP-4 `tx_status`.
+    pub tx_status: Option<String>,
 }
 
 impl SdfCallbacks {
     /// Callbacks at `urls`, each call limited to `timeout`.
     pub fn new(urls: CallbackUrls, timeout: Duration) -> Result<Self, String> {
-        for url in [&urls.sanctions, &urls.ask_user, &urls.fetch_info].into_iter().flatten() {
+        for url in [&urls.sanctions, &urls.ask_user, &urls.fetch_info, &urls.tx_status].into_iter().flatten()
+        {
             let parsed = url::Url::parse(url).map_err(|_| format!("callback URL `{url}` is not a URL"))?;
             if !matches!(parsed.scheme(), "http" | "https") {
                 return Err(format!("callback URL `{url}` must be http or https"));
@@ -69,6 +75,7 @@ impl SdfCallbacks {
             sanctions: urls.sanctions,
             ask_user: urls.ask_user,
             fetch_info: urls.fetch_info,
+            tx_status: urls.tx_status,
         })
     }
 
@@ -78,7 +85,16 @@ impl SdfCallbacks {
         url: &str,
         form: &[(&str, &str)],
     ) -> Result<(u16, Vec<u8>), IntegrationError> {
-        let mut response = self.client.post(url).form(form).send().await.map_err(|err| {
+        self.answer(name, self.client.post(url).form(form)).await
+    }
+
+    /// Sends `request` and reads the answer's status and body (at most [`MAX_CALLBACK_BYTES`]).
+    async fn answer(
+        &self,
+        name: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(u16, Vec<u8>), IntegrationError> {
+        let mut response = request.send().await.map_err(|err| {
             IntegrationError::internal(format!(
                 "the {name} callback {}",
                 if err.is_timeout() { "timed out" } else { "is unreachable" }
@@ -96,6 +112,30 @@ impl SdfCallbacks {
         }
         Ok((status, body))
     }
+}
+
+/// The old server's reading of a `tx_status` callback answer: 200 with JSON is passed through
+/// (a missing, empty or unknown `status` is `unknown`); any other code is `unknown`.
+fn payment_status_of(status: u16, body: &[u8]) -> PaymentStatus {
+    if status != 200 {
+        return PaymentStatus::new(PaymentState::Unknown);
+    }
+    let Ok(serde_json::Value::Object(answer)) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return PaymentStatus::new(PaymentState::Unknown);
+    };
+    let text = |key: &str| answer.get(key).and_then(|value| value.as_str()).filter(|text| !text.is_empty());
+    let state = text("status").and_then(PaymentState::parse).unwrap_or(PaymentState::Unknown);
+    let mut payment = PaymentStatus::new(state);
+    if let Some(code) = text("recv_code") {
+        payment = payment.recv_code(code);
+    }
+    if let Some(hash) = text("refund_tx") {
+        payment = payment.refund_tx(hash);
+    }
+    if let Some(message) = text("msg") {
+        payment = payment.msg(message);
+    }
+    payment
 }
 
 fn pending_of(body: &[u8]) -> Duration {
@@ -177,5 +217,12 @@ impl ComplianceIntegration for SdfCallbacks {
             Ok(serde_json::Value::Object(map)) => Ok(Sensitive::new(map)),
             _ => Err(IntegrationError::internal("the fetch_info callback did not answer a JSON object")),
         }
+    }
+
+    async fn payment_status(&self, transaction_id: &str) -> Result<Option<PaymentStatus>, IntegrationError> {
+        let Some(url) = self.tx_status.as_deref() else { return Ok(None) };
+        let (status, body) =
+            self.answer("tx_status", self.client.get(url).query(&[("id", transaction_id)])).await?;
+        Ok(Some(payment_status_of(status, &body)))
     }
 }

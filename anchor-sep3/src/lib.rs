@@ -64,6 +64,7 @@ struct Sep3Overrides {
     on_screening_failure: Option<ScreeningFailurePolicy>,
     need_info: Option<bool>,
     outbound_timeout: Option<Duration>,
+    tx_status_auth: Option<(String, anchor_core::Sensitive<String>)>,
 }
 
 /// The module's effective configuration: the `SEP3_*` settings, with any choice made on the
@@ -80,6 +81,9 @@ pub struct Sep3Config {
     /// `FederationIntegration`. `Some(url)`: the anchor's federation server runs elsewhere (as
     /// with the SDF compliance server); `url` is published and nothing is mounted.
     pub external_federation_server: Option<String>,
+    /// `Some((user, password))`: `GET tx_status` requires HTTP Basic with these (the SDF
+    /// server's `[tx_status_auth]`); 401 otherwise. `None` (default): public, as SEP-4 has it.
+    pub tx_status_auth: Option<(String, anchor_core::Sensitive<String>)>,
 }
 
 impl Default for Sep3Config {
@@ -89,6 +93,7 @@ impl Default for Sep3Config {
             need_info: false,
             outbound_timeout: Duration::from_secs(10),
             external_federation_server: None,
+            tx_status_auth: None,
         }
     }
 }
@@ -130,6 +135,7 @@ impl Sep3 {
             need_info: self.overrides.need_info.unwrap_or(settings.sep3.need_info),
             outbound_timeout: self.overrides.outbound_timeout.unwrap_or(settings.sep3.outbound_timeout),
             external_federation_server: self.external_federation_server.clone(),
+            tx_status_auth: self.overrides.tx_status_auth.clone(),
         }
     }
 
@@ -148,6 +154,13 @@ impl Sep3 {
     /// Timeout of requests to other institutions.
     pub fn outbound_timeout(mut self, timeout: Duration) -> Self {
         self.overrides.outbound_timeout = Some(timeout);
+        self
+    }
+
+    /// Requires HTTP Basic with `user` and `password` on `GET tx_status` (the SDF compliance
+    /// server's `[tx_status_auth]`).
+    pub fn tx_status_auth(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.overrides.tx_status_auth = Some((user.into(), anchor_core::Sensitive::new(password.into())));
         self
     }
 

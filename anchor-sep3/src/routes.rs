@@ -4,10 +4,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anchor_core::actix_web::http::StatusCode;
-use anchor_core::actix_web::{web, HttpResponse};
+use anchor_core::actix_web::http::{header, StatusCode};
+use anchor_core::actix_web::{web, HttpRequest, HttpResponse};
 use anchor_core::http::{mount_internal_scope, mount_public_scope};
-use anchor_core::integrations::compliance::FederationRecord;
+use anchor_core::integrations::compliance::{FederationRecord, PaymentState, PaymentStatus};
 use anchor_core::{AnchorContext, SepError};
 use serde::{Deserialize, Serialize};
 
@@ -77,14 +77,80 @@ struct TxStatusQuery {
 
 async fn tx_status(
     ctx: web::Data<AnchorContext>,
+    state: web::Data<Sep3State>,
+    req: HttpRequest,
     query: web::Query<TxStatusQuery>,
 ) -> Result<HttpResponse, SepError> {
+    if let Some((user, password)) = &state.config.tx_status_auth {
+        if !basic_auth_matches(&req, user, password.expose()) {
+            return Ok(HttpResponse::Unauthorized()
+                .insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"tx_status\""))
+                .json(serde_json::json!({"error": "tx_status requires HTTP Basic authentication"})));
+        }
+    }
     let id = query.into_inner().id.unwrap_or_default().to_ascii_lowercase();
     if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(Error::field("id", "must be a transaction hash (64 hex characters)").into());
     }
-    let status = crate::store::tx_status(ctx.database(), id).await.map_err(Error::from)?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": status })))
+    // The anchor's systems know what happened after approval (delivered, refunded, …); without
+    // an answer from them, our tables say approved, pending or unknown.
+    let known = match ctx.integrations().compliance() {
+        Some(compliance) => match compliance.payment_status(&id).await {
+            Ok(known) => known,
+            Err(err) => {
+                tracing::warn!(transaction = %id, error = %err, "tx_status: the anchor's payment status failed; answering from our tables");
+                None
+            }
+        },
+        None => None,
+    };
+    let status = match known {
+        Some(status) => status,
+        None => {
+            let word = crate::store::tx_status(ctx.database(), id).await.map_err(Error::from)?;
+            PaymentStatus::new(PaymentState::parse(word).unwrap_or(PaymentState::Unknown))
+        }
+    };
+    Ok(HttpResponse::Ok().json(TxStatusBody::from(status)))
+}
+
+/// The SEP-4 answer: `refund_tx` only with `refunded`.
+#[derive(Serialize)]
+struct TxStatusBody {
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recv_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refund_tx: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    msg: Option<String>,
+}
+
+impl From<PaymentStatus> for TxStatusBody {
+    fn from(status: PaymentStatus) -> Self {
+        TxStatusBody {
+            status: status.state.as_str(),
+            recv_code: status.recv_code,
+            refund_tx: status.refund_tx.filter(|_| status.state == PaymentState::Refunded),
+            msg: status.msg,
+        }
+    }
+}
+
+/// Whether the request carries `Authorization: Basic` with exactly `user` and `password`.
+fn basic_auth_matches(req: &HttpRequest, user: &str, password: &str) -> bool {
+    use base64::Engine as _;
+    let Some(encoded) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Basic "))
+    else {
+        return false;
+    };
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else { return false };
+    let expected = format!("{user}:{password}");
+    anchor_core::http::constant_time_eq(&decoded, expected.as_bytes())
 }
 
 #[derive(Deserialize)]

@@ -77,7 +77,7 @@ pub struct SdfCallbackUrls {
     /// KYC callback.
     #[serde(default)]
     pub fetch_info: Option<String>,
-    /// Payment status callback (not used: `tx_status` answers from our tables).
+    /// Payment status callback (`GET <url>?id=` for SEP-4 `tx_status`).
     #[serde(default)]
     pub tx_status: Option<String>,
 }
@@ -161,15 +161,21 @@ impl SdfComplianceConfig {
                 sanctions: self.callbacks.sanctions.clone(),
                 ask_user: self.callbacks.ask_user.clone(),
                 fetch_info: self.callbacks.fetch_info.clone(),
+                tx_status: self.callbacks.tx_status.clone(),
             },
             timeout,
         )
         .map_err(SdfConfigError)
     }
 
-    /// The module value (`needs_auth` → `need_info`).
+    /// The module value (`needs_auth` → `need_info`, `[tx_status_auth]` → HTTP Basic on
+    /// `tx_status`).
     pub fn module(&self) -> Sep3 {
-        Sep3::new().need_info(self.needs_auth)
+        let module = Sep3::new().need_info(self.needs_auth);
+        match &self.tx_status_auth {
+            Some(auth) => module.tx_status_auth(auth.username.clone(), auth.password.clone()),
+            None => module,
+        }
     }
 }
 
@@ -238,5 +244,17 @@ fetch_info = "http://localhost:8005/compliance/fetch_info"
         let auth = format!("{EXAMPLE}\n[tx_status_auth]\nusername = \"u\"\npassword = \"short\"\n");
         assert!(SdfComplianceConfig::parse(&auth).unwrap().to_environment().is_err());
         assert!(mysql_dsn_to_url("nonsense").is_err());
+    }
+
+    #[test]
+    fn tx_status_auth_and_the_tx_status_callback_carry_over() {
+        let text =
+            format!("{EXAMPLE}\n[tx_status_auth]\nusername = \"reader\"\npassword = \"long enough!\"\n");
+        let config = SdfComplianceConfig::parse(&text).unwrap();
+        let settings = anchor_core::testing::settings(&[]);
+        let (user, password) = config.module().config(&settings).tx_status_auth.unwrap();
+        assert_eq!((user.as_str(), password.expose().as_str()), ("reader", "long enough!"));
+        let plain = SdfComplianceConfig::parse(EXAMPLE).unwrap();
+        assert!(plain.module().config(&settings).tx_status_auth.is_none());
     }
 }

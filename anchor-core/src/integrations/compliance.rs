@@ -135,6 +135,98 @@ impl ConsentRequest {
 /// A customer's KYC data as a flat JSON object (SEP-9 field names by convention).
 pub type CustomerInfo = Sensitive<serde_json::Map<String, serde_json::Value>>;
 
+/// Where a payment stands, as SEP-4 `tx_status` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentState {
+    /// Nothing is known about the transaction.
+    Unknown,
+    /// Authorised by the receiving institution, not yet seen on the ledger.
+    Approved,
+    /// Refused by the receiving institution.
+    NotApproved,
+    /// The receiving institution has not decided yet.
+    Pending,
+    /// The payment failed after it was approved.
+    Failed,
+    /// The payment was sent back (see `refund_tx`).
+    Refunded,
+    /// Waiting for the recipient to collect it (cash pickup).
+    Claimable,
+    /// Delivered to the recipient.
+    Delivered,
+}
+
+impl PaymentState {
+    /// The word SEP-4 uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentState::Unknown => "unknown",
+            PaymentState::Approved => "approved",
+            PaymentState::NotApproved => "not_approved",
+            PaymentState::Pending => "pending",
+            PaymentState::Failed => "failed",
+            PaymentState::Refunded => "refunded",
+            PaymentState::Claimable => "claimable",
+            PaymentState::Delivered => "delivered",
+        }
+    }
+
+    /// The state a SEP-4 word names; `None` for any other word.
+    pub fn parse(word: &str) -> Option<PaymentState> {
+        Some(match word {
+            "unknown" => PaymentState::Unknown,
+            "approved" => PaymentState::Approved,
+            "not_approved" => PaymentState::NotApproved,
+            "pending" => PaymentState::Pending,
+            "failed" => PaymentState::Failed,
+            "refunded" => PaymentState::Refunded,
+            "claimable" => PaymentState::Claimable,
+            "delivered" => PaymentState::Delivered,
+            _ => return None,
+        })
+    }
+}
+
+/// A payment's status for SEP-4 `tx_status`, as the anchor's own systems know it (whether it
+/// reached the ledger, was collected, refunded…).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PaymentStatus {
+    /// The state.
+    pub state: PaymentState,
+    /// `recv_code`: the code the recipient needs to collect a claimable payment.
+    pub recv_code: Option<String>,
+    /// `refund_tx`: the refund's transaction hash (answered only with `refunded`).
+    pub refund_tx: Option<String>,
+    /// `msg`: a message for the sender.
+    pub msg: Option<String>,
+}
+
+impl PaymentStatus {
+    /// A status with only its state.
+    pub fn new(state: PaymentState) -> Self {
+        PaymentStatus { state, recv_code: None, refund_tx: None, msg: None }
+    }
+
+    /// With `recv_code`.
+    pub fn recv_code(mut self, code: impl Into<String>) -> Self {
+        self.recv_code = Some(code.into());
+        self
+    }
+
+    /// With `refund_tx`.
+    pub fn refund_tx(mut self, hash: impl Into<String>) -> Self {
+        self.refund_tx = Some(hash.into());
+        self
+    }
+
+    /// With `msg`.
+    pub fn msg(mut self, message: impl Into<String>) -> Self {
+        self.msg = Some(message.into());
+        self
+    }
+}
+
 /// The anchor's consent and KYC callbacks for SEP-3.
 #[async_trait]
 pub trait ComplianceIntegration: Send + Sync + 'static {
@@ -149,4 +241,14 @@ pub trait ComplianceIntegration: Send + Sync + 'static {
     /// (our federation memo), on the sending side the paying customer's `name*domain`.
     /// `NotFound`/`BadRequest` answer 400 with the message; other errors 500.
     async fn fetch_info(&self, address: &str) -> Result<CustomerInfo, IntegrationError>;
+
+    /// The status of the payment with this transaction hash (64 lowercase hex digits) for SEP-4
+    /// `tx_status`, when the anchor knows more than the framework's tables (`approved`,
+    /// `pending`, `unknown`): `delivered`, `failed`, `refunded`, `claimable`, `not_approved`.
+    /// `Ok(None)` (the default) lets the framework answer from its tables; an `Err` does too,
+    /// and is logged.
+    async fn payment_status(&self, transaction_id: &str) -> Result<Option<PaymentStatus>, IntegrationError> {
+        let _ = transaction_id;
+        Ok(None)
+    }
 }

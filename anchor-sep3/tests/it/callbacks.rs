@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use anchor_core::integrations::compliance::{ComplianceIntegration, ConsentOutcome, ConsentRequest};
+use anchor_core::integrations::compliance::{
+    ComplianceIntegration, ConsentOutcome, ConsentRequest, PaymentState, PaymentStatus,
+};
 use anchor_core::integrations::sanctions::{ScreeningOutcome, ScreeningSubject};
 use anchor_core::{IntegrationError, Integrations, SanctionsIntegration, Sensitive};
 use anchor_sep3::callbacks::{CallbackUrls, SdfCallbacks, DEFAULT_PENDING};
@@ -19,6 +21,7 @@ fn adapter(server: &Server) -> SdfCallbacks {
             sanctions: Some(format!("{}/sanctions", server.url)),
             ask_user: Some(format!("{}/ask_user", server.url)),
             fetch_info: Some(format!("{}/fetch_info", server.url)),
+            tx_status: Some(format!("{}/tx_status", server.url)),
         },
         Duration::from_secs(1),
     )
@@ -193,4 +196,109 @@ async fn a_payment_decided_through_the_callbacks() {
         (202, Some("pending")),
         "a failed callback never passes"
     );
+}
+
+#[actix_web::test]
+async fn tx_status_callback_answers_pass_through_like_the_sdf_server() {
+    let script = CallbackScript::default();
+    let server = start_callbacks(script.clone());
+    let callbacks = adapter(&server);
+    let id = "ab".repeat(32);
+
+    script.answer("/tx_status", 200, r#"{"status": "delivered", "msg": "paid out"}"#);
+    assert_eq!(
+        callbacks.payment_status(&id).await.unwrap(),
+        Some(PaymentStatus::new(PaymentState::Delivered).msg("paid out"))
+    );
+    let (path, query) = script.received.lock().unwrap().last().cloned().unwrap();
+    assert_eq!((path.as_str(), query), ("/tx_status", vec![("id".to_string(), id.clone())]));
+    script.answer("/tx_status", 200, r#"{"status": "claimable", "recv_code": "7788"}"#);
+    assert_eq!(
+        callbacks.payment_status(&id).await.unwrap(),
+        Some(PaymentStatus::new(PaymentState::Claimable).recv_code("7788"))
+    );
+    script.answer("/tx_status", 200, r#"{"status": "refunded", "refund_tx": "cd"}"#);
+    assert_eq!(
+        callbacks.payment_status(&id).await.unwrap(),
+        Some(PaymentStatus::new(PaymentState::Refunded).refund_tx("cd"))
+    );
+    // A missing, empty or unknown status, a non-object and any other code are `unknown`.
+    for (code, body) in [
+        (200, "{}"),
+        (200, r#"{"status": ""}"#),
+        (200, r#"{"status": "lost"}"#),
+        (200, "[]"),
+        (404, ""),
+        (500, ""),
+    ] {
+        script.answer("/tx_status", code, body);
+        assert_eq!(
+            callbacks.payment_status(&id).await.unwrap(),
+            Some(PaymentStatus::new(PaymentState::Unknown)),
+            "{code} {body}"
+        );
+    }
+    // Unreachable: an error, so the route answers from its own tables.
+    script.answer("/tx_status", 0, "");
+    assert!(callbacks.payment_status(&id).await.is_err());
+    // No URL: the framework's tables answer.
+    let unset = SdfCallbacks::new(CallbackUrls::default(), Duration::from_secs(1)).unwrap();
+    assert_eq!(unset.payment_status(&id).await.unwrap(), None);
+}
+
+#[actix_web::test]
+async fn tx_status_reports_the_anchors_payment_status_and_can_require_basic_auth() {
+    let script = CallbackScript::default();
+    let server = start_callbacks(script.clone());
+    let callbacks = adapter(&server);
+    let mut options = BankOptions::new(SEED_B);
+    options.integrations = Some(
+        Integrations::new()
+            .sanctions(callbacks.clone())
+            .compliance(callbacks)
+            .federation(Customers::default()),
+    );
+    options.module = anchor_sep3::Sep3::new().tx_status_auth("status-reader", "a long password");
+    let b = start_bank(database_on("sqlite"), options);
+    let id = "ab".repeat(32);
+    let url = format!("{}/compliance/tx_status?id={id}", b.public.url);
+    let client = reqwest::Client::new();
+
+    let refused = client.get(&url).send().await.unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+    assert!(refused.headers().get("www-authenticate").is_some());
+    let wrong = client.get(&url).basic_auth("status-reader", Some("not it")).send().await.unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+
+    script.answer("/tx_status", 200, r#"{"status": "refunded", "refund_tx": "cd", "msg": "closed account"}"#);
+    let answer = client.get(&url).basic_auth("status-reader", Some("a long password")).send().await.unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"status": "refunded", "refund_tx": "cd", "msg": "closed account"}));
+
+    // `refund_tx` only comes with `refunded`.
+    script.answer("/tx_status", 200, r#"{"status": "failed", "refund_tx": "cd"}"#);
+    let body: serde_json::Value = client
+        .get(&url)
+        .basic_auth("status-reader", Some("a long password"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body, serde_json::json!({"status": "failed"}));
+
+    // The anchor's service unreachable: our tables answer (nothing stored: unknown).
+    script.answer("/tx_status", 0, "");
+    let body: serde_json::Value = client
+        .get(&url)
+        .basic_auth("status-reader", Some("a long password"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body, serde_json::json!({"status": "unknown"}));
 }

@@ -359,13 +359,17 @@ impl CallbackScript {
     }
 }
 
+/// Records a callback's fields (the form of a POST, the query of a GET) and answers as scripted.
 async fn callback(
     script: web::Data<CallbackScript>,
     req: actix_web::HttpRequest,
-    form: web::Form<Vec<(String, String)>>,
+    body: web::Bytes,
 ) -> HttpResponse {
     let path = req.path().to_string();
-    script.received.lock().unwrap().push((path.clone(), form.into_inner()));
+    let fields =
+        if req.method() == actix_web::http::Method::GET { req.query_string().as_bytes() } else { &body[..] };
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(fields).into_owned().collect();
+    script.received.lock().unwrap().push((path.clone(), form));
     let (status, body) = script.answers.lock().unwrap().get(&path).cloned().unwrap_or((500, String::new()));
     if status == 0 {
         tokio::time::sleep(Duration::from_secs(5)).await;
@@ -378,7 +382,7 @@ async fn callback(
 
 pub fn start_callbacks(script: CallbackScript) -> Server {
     start!(listener(), move || {
-        App::new().app_data(web::Data::new(script.clone())).default_service(web::post().to(callback))
+        App::new().app_data(web::Data::new(script.clone())).default_service(web::to(callback))
     })
 }
 
