@@ -245,7 +245,7 @@ async fn show_scan(admin: Admin, id: web::Path<i64>) -> Reply {
 }
 
 /// Whether `text` is a Stellar account: `G…` or muxed `M…`.
-fn is_stellar_account(text: &str) -> bool {
+pub(crate) fn is_stellar_account(text: &str) -> bool {
     stellar_strkey::ed25519::PublicKey::from_string(text).is_ok()
         || stellar_strkey::ed25519::MuxedAccount::from_string(text).is_ok()
 }

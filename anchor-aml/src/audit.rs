@@ -135,10 +135,7 @@ impl AuditTrail {
         limit: i64,
     ) -> Result<Vec<AuditRecord>> {
         let kind = kind.map(str::to_string);
-        let pattern = text.map(|text| {
-            let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            format!("%{escaped}%")
-        });
+        let pattern = text.map(crate::store::like_contains);
         let limit = limit.clamp(1, 1000);
         let rows: Vec<Row> = self.database.run_blocking(move |conn| {
             let mut query = log::aml_audit_log
@@ -376,11 +373,8 @@ fn chain_start(first: Option<&AuditRecord>, purges: &[AuditRecord]) -> (i64, Str
 /// Checks records given oldest first. A trail purged under the retention setting is checked from
 /// the purge point that its own `retention_purge` record vouches for.
 pub fn verify_chain(records: &[AuditRecord]) -> AuditVerdict {
-    let start = match records.first() {
-        Some(first) => purge_anchor(first, records.iter()).unwrap_or((1, GENESIS_HASH.to_string())),
-        None => (1, GENESIS_HASH.to_string()),
-    };
-    let mut check = ChainCheck::starting_at(start);
+    // The records themselves hold any `retention_purge` record that vouches for the first.
+    let mut check = ChainCheck::starting_at(chain_start(records.first(), records));
     for record in records {
         if let Some(broken) = check.check(record) {
             return broken;

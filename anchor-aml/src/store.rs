@@ -402,6 +402,13 @@ impl ListStore {
     }
 }
 
+/// A `LIKE` pattern matching values that contain `text` literally (`%`, `_` and `\` escaped
+/// with `\`; use it with `.escape('\\')`).
+pub(crate) fn like_contains(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// The audit kind of an import that found the list unchanged.
 const LIST_UNCHANGED: &str = "list_unchanged";
 

@@ -195,14 +195,7 @@ pub async fn record_use(
             if let Some(now) = purge_before {
                 diesel::delete(dsl::sep10_used_challenges.filter(dsl::expires_at.lt(now))).execute(conn)?;
             }
-            let inserted = diesel::insert_into(dsl::sep10_used_challenges)
-                .values((dsl::challenge_hash.eq(hash), dsl::expires_at.eq(expires_at)))
-                .execute(conn);
-            match inserted {
-                Ok(_) => Ok(true),
-                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
-                Err(err) => Err(DbError::from(err)),
-            }
+            Ok(insert_one(conn, &hash, expires_at)?)
         })
         .await
 }

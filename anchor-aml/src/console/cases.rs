@@ -5,7 +5,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::layout::{self, badge, csrf_field, maybe_time, page, score, time, Section};
+use super::layout::{self, badge, csrf_field, json_text as text, maybe_time, page, score, time, Section};
 use super::session::{blocking, flash, ok_page, redirect, PageError, PageResult, SignedIn, CONSOLE_PATH};
 use super::ConsoleState;
 use crate::model::SanctionsEntity;
@@ -197,14 +197,6 @@ fn case_body(details: &CaseDetails, csrf: &str, message: Option<&str>) -> Markup
                 button.secondary type="submit" { "Add note" }
             }
         }
-    }
-}
-
-fn text(value: &Value, key: &str) -> String {
-    match value.get(key) {
-        Some(Value::String(text)) => text.clone(),
-        Some(Value::Null) | None => "—".to_string(),
-        Some(other) => other.to_string(),
     }
 }
 

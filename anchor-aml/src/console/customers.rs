@@ -3,9 +3,8 @@
 use actix_web::web;
 use maud::{html, Markup};
 use serde::Deserialize;
-use serde_json::Value;
 
-use super::layout::{badge, maybe_time, page, time, Section};
+use super::layout::{badge, json_text as field, maybe_time, page, time, Section};
 use super::session::{blocking, ok_page, PageError, PageResult, SignedIn, CONSOLE_PATH};
 use super::ConsoleState;
 use crate::monitor::{CaseFilter, HistoryEvent};
@@ -119,14 +118,6 @@ pub(crate) async fn history(state: State, officer: SignedIn, id: web::Path<i64>)
         }
     };
     ok_page(page(&format!("Customer {id}"), Section::Customers, &officer.officer, &officer.csrf_token, body))
-}
-
-fn field(details: &Value, key: &str) -> String {
-    match details.get(key) {
-        Some(Value::String(text)) => text.clone(),
-        Some(Value::Null) | None => "—".to_string(),
-        Some(other) => other.to_string(),
-    }
 }
 
 fn event_title(event: &HistoryEvent) -> &'static str {

@@ -98,9 +98,7 @@ pub(crate) async fn unfreeze(
     let name = officer.authorise(&req, &form.csrf)?;
     let UnfreezeForm { account, reason, .. } = form.into_inner();
     let account = account.trim().to_string();
-    if stellar_strkey::ed25519::PublicKey::from_string(&account).is_err()
-        && stellar_strkey::ed25519::MuxedAccount::from_string(&account).is_err()
-    {
+    if !crate::admin::is_stellar_account(&account) {
         return Err(PageError::BadRequest("the account must be a Stellar account (G… or M…)".into()));
     }
     let monitor = state.monitor.clone();

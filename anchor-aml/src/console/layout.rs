@@ -144,6 +144,16 @@ pub(crate) fn chart(svg: String) -> Markup {
     html! { figure.chart { (PreEscaped(svg)) } }
 }
 
+/// A field of a JSON object as text: strings as they are, `—` when absent or null, anything
+/// else as JSON.
+pub(crate) fn json_text(value: &serde_json::Value, key: &str) -> String {
+    match value.get(key) {
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(serde_json::Value::Null) | None => "—".to_string(),
+        Some(other) => other.to_string(),
+    }
+}
+
 /// A status badge.
 pub(crate) fn badge(kind: &str, text: &str) -> Markup {
     html! { span class={"badge badge-" (kind)} { (text) } }

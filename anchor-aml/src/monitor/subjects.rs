@@ -366,8 +366,7 @@ pub(crate) fn search(
     let mut query = s::aml_subjects.select(summary_columns!()).order(s::id.desc()).limit(limit).into_boxed();
     let text = text.trim();
     if !text.is_empty() {
-        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        let pattern = format!("%{escaped}%");
+        let pattern = crate::store::like_contains(text);
         query = query.filter(
             s::subject_key
                 .like(pattern.clone())
