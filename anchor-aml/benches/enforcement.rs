@@ -145,6 +145,7 @@ fn main() {
         sync_interval: Duration::from_secs(3600),
         allowlist_expiry: Duration::from_secs(31_536_000),
         audit_retention_days: 2555,
+        freeze_scope: Default::default(),
     };
     let t = Instant::now();
     let monitor = AmlMonitor::open(database, config, None).unwrap();

@@ -380,6 +380,7 @@ fn monitor_config(batch_size: u32) -> MonitorConfig {
         sync_interval: Duration::from_secs(5),
         allowlist_expiry: Duration::from_secs(31_536_000),
         audit_retention_days: 2555,
+        freeze_scope: Default::default(),
     }
 }
 

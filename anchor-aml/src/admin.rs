@@ -146,6 +146,8 @@ fn api_error(err: Error) -> SepError {
     match err {
         Error::NotFound(message) => SepError::NotFound(message),
         Error::Invalid(message) => SepError::BadRequest(message),
+        Error::Conflict(message) => SepError::Conflict(message),
+        Error::Forbidden(message) => SepError::Forbidden(message),
         Error::Unavailable(cause) => {
             tracing::warn!(error = %cause, "AML admin API: database unavailable");
             SepError::Unavailable("the database is unavailable; try again".into())
@@ -195,14 +197,28 @@ struct ScanRequest {
     requested_by: String,
 }
 
+/// Who a scan request names when its body is empty (`curl -X POST`) or names nobody.
+const SCAN_REQUESTED_BY_DEFAULT: &str = "admin API";
+
 /// `POST /scan`: queues a full rescan, answers 202 with its number, and runs it in the
-/// background.
-async fn request_scan(admin: Admin, body: web::Json<ScanRequest>) -> Reply {
-    let requested_by = body.into_inner().requested_by.trim().to_string();
-    if requested_by.is_empty() || requested_by.len() > MAX_NAME_LEN {
-        return Err(SepError::bad_request(
-            "`requested_by` is required (who asks for the scan, at most 128 characters)",
-        ));
+/// background. The body is optional: none (what `curl -X POST` sends) or `{}` starts a full
+/// scan requested by "admin API"; `{"requested_by": "…"}` names who asked.
+async fn request_scan(admin: Admin, body: web::Bytes) -> Reply {
+    let request: ScanRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        ScanRequest { requested_by: String::new() }
+    } else {
+        serde_json::from_slice(&body).map_err(|err| {
+            SepError::bad_request(format!(
+                "the body must be empty or a JSON object with an optional `requested_by` ({err})"
+            ))
+        })?
+    };
+    let mut requested_by = request.requested_by.trim().to_string();
+    if requested_by.is_empty() {
+        requested_by = SCAN_REQUESTED_BY_DEFAULT.to_string();
+    }
+    if requested_by.len() > MAX_NAME_LEN {
+        return Err(SepError::bad_request("`requested_by` is at most 128 characters"));
     }
     require_lists(&admin.monitor)?;
     let monitor = admin.monitor.clone();
@@ -244,17 +260,17 @@ async fn show_scan(admin: Admin, id: web::Path<i64>) -> Reply {
     Ok(HttpResponse::Ok().json(scan))
 }
 
-/// Whether `text` is a Stellar account: `G…` or muxed `M…`.
+/// Whether `text` is a Stellar account or one customer of a shared account: `G…`, muxed `M…`,
+/// or `G…:<memo key>` (`G…:id:5`, `G…:text:…`, `G…:hash:…`), the forms freezes take.
 pub(crate) fn is_stellar_account(text: &str) -> bool {
-    stellar_strkey::ed25519::PublicKey::from_string(text).is_ok()
-        || stellar_strkey::ed25519::MuxedAccount::from_string(text).is_ok()
+    crate::monitor::is_freeze_identity(text)
 }
 
 /// `GET /check/{address}`: frozen or not, and exact listed-address matches.
 async fn check_account(admin: Admin, address: web::Path<String>) -> Reply {
     let address = address.into_inner();
     if !is_stellar_account(&address) {
-        return Err(SepError::bad_request("not a Stellar account (G… or M…)"));
+        return Err(SepError::bad_request("not a Stellar account (G…, M… or G…:id:<memo>)"));
     }
     require_lists(&admin.monitor)?;
     let monitor = admin.monitor.clone();
@@ -318,7 +334,7 @@ async fn unfreeze_account(admin: Admin, body: web::Json<UnfreezeRequest>) -> Rep
     let UnfreezeRequest { account, officer, reason } = body.into_inner();
     let account = account.trim().to_string();
     if !is_stellar_account(&account) {
-        return Err(SepError::bad_request("`account` must be a Stellar account (G… or M…)"));
+        return Err(SepError::bad_request("`account` must be a Stellar account (G…, M… or G…:id:<memo>)"));
     }
     let monitor = admin.monitor.clone();
     let removed = blocking(move || monitor.unfreeze(&account, &officer, &reason)).await?;

@@ -75,6 +75,13 @@ pub enum Error {
     /// An officer's request is not acceptable (missing reason, case already decided, …).
     #[error("{0}")]
     Invalid(String),
+    /// Refused by policy (a frozen customer's erasure: legal hold): 403 at the API.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request conflicts with what another officer or process did meanwhile (a case
+    /// already decided): 409 at the API.
+    #[error("{0}")]
+    Conflict(String),
     /// Another instance took over the scan this instance was working on.
     #[error("scan {0}: another instance holds it now")]
     LeaseLost(i64),

@@ -72,9 +72,9 @@ pub use model::{
 };
 pub use monitor::{
     factor_json, AmlMonitor, Analytics, AuditHead, CaseDecision, CaseDetails, CaseFilter, CaseStatus,
-    CaseSummary, CheckResult, DailyCounts, FrozenAccount, HistoryEvent, MonitorConfig, MonitorStats,
-    NamedCount, RecordOutcome, ReportList, ScanKind, ScanProgress, ScanStatus, ScanSummary, SubjectStatus,
-    SubjectSummary, WeeklyReport, ENGINE_VERSION,
+    CaseSummary, CheckResult, DailyCounts, FreezeScope, FrozenAccount, HistoryEvent, MonitorConfig,
+    MonitorStats, NamedCount, RecordOutcome, ReportList, ScanKind, ScanProgress, ScanStatus, ScanSummary,
+    SubjectStatus, SubjectSummary, WeeklyReport, ENGINE_VERSION,
 };
 pub use notify::{
     webhook_signature, weekly_summary_key, DeliveryReport, Notification, NotificationKind, Notifier,

@@ -38,6 +38,7 @@ fn config(batch_size: u32) -> MonitorConfig {
         sync_interval: Duration::from_secs(5),
         allowlist_expiry: Duration::from_secs(86_400),
         audit_retention_days: 2557,
+        freeze_scope: Default::default(),
     }
 }
 

@@ -287,6 +287,11 @@ fn serve(anchor: impl Anchor, config: Option<PathBuf>, migrate_first: bool) -> R
     println!("  {}/.well-known/stellar.toml", settings.host_url);
     println!("  {}/health", settings.host_url);
     println!("internal API on http://{}", settings.internal_bind_address);
+    if let Err(problem) = app.context().integrations().screening_registry().readiness() {
+        // Said at start-up and on every `/health`: a newcomer must not believe they are screened.
+        println!("WARNING: {problem}");
+        tracing::warn!(problem = %problem, "screening is not ready");
+    }
 
     let background = anchor.background_tasks();
     let public_app = app.clone();

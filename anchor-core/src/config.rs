@@ -235,6 +235,10 @@ pub struct AmlSettings {
     pub allowlist_expiry: Duration,
     /// `AML_AUDIT_RETENTION_DAYS`: how long audit records are kept.
     pub audit_retention_days: u32,
+    /// `AML_FREEZE_SCOPE=account`: a match on a memo or muxed customer of a shared account freezes
+    /// the whole `G…` account; `customer` (the default) freezes that customer only (and the
+    /// account when it has no other customer, or when the account itself is listed).
+    pub freeze_whole_account: bool,
     /// `AML_LIST_UPDATE_INTERVAL`: how often `lists update` is expected to run; the officer
     /// console shows a list as stale when it has not been confirmed current for longer.
     pub list_update_interval: Duration,
@@ -446,6 +450,10 @@ impl Settings {
             ("AML_ALLOWLIST_EXPIRY", secs(self.aml.allowlist_expiry)),
             ("AML_LIST_UPDATE_INTERVAL", secs(self.aml.list_update_interval)),
             ("AML_AUDIT_RETENTION_DAYS", self.aml.audit_retention_days.to_string()),
+            (
+                "AML_FREEZE_SCOPE",
+                if self.aml.freeze_whole_account { "account".into() } else { "customer".into() },
+            ),
             ("SMTP_URL", if self.aml.smtp_url.is_some() { "[redacted]".into() } else { "(not set)".into() }),
             ("SMTP_FROM", self.aml.smtp_from.clone()),
             ("COMPLIANCE_OFFICER_EMAIL", list(&self.aml.officer_emails)),
@@ -580,6 +588,7 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc { name: "AML_SYNC_INTERVAL", kind: "seconds", default: "5", used_by: "AML monitoring", description: "How often an instance reloads frozen accounts and list versions that other instances or the CLI wrote." },
     SettingDoc { name: "AML_ALLOWLIST_EXPIRY", kind: "seconds", default: "31536000", used_by: "AML monitoring", description: "Default validity of a cleared false positive: the same subject is not flagged again for the same list entry until then." },
     SettingDoc { name: "AML_AUDIT_RETENTION_DAYS", kind: "days", default: "2557", used_by: "AML audit", description: "Audit records older than this are purged (7 years by default); the chain stays verifiable from the purge point." },
+    SettingDoc { name: "AML_FREEZE_SCOPE", kind: "`customer` or `account`", default: "customer", used_by: "AML monitor", description: "What a sanctions match of one memo or muxed customer of a shared (custodial) account freezes: `customer` freezes that customer's identity only (the whole `G…` account when the account itself is listed or has no other customer); `account` always freezes the whole `G…` account." },
     SettingDoc { name: "AML_LIST_UPDATE_INTERVAL", kind: "seconds", default: "86400", used_by: "AML console", description: "How often `lists update` is expected to run (by cron or a scheduler); the officer console shows a list red when it has not been confirmed current for longer." },
     SettingDoc { name: "SMTP_URL", kind: "URL", default: "(not set)", used_by: "AML notifications", description: "Mail server for officer notifications: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`, `smtps://…`. Secret: never logged." },
     SettingDoc { name: "SMTP_FROM", kind: "email address", default: "anchor-aml@<host of HOST_URL>", used_by: "AML notifications", description: "Sender address of notification emails." },
@@ -943,7 +952,16 @@ impl Validator {
             }
             _ => {}
         }
+        let freeze_whole_account = match self.string("AML_FREEZE_SCOPE").as_deref() {
+            None | Some("customer") => false,
+            Some("account") => true,
+            Some(_) => {
+                self.problem("AML_FREEZE_SCOPE", "must be `customer` or `account`");
+                false
+            }
+        };
         AmlSettings {
+            freeze_whole_account,
             match_threshold,
             review_threshold,
             enabled: self.flag("AML_ENABLED", true),

@@ -39,6 +39,9 @@ pub enum SepError {
     /// 404: nothing there, or nothing this client may see.
     #[error("{0}")]
     NotFound(String),
+    /// 409: the request conflicts with the current state (a case decided by someone else).
+    #[error("{0}")]
+    Conflict(String),
     /// 413: the body is larger than the configured limit.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -87,6 +90,7 @@ impl ResponseError for SepError {
             SepError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             SepError::Forbidden(_) => StatusCode::FORBIDDEN,
             SepError::NotFound(_) => StatusCode::NOT_FOUND,
+            SepError::Conflict(_) => StatusCode::CONFLICT,
             SepError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             SepError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             SepError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -128,6 +132,7 @@ impl From<IntegrationError> for SepError {
     fn from(err: IntegrationError) -> Self {
         match err {
             IntegrationError::BadRequest(message) => SepError::BadRequest(message),
+            IntegrationError::Forbidden(message) => SepError::Forbidden(message),
             IntegrationError::NotFound(message) => SepError::NotFound(message),
             IntegrationError::NotImplemented => {
                 SepError::NotImplemented("this anchor does not implement this operation".into())
@@ -345,19 +350,35 @@ struct Health {
     status: &'static str,
     database: &'static str,
     backend: &'static str,
+    /// `ok`, or `not_ready` when the screening registry cannot screen (no list loaded).
+    screening: &'static str,
+    /// Why screening is not ready and what to run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    screening_problem: Option<String>,
 }
 
-/// `GET /health`: 200 when the database answers, 503 otherwise.
+/// `GET /health`: 200 when the database answers (`status` is `degraded` when screening is not
+/// ready: no sanctions list, so screening fails closed), 503 otherwise.
 pub(crate) async fn health(ctx: web::Data<AnchorContext>) -> HttpResponse {
     let backend = ctx.database().backend();
+    let screening_problem = ctx.integrations().screening_registry().readiness().err();
+    let screening = if screening_problem.is_some() { "not_ready" } else { "ok" };
     match ctx.database().ping().await {
-        Ok(()) => HttpResponse::Ok().json(Health { status: "ok", database: "ok", backend }),
+        Ok(()) => HttpResponse::Ok().json(Health {
+            status: if screening_problem.is_some() { "degraded" } else { "ok" },
+            database: "ok",
+            backend,
+            screening,
+            screening_problem,
+        }),
         Err(err) => {
             tracing::warn!(error = %err, "health check: database unreachable");
             HttpResponse::ServiceUnavailable().json(Health {
                 status: "unavailable",
                 database: "unreachable",
                 backend,
+                screening,
+                screening_problem,
             })
         }
     }

@@ -26,6 +26,10 @@ pub enum IntegrationError {
     /// 400: the client's input is unacceptable; the message is shown to the client.
     #[error("{0}")]
     BadRequest(String),
+    /// 403: the request is understood but refused (a frozen identity, a legal hold); the message
+    /// is shown to the client and must reveal nothing about lists, cases or scores.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: no such object for this client; the message is shown to the client.
     #[error("{0}")]
     NotFound(String),

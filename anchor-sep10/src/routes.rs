@@ -90,8 +90,22 @@ pub fn parse_memo(memo: &str) -> Result<u64, Error> {
     memo.parse::<u64>().map_err(|_| Error::InvalidMemo)
 }
 
-async fn check_not_frozen(ctx: &AnchorContext, account: &str) -> Result<(), Error> {
-    match ctx.integrations().screening_registry().is_frozen(account).await {
+/// Refuses a frozen identity: the account itself, or the memo or muxed customer of a shared
+/// account the challenge is for (a freeze of one customer leaves the account's other customers
+/// served).
+async fn check_not_frozen(
+    ctx: &AnchorContext,
+    account: &ClientAccount,
+    memo: Option<u64>,
+) -> Result<(), Error> {
+    let identity = match (account, memo) {
+        (ClientAccount::Muxed { key, id }, _) => {
+            format!("{}:id:{id}", stellar_strkey::ed25519::PublicKey(*key))
+        }
+        (ClientAccount::Plain(_), Some(memo)) => format!("{}:id:{memo}", account.account_id()),
+        (ClientAccount::Plain(_), None) => account.account_id(),
+    };
+    match ctx.integrations().screening_registry().is_frozen(&identity).await {
         Ok(false) => Ok(()),
         Ok(true) => Err(Error::Frozen),
         Err(err) => Err(Error::ScreeningUnavailable(err.to_string())),
@@ -151,7 +165,7 @@ pub async fn get_challenge(
         }
     };
 
-    check_not_frozen(&ctx, &account.account_id()).await?;
+    check_not_frozen(&ctx, &account, memo).await?;
 
     let client_domain = match client_domain {
         Some(domain) => {
@@ -243,7 +257,7 @@ pub async fn post_token(
         .record_authenticated(&account_id)
         .await
         .map_err(|err| Error::ScreeningUnavailable(err.to_string()))?;
-    check_not_frozen(&ctx, &account_id).await?;
+    check_not_frozen(&ctx, &read.client, read.memo).await?;
 
     let expires_at = i64::try_from(read.max_time).unwrap_or(i64::MAX);
     let last = state.last_purge.load(Ordering::Relaxed);

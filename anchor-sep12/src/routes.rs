@@ -10,7 +10,7 @@ use anchor_core::integrations::customer::{
     CustomerCallback, CustomerId, CustomerQuery, CustomerRef, CustomerUpdate, CustomerVerification,
     Sep9Field, Sep9Fields, Sep9File,
 };
-use anchor_core::integrations::sanctions::ScreeningSubject;
+use anchor_core::integrations::sanctions::{PartyKind, ScreeningSubject};
 use anchor_core::{AnchorContext, CustomerIntegration, Sensitive, Sep10Token, SepError};
 
 use crate::body::{self, Limits, Params, Value};
@@ -85,13 +85,22 @@ fn screening_unavailable(what: &str, err: &anchor_core::IntegrationError) -> Err
     )))
 }
 
-/// Refuses accounts the screening registry froze (403 that reveals nothing else). A registry
-/// that cannot answer fails closed (503).
-async fn refuse_frozen(ctx: &AnchorContext, token: &Sep10Token) -> Result<(), Error> {
+/// The identity a request acts as, as the screening registry names it: `G…`, `M…`, or
+/// `G…:<memo key>` for a memo customer of a shared account.
+fn registry_identity(identity: &Identity) -> String {
+    match &identity.memo {
+        Some(memo) => format!("{}:{}", identity.account, memo.key()),
+        None => identity.account.clone(),
+    }
+}
+
+/// Refuses identities the screening registry froze, the customer's own or its whole account's
+/// (403 that reveals nothing else). A registry that cannot answer fails closed (503).
+async fn refuse_frozen(ctx: &AnchorContext, identity: &Identity) -> Result<(), Error> {
     let frozen = ctx
         .integrations()
         .screening_registry()
-        .is_frozen(token.account())
+        .is_frozen(&registry_identity(identity))
         .await
         .map_err(|err| screening_unavailable("check the account", &err))?;
     if frozen {
@@ -181,7 +190,7 @@ async fn get(
     let id_params = IdParams::take(&mut params)?;
     let purpose = Purpose::take(&mut params)?;
     let identity = request::resolve(token, &id_params)?;
-    refuse_frozen(ctx, token).await?;
+    refuse_frozen(ctx, &identity).await?;
     let by_id = id_params.id.is_some();
     let (target, owner) = target(ctx, &identity, id_params.id.as_deref()).await?;
     let query = CustomerQuery::new(target)
@@ -221,7 +230,7 @@ async fn put(
     let id_params = IdParams::take(&mut params)?;
     let purpose = Purpose::take(&mut params)?;
     let identity = request::resolve(token, &id_params)?;
-    refuse_frozen(ctx, token).await?;
+    refuse_frozen(ctx, &identity).await?;
     let (target, owner) = target(ctx, &identity, id_params.id.as_deref()).await?;
     let input = request::fields(params)?;
 
@@ -289,7 +298,7 @@ async fn put(
             .await?;
     }
 
-    let subject = screening_subject(&fields, &owner);
+    let screening_update = screening_values(&fields);
     let update = CustomerUpdate::new(target, fields)
         .with_purpose(purpose.customer_type, purpose.transaction_id)
         .with_verifications(input.verifications);
@@ -324,17 +333,7 @@ async fn put(
         let customer = id.0.clone();
         ctx.database().run(move |conn| store::attach_files(conn, &attach, &customer)).await?;
     }
-    // Screening hand-off of the accepted customer. If the registry cannot take it, the client
-    // is told to retry (PUT is idempotent); the customer is never silently left unscreened.
-    if let Some(subject) = subject {
-        ctx.integrations()
-            .screening_registry()
-            .record_subject(&screening_key(&owner), subject)
-            .await
-            .map_err(|err| {
-                screening_unavailable("record the customer; it was saved, send the same PUT again", &err)
-            })?;
-    }
+    record_screening(ctx, &id, &owner, screening_update).await?;
     if let Some(watched_type) = watched_type {
         notify_after_change(ctx, token, &id, &watched_type).await;
     }
@@ -361,33 +360,107 @@ async fn notify_after_change(ctx: &AnchorContext, token: &Sep10Token, id: &Custo
     }
 }
 
-/// The screening fields of a customer, if any were sent.
-fn screening_subject(fields: &Sep9Fields, owner: &Identity) -> Option<ScreeningSubject> {
-    let name = [Sep9Field::FirstName, Sep9Field::AdditionalName, Sep9Field::LastName]
+/// The SEP-9 fields screening reads.
+const SCREENING_FIELDS: [Sep9Field; 10] = [
+    Sep9Field::FirstName,
+    Sep9Field::AdditionalName,
+    Sep9Field::LastName,
+    Sep9Field::CardHolderName,
+    Sep9Field::OrganizationName,
+    Sep9Field::BirthDate,
+    Sep9Field::BirthCountryCode,
+    Sep9Field::IdCountryCode,
+    Sep9Field::AddressCountryCode,
+    Sep9Field::OrganizationAddressCountryCode,
+];
+
+/// The screening fields one `PUT` carries.
+fn screening_values(fields: &Sep9Fields) -> store::ScreeningFields {
+    SCREENING_FIELDS
         .iter()
-        .filter_map(|field| fields.text(*field))
+        .filter_map(|field| fields.text(*field).map(|value| (field.name().to_string(), value.to_string())))
+        .collect()
+}
+
+/// How many times a `PUT` re-records the customer when concurrent `PUT`s of the same customer
+/// keep changing its fields under it.
+const RECORD_ATTEMPTS: usize = 5;
+
+/// Hands the customer as the framework now holds it (every screening field merged over every
+/// accepted `PUT`, never this request's delta) to the screening registry. After recording, the
+/// merged fields are read again: a concurrent `PUT` that merged meanwhile may have recorded an
+/// older merge after ours, so the newest is recorded until what was recorded is what is kept.
+/// If the registry cannot take it, the client is told to retry (PUT is idempotent); the
+/// customer is never silently left unscreened.
+async fn record_screening(
+    ctx: &AnchorContext,
+    id: &CustomerId,
+    owner: &Identity,
+    update: store::ScreeningFields,
+) -> Result<(), Error> {
+    let customer = id.0.clone();
+    let mut merged = ctx
+        .database()
+        .run(move |conn| store::merge_screening_fields(conn, &customer, &update))
+        .await?
+        .unwrap_or_default();
+    let registry = ctx.integrations().screening_registry();
+    for _ in 0..RECORD_ATTEMPTS {
+        let Some(subject) = screening_subject(&merged, owner) else { return Ok(()) };
+        registry.record_subject(&screening_key(owner), subject).await.map_err(|err| {
+            screening_unavailable("record the customer; it was saved, send the same PUT again", &err)
+        })?;
+        let customer = id.0.clone();
+        let kept = ctx.database().run(move |conn| store::screening_fields(conn, &customer)).await?;
+        match kept {
+            Some(kept) if kept != merged => merged = kept,
+            _ => return Ok(()),
+        }
+    }
+    Err(screening_unavailable(
+        "record the customer while other requests change it; it was saved, send the same PUT again",
+        &anchor_core::IntegrationError::Unavailable("concurrent updates".into()),
+    ))
+}
+
+/// The screening subject of a customer's merged fields: the person's names (given, additional
+/// and family name as one name; the card holder's name) screened as a person with the date of
+/// birth, the organisation's name as an organisation; `None` when nothing screenable is kept.
+fn screening_subject(fields: &store::ScreeningFields, owner: &Identity) -> Option<ScreeningSubject> {
+    let text = |field: Sep9Field| {
+        fields.get(field.name()).map(String::as_str).filter(|value| !value.trim().is_empty())
+    };
+    let name = [Sep9Field::FirstName, Sep9Field::AdditionalName, Sep9Field::LastName]
+        .into_iter()
+        .filter_map(text)
         .collect::<Vec<_>>()
         .join(" ");
     let mut subject = ScreeningSubject::default();
+    subject.names_kind = Some(PartyKind::Person);
     if !name.is_empty() {
         subject.names.push(Sensitive::new(name));
     }
-    for field in [Sep9Field::OrganizationName, Sep9Field::CardHolderName] {
-        if let Some(name) = fields.text(field) {
-            subject.names.push(Sensitive::new(name.to_string()));
-        }
+    if let Some(holder) = text(Sep9Field::CardHolderName) {
+        subject.names.push(Sensitive::new(holder.to_string()));
     }
-    subject.date_of_birth = fields.text(Sep9Field::BirthDate).map(|date| Sensitive::new(date.to_string()));
+    if let Some(organization) = text(Sep9Field::OrganizationName) {
+        subject.organization_names.push(Sensitive::new(organization.to_string()));
+    }
+    subject.date_of_birth = text(Sep9Field::BirthDate).map(|date| Sensitive::new(date.to_string()));
     subject.country = [
         Sep9Field::BirthCountryCode,
         Sep9Field::IdCountryCode,
         Sep9Field::AddressCountryCode,
         Sep9Field::OrganizationAddressCountryCode,
     ]
-    .iter()
-    .find_map(|field| fields.text(*field))
+    .into_iter()
+    .find_map(text)
     .map(str::to_string);
-    if subject.names.is_empty() && subject.date_of_birth.is_none() && subject.country.is_none() {
+    if subject.names.is_empty()
+        && subject.organization_names.is_empty()
+        && subject.date_of_birth.is_none()
+        && subject.country.is_none()
+    {
         return None;
     }
     subject.stellar_accounts.push(owner.account.clone());
@@ -430,11 +503,17 @@ async fn delete(
     // A plain G… token without a memo deletes only the memo-less customer, never every
     // customer of a shared account; a muxed token deletes only its own customer.
     let identity = request::resolve(token, &id_params)?;
-    ctx.integrations()
-        .screening_registry()
-        .erase_subject(&screening_key(&identity))
-        .await
-        .map_err(|err| screening_unavailable("erase the customer; nothing was deleted", &err))?;
+    // Legal hold: a frozen identity (or one of a frozen account) cannot erase itself; the
+    // registry refuses too if a freeze commits between this check and the erasure.
+    refuse_frozen(ctx, &identity).await?;
+    ctx.integrations().screening_registry().erase_subject(&screening_key(&identity)).await.map_err(
+        |err| match err {
+            anchor_core::IntegrationError::Forbidden(_) => {
+                Error::Forbidden("this account cannot be served".into())
+            }
+            other => screening_unavailable("erase the customer; nothing was deleted", &other),
+        },
+    )?;
     integration(ctx)?.delete(token, identity.to_ref()).await?;
     let lookup = identity.clone();
     let forgotten = ctx
@@ -482,7 +561,7 @@ async fn callback(
         )));
     }
     let identity = request::resolve(token, &id_params)?;
-    refuse_frozen(ctx, token).await?;
+    refuse_frozen(ctx, &identity).await?;
     let url = callbacks::check_url(&url, ctx.settings().local_mode).await?;
     let (target, owner) = target(ctx, &identity, id_params.id.as_deref()).await?;
     let integration = integration(ctx)?;
@@ -530,7 +609,7 @@ async fn verification(
         return Err(Error::bad_request("`id` is required"));
     };
     let identity = request::resolve(token, &id_params)?;
-    refuse_frozen(ctx, token).await?;
+    refuse_frozen(ctx, &identity).await?;
     owned(ctx, &identity, &id).await?;
     let codes = request::verification_codes(params)?;
     let status = integration(ctx)?
@@ -571,7 +650,7 @@ async fn upload(
             "POST /customer/files takes a multipart/form-data body with a `file` part",
         ));
     }
-    refuse_frozen(ctx, token).await?;
+    refuse_frozen(ctx, &request::resolve(token, &IdParams::default())?).await?;
     let params = body::read(req, payload, limits(ctx), true).await?;
     let mut file = None;
     for (name, value) in params.into_entries() {

@@ -70,6 +70,60 @@ pub fn record_owner_and_check_callback(
     Ok((ours, callback))
 }
 
+/// The screening fields kept for customer `id` (SEP-9 name → value), merged over every
+/// accepted `PUT`; `None` when the framework has not seen the customer.
+pub fn screening_fields(conn: &mut AnyConnection, id: &str) -> Result<Option<ScreeningFields>, DbError> {
+    let stored: Option<Option<String>> = sep12_customer_owners::table
+        .find(id)
+        .select(sep12_customer_owners::screening_json)
+        .first(conn)
+        .optional()?;
+    Ok(stored.map(|json| json.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default()))
+}
+
+/// Merges `update` into the screening fields kept for customer `id` and returns the result:
+/// fields `update` names replace the kept ones, the others stay (SEP-12 `PUT` is a partial
+/// update). Compare-and-swap on the stored text, so concurrent `PUT`s of one customer each
+/// land in the merge; `None` when the framework has not seen the customer.
+pub fn merge_screening_fields(
+    conn: &mut AnyConnection,
+    id: &str,
+    update: &ScreeningFields,
+) -> Result<Option<ScreeningFields>, DbError> {
+    for _ in 0..16 {
+        let stored: Option<Option<String>> = sep12_customer_owners::table
+            .find(id)
+            .select(sep12_customer_owners::screening_json)
+            .first(conn)
+            .optional()?;
+        let Some(stored) = stored else { return Ok(None) };
+        let mut merged: ScreeningFields =
+            stored.as_deref().and_then(|json| serde_json::from_str(json).ok()).unwrap_or_default();
+        merged.extend(update.iter().map(|(name, value)| (name.clone(), value.clone())));
+        if update.is_empty() {
+            return Ok(Some(merged));
+        }
+        let json = serde_json::to_string(&merged)
+            .map_err(|err| DbError::Unavailable(format!("screening fields: {err}")))?;
+        let row = sep12_customer_owners::table.filter(sep12_customer_owners::customer_id.eq(id));
+        let swapped = match &stored {
+            Some(old) => diesel::update(row.filter(sep12_customer_owners::screening_json.eq(old)))
+                .set(sep12_customer_owners::screening_json.eq(Some(&json)))
+                .execute(conn)?,
+            None => diesel::update(row.filter(sep12_customer_owners::screening_json.is_null()))
+                .set(sep12_customer_owners::screening_json.eq(Some(&json)))
+                .execute(conn)?,
+        };
+        if swapped == 1 {
+            return Ok(Some(merged));
+        }
+    }
+    Err(DbError::Unavailable("the customer is being changed by many requests at once; try again".into()))
+}
+
+/// SEP-9 field name → value, for the fields screening reads.
+pub type ScreeningFields = std::collections::BTreeMap<String, String>;
+
 /// The customer ids created under exactly `identity` (one memo; never a whole shared account).
 pub fn ids_of(conn: &mut AnyConnection, identity: &Identity) -> Result<Vec<String>, DbError> {
     Ok(sep12_customer_owners::table

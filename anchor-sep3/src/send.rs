@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use anchor_core::integrations::sanctions::{ScreeningOutcome, ScreeningSubject};
 use anchor_core::remote_toml::normalize_domain;
-use anchor_core::AnchorContext;
+use anchor_core::{AnchorContext, Sensitive};
 use base64::Engine as _;
 use serde::Serialize;
 
@@ -71,6 +72,36 @@ async fn check_not_frozen(ctx: &AnchorContext, account: &str) -> Result<(), Erro
         Ok(false) => Ok(()),
         Ok(true) => Err(Error::Forbidden("this account cannot send payments".into())),
         Err(err) => Err(Error::Upstream(format!("the account could not be checked; try again ({err})"))),
+    }
+}
+
+/// Refuses (403) a payment to a destination account that is frozen or screens as listed (an
+/// exact listed address, or a counterparty whose open or confirmed case stands): the account
+/// is recorded as a counterparty and screened like a SEP-3 sender. Screening failures fail
+/// closed (503); nothing is stored or sent either way.
+async fn check_destination(ctx: &AnchorContext, account: &str, address: &str) -> Result<(), Error> {
+    let refused = || Error::Forbidden("this payment cannot be sent to that destination".into());
+    match ctx.integrations().screening_registry().is_frozen(account).await {
+        Ok(false) => {}
+        Ok(true) => return Err(refused()),
+        Err(err) => {
+            return Err(Error::Upstream(format!("the destination could not be checked; try again ({err})")))
+        }
+    }
+    let sanctions = ctx
+        .integrations()
+        .sanctions()
+        .ok_or_else(|| Error::Internal("sep-3 is mounted without a SanctionsIntegration".into()))?;
+    let mut subject = ScreeningSubject::default();
+    subject.stellar_accounts.push(account.to_string());
+    subject.federation_address = Some(Sensitive::new(address.to_string()));
+    match sanctions.screen(&subject).await {
+        Ok(ScreeningOutcome::Clear) => Ok(()),
+        Ok(_) => Err(refused()),
+        Err(err) => {
+            tracing::warn!(error = %err, "SEP-3 /send: the destination could not be screened");
+            Err(Error::Upstream("the destination could not be screened; try again".into()))
+        }
     }
 }
 
@@ -170,6 +201,7 @@ async fn build(
     fields.reject_rest()?;
 
     let federation = remote::resolve(state, &destination_address, &destination).await?;
+    check_destination(ctx, &federation.account_id, &destination).await?;
     let route = match (&federation.memo_type, &federation.memo) {
         (_, Some(serde_json::Value::String(memo))) => memo.clone(),
         (_, Some(serde_json::Value::Number(memo))) => memo.to_string(),

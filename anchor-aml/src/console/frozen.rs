@@ -99,7 +99,9 @@ pub(crate) async fn unfreeze(
     let UnfreezeForm { account, reason, .. } = form.into_inner();
     let account = account.trim().to_string();
     if !crate::admin::is_stellar_account(&account) {
-        return Err(PageError::BadRequest("the account must be a Stellar account (G… or M…)".into()));
+        return Err(PageError::BadRequest(
+            "the account must be a Stellar account (G…, M… or G…:id:<memo>)".into(),
+        ));
     }
     let monitor = state.monitor.clone();
     blocking(move || monitor.unfreeze(&account, &name, &reason)).await?;

@@ -41,6 +41,9 @@ pub(crate) enum PageError {
     /// No such case, subject, version…
     #[error("{0}")]
     NotFound(String),
+    /// Someone else acted first (a case already decided).
+    #[error("{0}")]
+    Conflict(String),
     /// The database is down.
     #[error("the database is unavailable; try again in a moment")]
     Unavailable,
@@ -54,6 +57,8 @@ impl From<Error> for PageError {
         match err {
             Error::NotFound(message) => PageError::NotFound(message),
             Error::Invalid(message) => PageError::BadRequest(message),
+            Error::Conflict(message) => PageError::Conflict(message),
+            Error::Forbidden(message) => PageError::Forbidden(message),
             Error::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "officer console: database unavailable");
                 PageError::Unavailable
@@ -73,6 +78,7 @@ impl ResponseError for PageError {
             PageError::Forbidden(_) => StatusCode::FORBIDDEN,
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PageError::NotFound(_) => StatusCode::NOT_FOUND,
+            PageError::Conflict(_) => StatusCode::CONFLICT,
             PageError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             PageError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             PageError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -91,6 +97,7 @@ impl ResponseError for PageError {
             PageError::Forbidden(_) => "Refused",
             PageError::BadRequest(_) | PageError::TooLarge(_) => "Please correct the request",
             PageError::NotFound(_) => "Not found",
+            PageError::Conflict(_) => "Already decided",
             _ => "Unavailable",
         };
         let body = html! {

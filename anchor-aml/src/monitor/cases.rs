@@ -9,9 +9,9 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
-use super::frozen;
+use super::frozen::{self, Identity};
 use super::subjects::{self, StoredSubject, SubjectStatus};
-use super::{ListSnapshot, MonitorTxError, ENGINE_VERSION};
+use super::{FreezeScope, ListSnapshot, MonitorTxError, ENGINE_VERSION};
 use crate::audit::append_in;
 use crate::error::Error;
 use crate::notify::{Notification, NotificationKind, Notifier};
@@ -92,8 +92,14 @@ pub struct CaseDetails {
     pub hit: serde_json::Value,
     /// Notes, oldest first.
     pub notes: serde_json::Value,
-    /// The subject's frozen accounts.
+    /// The identities the subject's cases hold frozen.
     pub frozen_accounts: Vec<String>,
+    /// What this case freezes on a match or a confirmation: `G…` accounts and `G…:<memo>`
+    /// customers.
+    pub freeze_targets: Vec<String>,
+    /// The subject's screened fields as they were when the customer was erased (kept for the
+    /// case: legal hold); `None` while the subject is not erased.
+    pub subject_snapshot: Option<serde_json::Value>,
 }
 
 /// Which cases to list.
@@ -203,12 +209,14 @@ pub(crate) fn list(conn: &mut AnyConnection, filter: &CaseFilter) -> Result<Vec<
 }
 
 pub(crate) fn details(conn: &mut AnyConnection, id: i64) -> Result<Option<CaseDetails>, DbError> {
-    let row: Option<(CaseRow, String, String)> = c::aml_cases
-        .select((case_columns!(), c::details_json, c::notes_json))
+    type DetailsRow = (CaseRow, String, String, Option<String>);
+    let row: Option<DetailsRow> = c::aml_cases
+        .select((case_columns!(), c::details_json, c::notes_json, c::hold_json))
         .filter(c::id.eq(id))
         .first(conn)
         .optional()?;
-    let Some((row, hit, notes)) = row else { return Ok(None) };
+    let Some((row, hit, notes, hold)) = row else { return Ok(None) };
+    let hold = CaseHold::decode(hold.as_deref());
     let case = to_summary(row);
     let subject = subjects::summary(conn, case.subject_id)?;
     let frozen_accounts = frozen::of_subject(conn, case.subject_id)?;
@@ -218,6 +226,8 @@ pub(crate) fn details(conn: &mut AnyConnection, id: i64) -> Result<Option<CaseDe
         hit: serde_json::from_str(&hit).unwrap_or(serde_json::Value::Null),
         notes: serde_json::from_str(&notes).unwrap_or_else(|_| json!([])),
         frozen_accounts,
+        freeze_targets: hold.freeze_targets,
+        subject_snapshot: hold.snapshot,
     }))
 }
 
@@ -246,6 +256,83 @@ pub(crate) struct ScreeningRun<'a> {
     pub(crate) scan_id: Option<i64>,
     pub(crate) trigger: &'a str,
     pub(crate) notifier: Option<&'a Notifier>,
+    pub(crate) freeze_scope: FreezeScope,
+}
+
+/// The identity of a SEP-12 subject (`sep12:<account>:<memo key>`); `None` for other keys.
+fn customer_identity(key: &str) -> Option<Identity> {
+    let (account, memo) = key.strip_prefix("sep12:")?.split_once(':')?;
+    if memo.is_empty() {
+        Identity::parse(account)
+    } else {
+        Identity::parse(&format!("{account}:{memo}"))
+    }
+}
+
+/// The identities a match of `hit` on `subject` freezes (the freeze scope, ARCHITECTURE.md):
+/// a listed address freezes that account; a memo or muxed customer of a shared account freezes
+/// that customer, and the whole account too when the scope says so or the account has no other
+/// customer; any other subject freezes its accounts.
+fn freeze_targets(
+    conn: &mut AnyConnection,
+    subject: &StoredSubject,
+    hit: &ScreeningHit,
+    scope: FreezeScope,
+) -> Result<Vec<String>, DbError> {
+    if hit.factors.iter().any(|factor| matches!(factor, ScoreFactor::CryptoAddress { .. })) {
+        return Ok(Identity::parse(&hit.query_name).map(|listed| vec![listed.account]).unwrap_or_default());
+    }
+    let Some(identity) = customer_identity(&subject.key) else {
+        return Ok(subject.fields.accounts.clone());
+    };
+    let Some(customer) = identity.customer else { return Ok(vec![identity.account]) };
+    let mut targets = vec![customer];
+    if scope == FreezeScope::Account || subjects::customers_of(conn, &identity.account)? <= 1 {
+        targets.push(identity.account);
+    }
+    Ok(targets)
+}
+
+/// What a case holds (column `hold_json`): the identities it freezes, fixed when it opens, and
+/// the subject's screened fields once the customer was erased.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+struct CaseHold {
+    #[serde(default)]
+    freeze_targets: Vec<String>,
+    #[serde(default)]
+    snapshot: Option<serde_json::Value>,
+}
+
+impl CaseHold {
+    fn decode(json: Option<&str>) -> CaseHold {
+        json.and_then(|json| serde_json::from_str(json).ok()).unwrap_or_default()
+    }
+
+    fn encode(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+/// Keeps the screened fields of `subject_id` on its open and confirmed cases before the subject
+/// is erased, so the officer can still decide them (legal hold). Returns how many cases.
+pub(crate) fn keep_snapshots(
+    conn: &mut AnyConnection,
+    subject_id: i64,
+    snapshot: &serde_json::Value,
+) -> Result<usize, DbError> {
+    let rows: Vec<(i64, Option<String>)> = c::aml_cases
+        .select((c::id, c::hold_json))
+        .filter(c::subject_id.eq(subject_id))
+        .filter(c::status.ne(CaseStatus::Cleared.as_str()))
+        .load(conn)?;
+    for (id, hold) in &rows {
+        let mut hold = CaseHold::decode(hold.as_deref());
+        hold.snapshot = Some(snapshot.clone());
+        diesel::update(c::aml_cases.filter(c::id.eq(id)))
+            .set(c::hold_json.eq(Some(hold.encode())))
+            .execute(conn)?;
+    }
+    Ok(rows.len())
 }
 
 /// Records a subject's hits: opens a case per new (subject, entry) pair in the review band or
@@ -260,7 +347,8 @@ pub(crate) fn apply_hits(
 ) -> Result<Applied, DbError> {
     let mut applied = Applied::default();
     let mut seen = HashSet::new();
-    let mut match_case: Option<i64> = None;
+    // Newly opened match cases with what each freezes.
+    let mut match_cases: Vec<(i64, Vec<String>)> = Vec::new();
     for hit in hits {
         let list = hit.list.code();
         if !seen.insert((list.clone(), hit.source_id.clone())) {
@@ -279,10 +367,12 @@ pub(crate) fn apply_hits(
             .optional()?;
         // A freeze comes with a newly opened match case only: an existing case's accounts are
         // the officers' to freeze and unfreeze, and a rescan must not undo an unfreeze.
-        let (case_id, opened) = match existing {
-            Some((id, _)) => (id, false),
+        let (case_id, opened, targets) = match existing {
+            Some((id, _)) => (id, false, Vec::new()),
             None => {
                 let details = hit_json(hit, run);
+                let targets = freeze_targets(conn, subject, hit, run.freeze_scope)?;
+                let hold = CaseHold { freeze_targets: targets.clone(), snapshot: None }.encode();
                 diesel::insert_into(c::aml_cases)
                     .values((
                         c::subject_id.eq(subject.id),
@@ -296,6 +386,7 @@ pub(crate) fn apply_hits(
                         c::opened_at.eq(now),
                         c::scan_id.eq(run.scan_id),
                         c::notes_json.eq("[]"),
+                        c::hold_json.eq(Some(&hold)),
                     ))
                     .execute(conn)?;
                 let id: i64 = c::aml_cases
@@ -345,11 +436,11 @@ pub(crate) fn apply_hits(
                         .map_err(|err| DbError::Unavailable(err.to_string()))?;
                 }
                 applied.opened.push(id);
-                (id, true)
+                (id, true, targets)
             }
         };
-        if hit.decision == HitDecision::Match && opened && match_case.is_none() {
-            match_case = Some(case_id);
+        if hit.decision == HitDecision::Match && opened {
+            match_cases.push((case_id, targets));
         }
         let better = match applied.outcome {
             None => true,
@@ -359,8 +450,8 @@ pub(crate) fn apply_hits(
             applied.outcome = Some((hit.decision, case_id));
         }
     }
-    if let Some(case_id) = match_case {
-        for account in &subject.fields.accounts {
+    for (case_id, targets) in match_cases {
+        for account in &targets {
             if frozen::freeze(conn, account, subject.id, case_id, "sanctions screening match", now)? {
                 let payload = json!({
                     "account": account,
@@ -440,7 +531,7 @@ pub(crate) fn decide(
         c::aml_cases.select(case_columns!()).filter(c::id.eq(id)).first(conn).optional()?;
     let case = to_summary(row.ok_or_else(|| Error::NotFound(format!("no case {id}")))?);
     if case.status != CaseStatus::Open {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Conflict(format!(
             "case {id} is already {}; open cases only can be decided",
             case.status.as_str()
         ))
@@ -476,14 +567,22 @@ pub(crate) fn decide(
         }
         CaseDecision::Confirm => CaseStatus::Confirmed,
     };
-    diesel::update(c::aml_cases.filter(c::id.eq(id)))
-        .set((
-            c::status.eq(status.as_str()),
-            c::decided_at.eq(Some(now)),
-            c::decided_by.eq(Some(officer)),
-            c::decision_reason.eq(Some(reason)),
-        ))
-        .execute(conn)?;
+    // Conditional on the case still being open: of two decisions racing, one commits and the
+    // other finds nothing to update (409).
+    let decided =
+        diesel::update(c::aml_cases.filter(c::id.eq(id)).filter(c::status.eq(CaseStatus::Open.as_str())))
+            .set((
+                c::status.eq(status.as_str()),
+                c::decided_at.eq(Some(now)),
+                c::decided_by.eq(Some(officer)),
+                c::decision_reason.eq(Some(reason)),
+            ))
+            .execute(conn)?;
+    if decided == 0 {
+        return Err(
+            Error::Conflict(format!("case {id} was decided by someone else meanwhile; reload it")).into()
+        );
+    }
     let allow_until = match decision {
         CaseDecision::Clear { allow_until } => Some(allow_until.unwrap_or(default_allow_until)),
         CaseDecision::Confirm => None,
@@ -506,47 +605,45 @@ pub(crate) fn decide(
     )?;
     match status {
         CaseStatus::Cleared => {
-            // Unfreeze what this subject has frozen, unless another open or confirmed match
-            // case still holds it.
-            let holding: i64 = c::aml_cases
-                .filter(c::subject_id.eq(case.subject_id))
-                .filter(c::decision.eq("match"))
-                .filter(c::status.ne(CaseStatus::Cleared.as_str()))
-                .count()
-                .get_result(conn)?;
-            if holding == 0 {
-                for account in frozen::of_subject(conn, case.subject_id)? {
-                    frozen::unfreeze(conn, &account)?;
-                    append_in(
-                        conn,
-                        "unfreeze",
-                        &json!({
-                            "account": account,
-                            "subject_id": case.subject_id,
-                            "case_id": id,
-                            "officer": officer,
-                            "reason": reason,
-                        })
-                        .to_string(),
-                        now,
-                    )?;
-                    unfrozen.push(account);
-                }
+            // Release this case's holds: what no other open or confirmed case holds is
+            // unfrozen, whoever's case holds the rest.
+            for account in frozen::release_case(conn, id)? {
+                append_in(
+                    conn,
+                    "unfreeze",
+                    &json!({
+                        "account": account,
+                        "subject_id": case.subject_id,
+                        "case_id": id,
+                        "officer": officer,
+                        "reason": reason,
+                    })
+                    .to_string(),
+                    now,
+                )?;
+                unfrozen.push(account);
             }
         }
         CaseStatus::Confirmed => {
-            if let Some(subject) = subjects::summary(conn, case.subject_id)? {
-                for account in &subject.accounts {
-                    if frozen::freeze(conn, account, case.subject_id, id, "confirmed sanctions match", now)? {
-                        append_in(
-                            conn,
-                            "freeze",
-                            &json!({"account": account, "subject_id": case.subject_id, "case_id": id, "officer": officer})
-                                .to_string(),
-                            now,
-                        )?;
-                        frozen_now.push(account.clone());
-                    }
+            let stored: Option<String> =
+                c::aml_cases.select(c::hold_json).filter(c::id.eq(id)).first(conn)?;
+            let mut targets = CaseHold::decode(stored.as_deref()).freeze_targets;
+            if targets.is_empty() {
+                // A case opened before freeze targets were recorded: the subject's accounts.
+                targets = subjects::summary(conn, case.subject_id)?
+                    .map(|subject| subject.accounts)
+                    .unwrap_or_default();
+            }
+            for account in &targets {
+                if frozen::freeze(conn, account, case.subject_id, id, "confirmed sanctions match", now)? {
+                    append_in(
+                        conn,
+                        "freeze",
+                        &json!({"account": account, "subject_id": case.subject_id, "case_id": id, "officer": officer})
+                            .to_string(),
+                        now,
+                    )?;
+                    frozen_now.push(account.clone());
                 }
             }
         }

@@ -1,18 +1,26 @@
-//! Frozen accounts: the table, and the in-memory set every SEP request is checked against.
+//! Frozen identities: the table, the holds that own each freeze, and the in-memory set every
+//! SEP request is checked against.
+//!
+//! A freeze target is an identity: `G…` (the whole account) or `G…:<memo key>` (one memo or
+//! muxed customer of a shared account; an `M…` account is `G…:id:<id>`). A target is frozen
+//! while at least one case holds it (`aml_freeze_holds`): clearing one case releases only that
+//! case's holds, so another customer's match on the same account keeps it frozen.
 
 use std::collections::HashSet;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
+use anchor_core::db::schema::aml_freeze_holds::dsl as h;
 use anchor_core::db::schema::aml_frozen_accounts::dsl as f;
 use anchor_core::db::{AnyConnection, DbError};
+use anchor_core::integrations::customer::Memo;
 use diesel::prelude::*;
 use serde::Serialize;
 
-/// A frozen account, as officers see it.
+/// A frozen identity, as officers see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FrozenAccount {
-    /// `G…`.
+    /// `G…` (the whole account) or `G…:<memo key>` (one customer of a shared account).
     pub account: String,
     /// The subject it belongs to.
     pub subject_id: Option<i64>,
@@ -61,15 +69,18 @@ impl FrozenSet {
         }
     }
 
-    /// `Some(frozen)`, or `None` when the set was last synced longer than `max_age` ago (the
-    /// caller fails closed).
-    pub(crate) fn contains(&self, account: &str, max_age: Duration) -> Option<bool> {
+    /// `Some(frozen)` for an identity (frozen itself, or its whole account), or `None` when
+    /// the set was last synced longer than `max_age` ago (the caller fails closed).
+    pub(crate) fn contains(&self, identity: &Identity, max_age: Duration) -> Option<bool> {
         let state = self.state.read().ok()?;
         let synced_at = state.synced_at?;
         if synced_at.elapsed() > max_age {
             return None;
         }
-        Some(state.accounts.contains(account))
+        Some(
+            state.accounts.contains(&identity.account)
+                || identity.customer.as_ref().is_some_and(|customer| state.accounts.contains(customer)),
+        )
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -77,11 +88,59 @@ impl FrozenSet {
     }
 }
 
+/// An identity a request acts as, in freeze-target form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Identity {
+    /// The `G…` account.
+    pub(crate) account: String,
+    /// `G…:<memo key>` for a memo or muxed customer of the account.
+    pub(crate) customer: Option<String>,
+}
+
+impl Identity {
+    /// Reads `G…`, `M…` (as `G…:id:<id>`), `G…:<memo key>` (`id:5`, `text:…`, `hash:…`) and
+    /// SEP-10's `G…:<id>`; `None` for anything else.
+    pub(crate) fn parse(identity: &str) -> Option<Identity> {
+        let identity = identity.trim();
+        let (account, memo) = match identity.split_once(':') {
+            Some((account, memo)) => (account, Some(memo)),
+            None => (identity, None),
+        };
+        if let Ok(key) = stellar_strkey::ed25519::PublicKey::from_string(account) {
+            let account = key.to_string().as_str().to_owned();
+            let customer = match memo {
+                None | Some("") => None,
+                Some(memo) => {
+                    let memo = match memo.parse::<u64>() {
+                        Ok(id) if !memo.starts_with('+') => Memo::Id(id),
+                        _ => Memo::from_key(memo)?,
+                    };
+                    Some(format!("{account}:{}", memo.key()))
+                }
+            };
+            return Some(Identity { account, customer });
+        }
+        if memo.is_some() {
+            return None;
+        }
+        let muxed = stellar_strkey::ed25519::MuxedAccount::from_string(account).ok()?;
+        let account = stellar_strkey::ed25519::PublicKey(muxed.ed25519).to_string().as_str().to_owned();
+        let customer = Some(format!("{account}:{}", Memo::Id(muxed.id).key()));
+        Some(Identity { account, customer })
+    }
+
+    /// The narrowest freeze target: the customer when there is one, else the account.
+    pub(crate) fn target(&self) -> String {
+        self.customer.clone().unwrap_or_else(|| self.account.clone())
+    }
+}
+
 pub(crate) fn load_all(conn: &mut AnyConnection) -> Result<Vec<String>, DbError> {
     Ok(f::aml_frozen_accounts.select(f::account).load(conn)?)
 }
 
-/// Freezes `account` unless it is frozen already. Returns whether it was newly frozen.
+/// Case `case_id` holds `account` frozen: records the hold, and freezes the target unless it is
+/// frozen already. Returns whether it was newly frozen.
 pub(crate) fn freeze(
     conn: &mut AnyConnection,
     account: &str,
@@ -90,6 +149,21 @@ pub(crate) fn freeze(
     reason: &str,
     now: i64,
 ) -> Result<bool, DbError> {
+    let held: i64 = h::aml_freeze_holds
+        .filter(h::target.eq(account))
+        .filter(h::case_id.eq(case_id))
+        .count()
+        .get_result(conn)?;
+    if held == 0 {
+        diesel::insert_into(h::aml_freeze_holds)
+            .values((
+                h::target.eq(account),
+                h::case_id.eq(case_id),
+                h::subject_id.eq(subject_id),
+                h::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
     let exists: i64 = f::aml_frozen_accounts.filter(f::account.eq(account)).count().get_result(conn)?;
     if exists > 0 {
         return Ok(false);
@@ -106,13 +180,51 @@ pub(crate) fn freeze(
     Ok(true)
 }
 
-/// Removes a freeze. Returns the removed record.
+/// Removes a freeze and every hold on it (an officer's unfreeze). Returns the removed record.
 pub(crate) fn unfreeze(conn: &mut AnyConnection, account: &str) -> Result<Option<FrozenAccount>, DbError> {
     let found = find(conn, account)?;
+    diesel::delete(h::aml_freeze_holds.filter(h::target.eq(account))).execute(conn)?;
     if found.is_some() {
         diesel::delete(f::aml_frozen_accounts.filter(f::account.eq(account))).execute(conn)?;
     }
     Ok(found)
+}
+
+/// Releases the holds of case `case_id` (cleared): every target it held that no other case
+/// holds is unfrozen. Returns the unfrozen targets.
+pub(crate) fn release_case(conn: &mut AnyConnection, case_id: i64) -> Result<Vec<String>, DbError> {
+    let mut targets: Vec<String> =
+        h::aml_freeze_holds.select(h::target).filter(h::case_id.eq(case_id)).load(conn)?;
+    // A freeze made before holds existed names its case in the frozen row only.
+    targets.extend(
+        f::aml_frozen_accounts
+            .select(f::account)
+            .filter(f::case_id.eq(Some(case_id)))
+            .load::<String>(conn)?,
+    );
+    targets.sort();
+    targets.dedup();
+    diesel::delete(h::aml_freeze_holds.filter(h::case_id.eq(case_id))).execute(conn)?;
+    let mut unfrozen = Vec::new();
+    for target in targets {
+        let others: i64 = h::aml_freeze_holds.filter(h::target.eq(&target)).count().get_result(conn)?;
+        if others == 0 {
+            if diesel::delete(f::aml_frozen_accounts.filter(f::account.eq(&target))).execute(conn)? > 0 {
+                unfrozen.push(target);
+            }
+        } else {
+            // Still frozen: point the row at a case that holds it.
+            let holder: i64 = h::aml_freeze_holds
+                .select(h::case_id)
+                .filter(h::target.eq(&target))
+                .order(h::case_id.asc())
+                .first(conn)?;
+            diesel::update(f::aml_frozen_accounts.filter(f::account.eq(&target)))
+                .set(f::case_id.eq(Some(holder)))
+                .execute(conn)?;
+        }
+    }
+    Ok(unfrozen)
 }
 
 type Row = (String, Option<i64>, Option<i64>, i64, String);
@@ -149,11 +261,44 @@ pub(crate) fn list(
     Ok(query.load::<Row>(conn)?.into_iter().map(to_frozen).collect())
 }
 
-/// The accounts of `subject_id` that are frozen.
+/// The targets the cases of `subject_id` hold frozen.
 pub(crate) fn of_subject(conn: &mut AnyConnection, subject_id: i64) -> Result<Vec<String>, DbError> {
-    Ok(f::aml_frozen_accounts.select(f::account).filter(f::subject_id.eq(Some(subject_id))).load(conn)?)
+    let mut targets: Vec<String> =
+        h::aml_freeze_holds.select(h::target).filter(h::subject_id.eq(subject_id)).load(conn)?;
+    targets.extend(
+        f::aml_frozen_accounts
+            .select(f::account)
+            .filter(f::subject_id.eq(Some(subject_id)))
+            .load::<String>(conn)?,
+    );
+    targets.sort();
+    targets.dedup();
+    Ok(targets)
 }
 
 pub(crate) fn count(conn: &mut AnyConnection) -> Result<i64, DbError> {
     Ok(f::aml_frozen_accounts.count().get_result(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Identity;
+
+    const G: &str = "GBEEAAVX5GMUEWFL6Q6UQUAH3WAPGNFSIQCI6YXVGXTCPOZ22PGFWMEC";
+
+    #[test]
+    fn identities_of_a_shared_account_are_customers_of_its_g_account() {
+        assert_eq!(Identity::parse(G), Some(Identity { account: G.into(), customer: None }));
+        let memo = Identity::parse(&format!("{G}:id:5")).unwrap();
+        assert_eq!(memo.customer.as_deref(), Some(format!("{G}:id:5").as_str()));
+        // SEP-10's `G…:5` and SEP-12's `G…:id:5` are the same customer.
+        assert_eq!(Identity::parse(&format!("{G}:5")), Some(memo.clone()));
+        let key = stellar_strkey::ed25519::PublicKey::from_string(G).unwrap();
+        let muxed = stellar_strkey::ed25519::MuxedAccount { ed25519: key.0, id: 5 };
+        assert_eq!(Identity::parse(muxed.to_string().as_str()), Some(memo));
+        let text = Identity::parse(&format!("{G}:text:abc")).unwrap();
+        assert_eq!(text.target(), format!("{G}:text:abc"));
+        assert_eq!(Identity::parse("not an account"), None);
+        assert_eq!(Identity::parse(&format!("{G}:nonsense")), None);
+    }
 }

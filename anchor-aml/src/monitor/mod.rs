@@ -68,6 +68,25 @@ pub struct MonitorConfig {
     pub allowlist_expiry: Duration,
     /// Audit retention in days.
     pub audit_retention_days: u32,
+    /// What a match of a memo or muxed customer of a shared account freezes.
+    pub freeze_scope: FreezeScope,
+}
+
+/// Whether `text` names what a freeze can hold: `G…`, `M…` or `G…:<memo key>`.
+pub(crate) fn is_freeze_identity(text: &str) -> bool {
+    frozen::Identity::parse(text).is_some()
+}
+
+/// What a sanctions match of one customer of a shared (custodial) `G…` account freezes
+/// (`AML_FREEZE_SCOPE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FreezeScope {
+    /// The customer's identity (`G…:<memo>` or `M…`) only; the whole `G…` account when the
+    /// account itself is listed or has no other customer.
+    #[default]
+    Customer,
+    /// Always the whole `G…` account.
+    Account,
 }
 
 impl MonitorConfig {
@@ -81,6 +100,7 @@ impl MonitorConfig {
             sync_interval: aml.sync_interval,
             allowlist_expiry: aml.allowlist_expiry,
             audit_retention_days: aml.audit_retention_days,
+            freeze_scope: if aml.freeze_whole_account { FreezeScope::Account } else { FreezeScope::Customer },
         }
     }
 }

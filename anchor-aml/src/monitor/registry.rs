@@ -15,7 +15,7 @@ use serde_json::json;
 use super::cases::{
     self, thresholds, CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary, ScreeningRun,
 };
-use super::frozen::{self, FrozenAccount};
+use super::frozen::{self, FrozenAccount, Identity};
 use super::scanner::screen_fields;
 use super::subjects::{self, base_account, StoredSubject, SubjectFields, SubjectSummary, Upserted};
 use super::{in_transaction, now, AmlMonitor, MonitorTxError, ENGINE_VERSION};
@@ -112,12 +112,13 @@ impl AmlMonitor {
         (self.inner.config.sync_interval * 10).max(Duration::from_secs(60))
     }
 
-    /// Whether `account` (`G…` or `M…`) is frozen, from memory. `Err` when the set is stale
-    /// (the database has not answered for a while): callers fail closed.
-    pub fn account_frozen(&self, account: &str) -> Result<bool> {
-        let key = if account.starts_with('M') { base_account(account) } else { None };
-        let account = key.as_deref().unwrap_or(account);
-        match self.inner.frozen.contains(account, self.stale_after()) {
+    /// Whether `identity` (`G…`, `M…` or `G…:<memo key>`) is frozen, itself or as its whole
+    /// `G…` account, from memory. `Err` when the set is stale (the database has not answered
+    /// for a while) or the identity is not one: callers fail closed.
+    pub fn account_frozen(&self, identity: &str) -> Result<bool> {
+        let identity = Identity::parse(identity)
+            .ok_or_else(|| Error::Invalid("not a Stellar account or customer identity".into()))?;
+        match self.inner.frozen.contains(&identity, self.stale_after()) {
             Some(frozen) => {
                 if frozen {
                     self.inner.metrics.enforcement_refusals.fetch_add(1, Ordering::Relaxed);
@@ -141,6 +142,7 @@ impl AmlMonitor {
         }
         let lists = self.lists();
         let config = self.inner.config.screening;
+        let freeze_scope = self.inner.config.freeze_scope;
         let notifier = self.inner.notifier.clone();
         let started = Instant::now();
         let now = now();
@@ -168,13 +170,14 @@ impl AmlMonitor {
                 });
             }
             let hits = screen_fields(fields, &lists, &config);
-            let subject = StoredSubject { id, fields: fields.clone() };
+            let subject = StoredSubject { id, key: key.to_string(), fields: fields.clone() };
             let run = ScreeningRun {
                 lists: &lists,
                 config: &config,
                 scan_id: None,
                 trigger,
                 notifier: notifier.as_deref(),
+                freeze_scope,
             };
             let applied = cases::apply_hits(conn, &subject, &hits, &run, now)?;
             append_in(
@@ -207,16 +210,36 @@ impl AmlMonitor {
         Ok(outcome)
     }
 
-    /// Erases the personal fields of the subject under `key` (its fingerprint stays). Blocking.
+    /// Erases the personal fields of the subject under `key` (its fingerprint stays). A subject
+    /// that any case holds frozen is under legal hold: refused ([`Error::Forbidden`]), nothing
+    /// erased. The screened fields stay on the subject's open and confirmed cases, so an officer
+    /// can still decide them and a confirmation still freezes the identity. Blocking.
     pub fn erase(&self, key: &str) -> Result<bool> {
         let now = now();
         let key = key.to_string();
         in_transaction(&self.inner.database, move |conn| {
+            let Some(stored) = subjects::by_key(conn, &key)? else { return Ok(false) };
+            if !frozen::of_subject(conn, stored.id)?.is_empty() {
+                return Err(MonitorTxError::Refused(Error::Forbidden(
+                    "this customer cannot be erased now".into(),
+                )));
+            }
+            let snapshot = json!({
+                "key": stored.key,
+                "names": stored.fields.names,
+                "organizations": stored.fields.organizations,
+                "date_of_birth": stored.fields.date_of_birth,
+                "country": stored.fields.country,
+                "accounts": stored.fields.accounts,
+                "erased_at": now,
+            });
+            let kept = cases::keep_snapshots(conn, stored.id, &snapshot)?;
             let Some((id, fingerprint)) = subjects::erase(conn, &key, now)? else { return Ok(false) };
             append_in(
                 conn,
                 "subject_erased",
-                &json!({"subject_id": id, "fingerprint": fingerprint}).to_string(),
+                &json!({"subject_id": id, "fingerprint": fingerprint, "cases_keeping_snapshot": kept})
+                    .to_string(),
                 now,
             )?;
             Ok(true)
@@ -287,12 +310,26 @@ impl AmlMonitor {
         Ok(self.check_result(&hits, None))
     }
 
-    /// Checks an account: frozen or not, and exact listed-address matches.
+    /// Checks an account (`G…`) or a customer of one (`M…`, `G…:<memo key>`): frozen or not, and
+    /// exact listed-address matches.
     pub fn check_address(&self, account: &str) -> Result<CheckResult> {
         let lists = self.lists();
-        let hits = lists.index.screen_address(account);
-        let base = base_account(account).unwrap_or_else(|| account.to_string());
-        let frozen = self.inner.database.run_blocking(move |conn| frozen::find(conn, &base))?;
+        let identity = Identity::parse(account);
+        let base = identity.as_ref().map_or_else(|| account.to_string(), |identity| identity.account.clone());
+        let hits = lists.index.screen_address(&base);
+        // The customer's own freeze first, then the whole account's.
+        let targets: Vec<String> = match identity {
+            Some(identity) => identity.customer.into_iter().chain([identity.account]).collect(),
+            None => vec![base],
+        };
+        let frozen = self.inner.database.run_blocking(move |conn| {
+            for target in &targets {
+                if let Some(found) = frozen::find(conn, target)? {
+                    return Ok(Some(found));
+                }
+            }
+            Ok(None)
+        })?;
         let mut result = self.check_result(&hits, frozen);
         if result.frozen.is_some() && result.decision == "clear" {
             result.decision = "frozen";
@@ -308,6 +345,7 @@ impl AmlMonitor {
             scan_id: None,
             trigger: "check",
             notifier: None,
+            freeze_scope: self.inner.config.freeze_scope,
         };
         let decision = match hits.iter().map(|hit| hit.decision).max() {
             Some(HitDecision::Match) => "match",
@@ -384,10 +422,13 @@ impl AmlMonitor {
         in_transaction(&self.inner.database, move |conn| cases::add_note(conn, id, &officer, &text, now))
     }
 
-    /// Unfreezes an account; a written reason is required and the act is audited.
+    /// Unfreezes an account (`G…`) or one customer of it (`M…`, `G…:<memo key>`), releasing
+    /// every case's hold on it; a written reason is required and the act is audited.
     pub fn unfreeze(&self, account: &str, officer: &str, reason: &str) -> Result<FrozenAccount> {
         let (officer, reason) = officer_and_reason(officer, reason)?;
-        let account = base_account(account).ok_or_else(|| Error::Invalid("not a Stellar account".into()))?;
+        let account = Identity::parse(account)
+            .ok_or_else(|| Error::Invalid("not a Stellar account or customer identity".into()))?
+            .target();
         let now = now();
         let notifier = self.inner.notifier.clone();
         let removed = in_transaction(&self.inner.database, |conn| {
@@ -574,6 +615,7 @@ pub struct RecordOutcome {
 fn to_integration_error(err: Error) -> IntegrationError {
     match err {
         Error::Invalid(message) => IntegrationError::BadRequest(message),
+        Error::Forbidden(message) => IntegrationError::Forbidden(message),
         other => IntegrationError::Unavailable(format!("AML screening: {other}")),
     }
 }
@@ -582,6 +624,18 @@ fn to_integration_error(err: Error) -> IntegrationError {
 impl ScreeningRegistry for AmlMonitor {
     async fn is_frozen(&self, account: &str) -> std::result::Result<bool, IntegrationError> {
         self.account_frozen(account).map_err(to_integration_error)
+    }
+
+    fn readiness(&self) -> std::result::Result<(), String> {
+        if self.lists().index.entities().is_empty() {
+            return Err(
+                "no sanctions list is loaded, so screening fails closed: SEP-3 payments are refused and \
+                 customers wait unscreened until a list arrives. Run `lists update` (the official sources) \
+                 or `lists import --source ofac-sdn --file …`"
+                    .into(),
+            );
+        }
+        Ok(())
     }
 
     async fn record_subject(&self, key: &str, subject: Party) -> std::result::Result<(), IntegrationError> {
@@ -640,13 +694,14 @@ impl SanctionsIntegration for AmlMonitor {
         let party = party.clone();
         let outcome = tokio::task::spawn_blocking(move || -> Result<Option<(HitDecision, i64)>> {
             let recorded = monitor.record(&key, &party, "sep3_counterparty")?;
-            if recorded.screened {
-                return Ok(recorded.outcome);
-            }
-            // Unchanged subject: its open or confirmed cases decide.
-            let open = monitor
-                .cases(&CaseFilter { subject_id: Some(recorded.subject_id), ..CaseFilter::default() })?;
-            let mut best: Option<(HitDecision, i64)> = None;
+            // The new screening's findings and every open or confirmed case of the counterparty
+            // decide together: changed details never shed an earlier case.
+            let open = monitor.cases(&CaseFilter {
+                subject_id: Some(recorded.subject_id),
+                limit: Some(1000),
+                ..CaseFilter::default()
+            })?;
+            let mut best: Option<(HitDecision, i64)> = recorded.outcome;
             for case in open.iter().filter(|case| case.status != CaseStatus::Cleared) {
                 let decision = if case.decision == "match" || case.status == CaseStatus::Confirmed {
                     HitDecision::Match

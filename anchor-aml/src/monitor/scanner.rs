@@ -495,7 +495,86 @@ impl AmlMonitor {
             batch = next;
             hits = next_hits?;
         }
+        self.catch_up(id, kind, cursor, lists, &screen)?;
         self.complete_scan(id, kind, lists)
+    }
+
+    /// Screens the subjects at or below the scan's final cursor that changed since the scan was
+    /// created: on PostgreSQL and MySQL ids become visible out of order, so a subject can commit
+    /// behind a cursor that has passed its id (and an arrival screened while this scan's list
+    /// version was being loaded may have used the one before). Screening one twice is harmless:
+    /// cases are opened once per (subject, entry).
+    fn catch_up(
+        &self,
+        id: i64,
+        kind: ScanKind,
+        cursor: i64,
+        lists: &ListSnapshot,
+        screen: &dyn Fn(&[StoredSubject]) -> Result<Vec<Vec<ScreeningHit>>>,
+    ) -> Result<()> {
+        let since: i64 = self.inner.database.run_blocking(move |conn| {
+            Ok(sc::aml_scans.select(sc::created_at).filter(sc::id.eq(id)).first(conn)?)
+        })?;
+        let ids =
+            self.inner.database.run_blocking(move |conn| subjects::changed_since(conn, since, cursor))?;
+        let batch_size = self.inner.config.batch_size.max(1) as usize;
+        for chunk in ids.chunks(batch_size) {
+            let chunk = chunk.to_vec();
+            let batch = self.inner.database.run_blocking(move |conn| subjects::load_ids(conn, &chunk))?;
+            let hits = screen(&batch)?;
+            let frozen = self.commit_catch_up(id, kind, &batch, &hits, lists)?;
+            for account in &frozen {
+                self.inner.frozen.insert(account);
+            }
+        }
+        Ok(())
+    }
+
+    fn commit_catch_up(
+        &self,
+        id: i64,
+        kind: ScanKind,
+        batch: &[StoredSubject],
+        hits: &[Vec<ScreeningHit>],
+        lists: &ListSnapshot,
+    ) -> Result<Vec<String>> {
+        let owner = self.inner.owner.clone();
+        let now = now();
+        let config = self.inner.config.screening;
+        let notifier = self.inner.notifier.clone();
+        in_transaction(&self.inner.database, |conn| {
+            let held: i64 = sc::aml_scans
+                .filter(sc::id.eq(id))
+                .filter(sc::lease_owner.eq(&owner))
+                .count()
+                .get_result(conn)?;
+            if held == 0 {
+                return Err(MonitorTxError::Refused(Error::LeaseLost(id)));
+            }
+            mark_screened(conn, batch, now)?;
+            let run = ScreeningRun {
+                lists,
+                config: &config,
+                scan_id: Some(id),
+                trigger: kind.as_str(),
+                notifier: notifier.as_deref(),
+                freeze_scope: self.inner.config.freeze_scope,
+            };
+            let (batch_hits, frozen) = apply_batch(conn, batch, hits, &run, now)?;
+            append_in(
+                conn,
+                "screening_catch_up",
+                &json!({
+                    "scan_id": id, "kind": kind.as_str(),
+                    "subject_ids": batch.iter().map(|subject| subject.id).collect::<Vec<_>>(),
+                    "subjects_with_hits": batch_hits, "list_versions": lists.versions_json(),
+                    "engine": ENGINE_VERSION,
+                })
+                .to_string(),
+                now,
+            )?;
+            Ok(frozen)
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -513,6 +592,7 @@ impl AmlMonitor {
         let lease = self.inner.config.scan_lease.as_secs().max(1) as i64;
         let now = now();
         let config = self.inner.config.screening;
+        let freeze_scope = self.inner.config.freeze_scope;
         let notifier = self.inner.notifier.clone();
         let count = batch.len() as i64;
         let first = batch.first().map_or(cursor + 1, |subject| subject.id);
@@ -532,42 +612,19 @@ impl AmlMonitor {
             if advanced == 0 {
                 return Err(MonitorTxError::Refused(Error::LeaseLost(id)));
             }
-            diesel::update(
-                s::aml_subjects
-                    .filter(s::id.gt(cursor))
-                    .filter(s::id.le(last))
-                    .filter(s::status.ne(SubjectStatus::Erased.as_str())),
-            )
-            .set(s::screened_at.eq(Some(now)))
-            .execute(conn)?;
-            diesel::update(
-                s::aml_subjects
-                    .filter(s::id.gt(cursor))
-                    .filter(s::id.le(last))
-                    .filter(s::status.eq(SubjectStatus::Unscreened.as_str())),
-            )
-            .set(s::status.eq(SubjectStatus::Clear.as_str()))
-            .execute(conn)?;
+            // Exactly the subjects of this batch: a subject that committed inside (cursor, last]
+            // after the batch was read (ids become visible out of order on PostgreSQL and
+            // MySQL) was not screened here, and the catch-up pass at the end screens it.
+            mark_screened(conn, batch, now)?;
             let run = ScreeningRun {
                 lists,
                 config: &config,
                 scan_id: Some(id),
                 trigger: kind.as_str(),
                 notifier: notifier.as_deref(),
+                freeze_scope,
             };
-            let mut frozen = Vec::new();
-            // Subjects with a finding that stands (cleared false positives excluded).
-            let mut batch_hits = 0_i64;
-            for (subject, subject_hits) in batch.iter().zip(hits) {
-                if subject_hits.is_empty() {
-                    continue;
-                }
-                let applied = cases::apply_hits(conn, subject, subject_hits, &run, now)?;
-                if applied.outcome.is_some() {
-                    batch_hits += 1;
-                }
-                frozen.extend(applied.newly_frozen);
-            }
+            let (batch_hits, frozen) = apply_batch(conn, batch, hits, &run, now)?;
             if batch_hits > 0 {
                 diesel::update(sc::aml_scans.filter(sc::id.eq(id)))
                     .set(sc::hits.eq(sc::hits + batch_hits))
@@ -697,6 +754,47 @@ impl AmlMonitor {
     }
 }
 
+/// Marks exactly `batch` screened at `now` (and `unscreened` ones `clear`; their hits, applied
+/// next, set the status that stands).
+fn mark_screened(conn: &mut AnyConnection, batch: &[StoredSubject], now: i64) -> Result<(), DbError> {
+    let ids: Vec<i64> = batch.iter().map(|subject| subject.id).collect();
+    diesel::update(
+        s::aml_subjects.filter(s::id.eq_any(&ids)).filter(s::status.ne(SubjectStatus::Erased.as_str())),
+    )
+    .set(s::screened_at.eq(Some(now)))
+    .execute(conn)?;
+    diesel::update(
+        s::aml_subjects.filter(s::id.eq_any(&ids)).filter(s::status.eq(SubjectStatus::Unscreened.as_str())),
+    )
+    .set(s::status.eq(SubjectStatus::Clear.as_str()))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Applies each subject's hits; returns how many subjects have a finding that stands (cleared
+/// false positives excluded) and what was newly frozen.
+fn apply_batch(
+    conn: &mut AnyConnection,
+    batch: &[StoredSubject],
+    hits: &[Vec<ScreeningHit>],
+    run: &ScreeningRun<'_>,
+    now: i64,
+) -> Result<(i64, Vec<String>), DbError> {
+    let mut frozen = Vec::new();
+    let mut batch_hits = 0_i64;
+    for (subject, subject_hits) in batch.iter().zip(hits) {
+        if subject_hits.is_empty() {
+            continue;
+        }
+        let applied = cases::apply_hits(conn, subject, subject_hits, run, now)?;
+        if applied.outcome.is_some() {
+            batch_hits += 1;
+        }
+        frozen.extend(applied.newly_frozen);
+    }
+    Ok((batch_hits, frozen))
+}
+
 /// Screens a batch on every core: one hit list per subject, best first.
 pub(crate) fn screen_batch(
     batch: &[StoredSubject],
@@ -741,8 +839,8 @@ pub(crate) fn screen_fields(
     config: &ScreeningConfig,
 ) -> Vec<ScreeningHit> {
     let mut hits = Vec::new();
-    if !fields.names.is_empty() {
-        hits.extend(lists.index.screen(&fields.engine_subject(), config));
+    for subject in fields.engine_subjects() {
+        hits.extend(lists.index.screen(&subject, config));
     }
     for account in &fields.accounts {
         hits.extend(lists.index.screen_address(account));

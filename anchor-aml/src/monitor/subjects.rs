@@ -2,12 +2,12 @@
 
 use anchor_core::db::schema::aml_subjects::dsl as s;
 use anchor_core::db::{AnyConnection, DbError};
-use anchor_core::integrations::sanctions::ScreeningSubject as Party;
+use anchor_core::integrations::sanctions::{PartyKind, ScreeningSubject as Party};
 use diesel::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::model::PartialDate;
+use crate::model::{EntityKind, PartialDate};
 use crate::screen::ScreeningSubject;
 
 /// Where a subject stands.
@@ -59,6 +59,8 @@ pub struct SubjectSummary {
     pub origin: String,
     /// Names (empty once erased).
     pub names: Vec<String>,
+    /// Organisation names (empty once erased).
+    pub organizations: Vec<String>,
     /// Date of birth.
     pub date_of_birth: Option<String>,
     /// Country.
@@ -77,6 +79,10 @@ pub struct SubjectSummary {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct SubjectFields {
     pub(crate) names: Vec<String>,
+    /// What `names` are; `None`: unknown, screened against every kind.
+    pub(crate) names_kind: Option<EntityKind>,
+    /// Organisation names, screened as organisations without the date of birth.
+    pub(crate) organizations: Vec<String>,
     pub(crate) date_of_birth: Option<String>,
     pub(crate) country: Option<String>,
     pub(crate) accounts: Vec<String>,
@@ -91,12 +97,26 @@ impl SubjectFields {
             .filter(|name| !name.is_empty())
             .collect();
         names.dedup();
+        let mut organizations: Vec<String> = party
+            .organization_names
+            .iter()
+            .map(|name| name.expose().trim().to_string())
+            .filter(|name| !name.is_empty())
+            .collect();
+        organizations.dedup();
+        let names_kind = match party.names_kind {
+            Some(PartyKind::Person) => Some(EntityKind::Person),
+            Some(PartyKind::Organization) => Some(EntityKind::Organization),
+            _ => None,
+        };
         let mut accounts: Vec<String> =
             party.stellar_accounts.iter().filter_map(|account| base_account(account)).collect();
         accounts.sort();
         accounts.dedup();
         SubjectFields {
             names,
+            names_kind,
+            organizations,
             date_of_birth: party
                 .date_of_birth
                 .as_ref()
@@ -125,17 +145,57 @@ impl SubjectFields {
         for account in &self.accounts {
             part(account.as_bytes());
         }
+        // Added after the first release: only present when set, so the fingerprints of subjects
+        // without them stay what they were.
+        if self.names_kind.is_some() || !self.organizations.is_empty() {
+            part(b"|kind");
+            part(kind_name(self.names_kind).unwrap_or("").as_bytes());
+            for name in &self.organizations {
+                part(name.as_bytes());
+            }
+        }
         hex(&hasher.finalize())
     }
 
-    /// The engine's view of the subject.
-    pub(crate) fn engine_subject(&self) -> ScreeningSubject {
-        ScreeningSubject {
-            names: self.names.clone(),
-            birth_date: self.date_of_birth.as_deref().and_then(PartialDate::parse),
-            countries: self.country.iter().cloned().collect(),
-            ..ScreeningSubject::default()
+    /// The engine's view of the subject: its names (as persons when they are a person's, with
+    /// the date of birth) and its organisation names (as organisations, without it).
+    pub(crate) fn engine_subjects(&self) -> Vec<ScreeningSubject> {
+        let countries: Vec<String> = self.country.iter().cloned().collect();
+        let mut subjects = Vec::with_capacity(2);
+        if !self.names.is_empty() {
+            subjects.push(ScreeningSubject {
+                names: self.names.clone(),
+                kind: self.names_kind,
+                birth_date: self.date_of_birth.as_deref().and_then(PartialDate::parse),
+                countries: countries.clone(),
+                ..ScreeningSubject::default()
+            });
         }
+        if !self.organizations.is_empty() {
+            subjects.push(ScreeningSubject {
+                names: self.organizations.clone(),
+                kind: Some(EntityKind::Organization),
+                countries,
+                ..ScreeningSubject::default()
+            });
+        }
+        subjects
+    }
+}
+
+fn kind_name(kind: Option<EntityKind>) -> Option<&'static str> {
+    match kind {
+        Some(EntityKind::Person) => Some("person"),
+        Some(EntityKind::Organization) => Some("organization"),
+        _ => None,
+    }
+}
+
+fn parse_kind(text: Option<&str>) -> Option<EntityKind> {
+    match text {
+        Some("person") => Some(EntityKind::Person),
+        Some("organization") => Some(EntityKind::Organization),
+        _ => None,
     }
 }
 
@@ -159,21 +219,80 @@ pub(crate) fn base_account(account: &str) -> Option<String> {
 #[derive(Debug, Clone)]
 pub(crate) struct StoredSubject {
     pub(crate) id: i64,
+    /// The caller's key (`sep12:G…:memo`, …): the identity a match freezes.
+    pub(crate) key: String,
     pub(crate) fields: SubjectFields,
 }
 
-type FieldsRow = (i64, Option<String>, Option<String>, Option<String>, String);
+type FieldsRow =
+    (i64, Option<String>, Option<String>, Option<String>, String, Option<String>, Option<String>, String);
 
-fn decode_row((id, names, date_of_birth, country, accounts): FieldsRow) -> StoredSubject {
+fn json_names(json: Option<String>) -> Vec<String> {
+    json.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default()
+}
+
+fn decode_row(
+    (id, names, date_of_birth, country, accounts, organizations, names_kind, key): FieldsRow,
+) -> StoredSubject {
     StoredSubject {
         id,
+        key,
         fields: SubjectFields {
-            names: names.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default(),
+            names: json_names(names),
+            names_kind: parse_kind(names_kind.as_deref()),
+            organizations: json_names(organizations),
             date_of_birth,
             country,
             accounts: serde_json::from_str(&accounts).unwrap_or_default(),
         },
     }
+}
+
+/// The columns of a [`FieldsRow`].
+macro_rules! fields_columns {
+    () => {
+        (
+            s::id,
+            s::names_json,
+            s::date_of_birth,
+            s::country,
+            s::accounts_json,
+            s::organizations_json,
+            s::names_kind,
+            s::subject_key,
+        )
+    };
+}
+
+/// Subjects by id (erased ones excluded), for a scan's catch-up of subjects that committed
+/// behind its cursor.
+pub(crate) fn load_ids(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<StoredSubject>, DbError> {
+    let rows: Vec<FieldsRow> = s::aml_subjects
+        .select(fields_columns!())
+        .filter(s::id.eq_any(ids))
+        .filter(s::status.ne(SubjectStatus::Erased.as_str()))
+        .order(s::id.asc())
+        .load(conn)?;
+    Ok(rows.into_iter().map(decode_row).collect())
+}
+
+/// The stored subject under `key`, erased or not.
+pub(crate) fn by_key(conn: &mut AnyConnection, key: &str) -> Result<Option<StoredSubject>, DbError> {
+    let row: Option<FieldsRow> =
+        s::aml_subjects.select(fields_columns!()).filter(s::subject_key.eq(key)).first(conn).optional()?;
+    Ok(row.map(decode_row))
+}
+
+/// The ids of subjects at or below `last` changed since `since` (committed, possibly behind a
+/// running scan's cursor), erased ones excluded.
+pub(crate) fn changed_since(conn: &mut AnyConnection, since: i64, last: i64) -> Result<Vec<i64>, DbError> {
+    Ok(s::aml_subjects
+        .select(s::id)
+        .filter(s::updated_at.ge(since))
+        .filter(s::id.le(last))
+        .filter(s::status.ne(SubjectStatus::Erased.as_str()))
+        .order(s::id.asc())
+        .load(conn)?)
 }
 
 /// The next `limit` subjects after `after` (by id), erased ones excluded.
@@ -183,7 +302,7 @@ pub(crate) fn load_batch(
     limit: i64,
 ) -> Result<Vec<StoredSubject>, DbError> {
     let rows: Vec<FieldsRow> = s::aml_subjects
-        .select((s::id, s::names_json, s::date_of_birth, s::country, s::accounts_json))
+        .select(fields_columns!())
         .filter(s::id.gt(after))
         .filter(s::status.ne(SubjectStatus::Erased.as_str()))
         .order(s::id.asc())
@@ -214,6 +333,8 @@ pub(crate) fn upsert(
         .first(conn)
         .optional()?;
     let names_json = serde_json::to_string(&fields.names).unwrap_or_else(|_| "[]".into());
+    let organizations_json = serde_json::to_string(&fields.organizations).unwrap_or_else(|_| "[]".into());
+    let names_kind = kind_name(fields.names_kind);
     let accounts_json = serde_json::to_string(&fields.accounts).unwrap_or_else(|_| "[]".into());
     match existing {
         Some((id, stored, status))
@@ -226,6 +347,8 @@ pub(crate) fn upsert(
             diesel::update(s::aml_subjects.filter(s::id.eq(id)))
                 .set((
                     s::names_json.eq(Some(names_json)),
+                    s::organizations_json.eq(Some(organizations_json)),
+                    s::names_kind.eq(names_kind),
                     s::date_of_birth.eq(fields.date_of_birth.clone()),
                     s::country.eq(fields.country.clone()),
                     s::accounts_json.eq(accounts_json),
@@ -243,6 +366,8 @@ pub(crate) fn upsert(
                     s::subject_key.eq(key),
                     s::origin.eq(origin),
                     s::names_json.eq(Some(names_json)),
+                    s::organizations_json.eq(Some(organizations_json)),
+                    s::names_kind.eq(names_kind),
                     s::date_of_birth.eq(fields.date_of_birth.clone()),
                     s::country.eq(fields.country.clone()),
                     s::accounts_json.eq(accounts_json),
@@ -292,6 +417,7 @@ pub(crate) fn erase(conn: &mut AnyConnection, key: &str, now: i64) -> Result<Opt
         .set((
             s::subject_key.eq(format!("{erased_key}:{id}")),
             s::names_json.eq(None::<String>),
+            s::organizations_json.eq(None::<String>),
             s::date_of_birth.eq(None::<String>),
             s::country.eq(None::<String>),
             s::accounts_json.eq("[]"),
@@ -313,6 +439,7 @@ type SummaryRow = (
     String,
     String,
     Option<i64>,
+    Option<String>,
 );
 
 /// The columns of a [`SubjectSummary`].
@@ -329,17 +456,31 @@ macro_rules! summary_columns {
             s::status,
             s::fingerprint,
             s::screened_at,
+            s::organizations_json,
         )
     };
 }
 
 fn to_summary(row: SummaryRow) -> SubjectSummary {
-    let (id, key, origin, names, date_of_birth, country, accounts, status, fingerprint, screened_at) = row;
+    let (
+        id,
+        key,
+        origin,
+        names,
+        date_of_birth,
+        country,
+        accounts,
+        status,
+        fingerprint,
+        screened_at,
+        organizations,
+    ) = row;
     SubjectSummary {
         id,
         key,
         origin,
-        names: names.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default(),
+        names: json_names(names),
+        organizations: json_names(organizations),
         date_of_birth,
         country,
         accounts: serde_json::from_str(&accounts).unwrap_or_default(),
@@ -376,6 +517,18 @@ pub(crate) fn search(
         );
     }
     Ok(query.load::<SummaryRow>(conn)?.into_iter().map(to_summary).collect())
+}
+
+/// How many SEP-12 customers (not erased) the `G…` account has: memo and muxed customers of a
+/// shared account, and its memo-less customer.
+pub(crate) fn customers_of(conn: &mut AnyConnection, account: &str) -> Result<i64, DbError> {
+    let accounts_json = serde_json::to_string(&[account]).unwrap_or_default();
+    Ok(s::aml_subjects
+        .filter(s::origin.eq("sep12"))
+        .filter(s::accounts_json.eq(accounts_json))
+        .filter(s::status.ne(SubjectStatus::Erased.as_str()))
+        .count()
+        .get_result(conn)?)
 }
 
 /// Subjects not erased.

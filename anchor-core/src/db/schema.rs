@@ -56,6 +56,9 @@ diesel::table! {
         memo -> Varchar,
         /// Unix seconds.
         created_at -> BigInt,
+        /// The customer's screening fields merged over every accepted `PUT` (JSON), erased with
+        /// the customer.
+        screening_json -> Nullable<Text>,
     }
 }
 
@@ -228,13 +231,18 @@ diesel::table! {
         updated_at -> BigInt,
         /// Unix seconds of the last screening.
         screened_at -> Nullable<BigInt>,
+        /// Organisation names (JSON array), screened as organisations.
+        organizations_json -> Nullable<Text>,
+        /// `person` or `organization`: the kind of `names_json`; NULL when unknown.
+        names_kind -> Nullable<Varchar>,
     }
 }
 
 diesel::table! {
     /// Accounts refused on every SEP route.
     aml_frozen_accounts (account) {
-        /// `G…`.
+        /// The frozen identity: `G…` (the whole account) or `G…:<memo key>` (one memo or muxed
+        /// customer of a shared account).
         account -> Varchar,
         /// The subject it belongs to.
         subject_id -> Nullable<BigInt>,
@@ -280,6 +288,10 @@ diesel::table! {
         decision_reason -> Nullable<Text>,
         /// Notes (JSON array of {at, by, text}).
         notes_json -> Text,
+        /// What the case holds (JSON `{"freeze_targets": [...], "snapshot": null | {...}}`): the
+        /// identities it freezes on a match or a confirmation, fixed when it opens, and the
+        /// subject's screened fields once the customer was erased. NULL for older cases.
+        hold_json -> Nullable<Text>,
     }
 }
 
@@ -441,6 +453,20 @@ diesel::table! {
         created_at -> BigInt,
         /// Unix seconds after which the session is refused.
         expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Freezes owned by cases: a target is frozen while an open or confirmed match case holds it.
+    aml_freeze_holds (target, case_id) {
+        /// `G…` or `G…:<memo key>`.
+        target -> Varchar,
+        /// The case that holds the freeze.
+        case_id -> BigInt,
+        /// That case's subject.
+        subject_id -> BigInt,
+        /// Unix seconds.
+        created_at -> BigInt,
     }
 }
 

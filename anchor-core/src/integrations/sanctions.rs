@@ -17,8 +17,14 @@ use crate::sensitive::Sensitive;
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct ScreeningSubject {
-    /// Full names or name variants.
+    /// Full names or name variants, of the kind [`ScreeningSubject::names_kind`] says.
     pub names: Vec<Sensitive<String>>,
+    /// What `names` are: a natural person's (SEP-9 `first_name` … `last_name`), an
+    /// organisation's, or unknown (`None`: screened against every kind of listed entity).
+    pub names_kind: Option<PartyKind>,
+    /// Names of an organisation the party is or acts for (SEP-9 `organization.name`): screened
+    /// as organisations, never with the date of birth.
+    pub organization_names: Vec<Sensitive<String>>,
     /// Date of birth, `YYYY-MM-DD`.
     pub date_of_birth: Option<Sensitive<String>>,
     /// ISO 3166-1 alpha-2 or alpha-3 country.
@@ -34,6 +40,16 @@ pub struct ScreeningSubject {
     pub attributes: BTreeMap<String, Sensitive<String>>,
     /// Why the party is screened.
     pub purpose: Option<ScreeningPurpose>,
+}
+
+/// Whether a name is a natural person's or an organisation's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PartyKind {
+    /// A natural person.
+    Person,
+    /// A company, association, government body or other organisation.
+    Organization,
 }
 
 /// Why a party is screened, so a provider can apply different rules.
@@ -90,13 +106,26 @@ pub trait SanctionsIntegration: Send + Sync + 'static {
 /// The seam between SEP routes and AML monitoring.
 #[async_trait]
 pub trait ScreeningRegistry: Send + Sync + 'static {
-    /// Whether `account` (`G…`; an `M…` account is asked as its `G…`) is frozen. SEP routes refuse
-    /// frozen accounts with a 403 that reveals nothing else. `Err` fails closed.
-    async fn is_frozen(&self, account: &str) -> Result<bool, IntegrationError>;
+    /// Whether `identity` is frozen. `identity` is the one a request acts as: `G…` (the account),
+    /// `M…` (a muxed customer, the same as `G…:id:<id>`) or `G…:<memo key>` (a memo customer of a
+    /// shared account, memo keys as [`Memo::key`](crate::integrations::customer::Memo::key)
+    /// writes them: `id:5`, `text:…`, `hash:…`). An identity is frozen when it is frozen itself or
+    /// its whole `G…` account is. SEP routes refuse frozen identities with a 403 that reveals
+    /// nothing else. `Err` fails closed.
+    async fn is_frozen(&self, identity: &str) -> Result<bool, IntegrationError>;
 
-    /// Records or updates a subject to screen now and on every list change.
+    /// Records or updates a subject to screen now and on every list change. `subject` is the
+    /// whole party as the anchor holds it after the change (never a partial update): it replaces
+    /// what was recorded under `key`.
     async fn record_subject(&self, key: &str, subject: ScreeningSubject) -> Result<(), IntegrationError> {
         let _ = (key, subject);
+        Ok(())
+    }
+
+    /// Whether screening can work now: `Err` says, for a person, why it cannot (no sanctions
+    /// list loaded, so screening fails closed) and what to run. Shown by `/health` and at
+    /// start-up. Cheap: no IO.
+    fn readiness(&self) -> Result<(), String> {
         Ok(())
     }
 
@@ -107,7 +136,8 @@ pub trait ScreeningRegistry: Send + Sync + 'static {
         Ok(())
     }
 
-    /// Erases a subject's personal data (SEP-12 `DELETE /customer`).
+    /// Erases a subject's personal data (SEP-12 `DELETE /customer`). A frozen subject is under
+    /// legal hold: the registry refuses with [`IntegrationError::Forbidden`] and erases nothing.
     async fn erase_subject(&self, key: &str) -> Result<(), IntegrationError> {
         let _ = key;
         Ok(())
