@@ -200,3 +200,67 @@ async fn an_account_that_authenticates_is_screened_by_address_once_and_frozen_wh
         assert_eq!(stats.subjects, 2, "{}: each account recorded once", test_db.name);
     }
 }
+
+/// On PostgreSQL and MySQL ids become visible out of order: a subject whose id is below a
+/// running scan's cursor can commit after the cursor passed it. The scan must still screen it.
+#[tokio::test]
+async fn a_scan_screens_a_subject_that_committed_behind_its_cursor() {
+    use anchor_core::db::schema::aml_subjects::dsl as s;
+    use diesel::prelude::*;
+    for test_db in test_databases() {
+        let database = test_db.database();
+        let name = test_db.name;
+        import(&database, V1);
+        let monitor = AmlMonitor::open(database.clone(), config(2), None).unwrap();
+        for (n, customer_name) in [(1, "Alice Example"), (2, "Bob Example"), (3, "Carol Example"), (4, "Dave Example")] {
+            monitor.record_subject(&format!("sep12:{n}"), customer(customer_name, n)).await.unwrap();
+        }
+        // The second subject's id stands for one taken by a transaction that commits late.
+        let gap: i64 = database
+            .run_blocking(|conn| {
+                let ids: Vec<i64> = s::aml_subjects.select(s::id).order(s::id.asc()).load(conn)?;
+                diesel::delete(s::aml_subjects.filter(s::id.eq(ids[1]))).execute(conn)?;
+                Ok(ids[1])
+            })
+            .unwrap();
+        let late = account(9);
+        let scan = monitor.request_scan("test").unwrap();
+        let mut committed_late = false;
+        let done = monitor
+            .run_due_scans(&mut |_| {
+                if committed_late {
+                    return;
+                }
+                committed_late = true;
+                // After the first batch (ids up to and past the gap): the late subject commits,
+                // screened on arrival against a list that did not name him yet.
+                let accounts = serde_json::to_string(&[late.clone()]).unwrap();
+                let now = chrono::Utc::now().timestamp();
+                database
+                    .run_blocking(move |conn| {
+                        diesel::insert_into(s::aml_subjects)
+                            .values((
+                                s::id.eq(gap),
+                                s::subject_key.eq("sep12:late"),
+                                s::origin.eq("sep12"),
+                                s::names_json.eq(Some("[\"Ivan Petrovich Sidorov\"]")),
+                                s::accounts_json.eq(accounts),
+                                s::fingerprint.eq("late"),
+                                s::status.eq("clear"),
+                                s::created_at.eq(now),
+                                s::updated_at.eq(now),
+                            ))
+                            .execute(conn)?;
+                        Ok(())
+                    })
+                    .unwrap();
+            })
+            .unwrap();
+        assert!(committed_late, "{name}: the scan ran no batch");
+        let summary = done.iter().find(|summary| summary.id == scan).unwrap();
+        assert_eq!(summary.status, ScanStatus::Completed, "{name}");
+        assert!(monitor.is_frozen(&late).await.unwrap(), "{name}: the scan skipped a subject behind its cursor");
+        let cases = monitor.cases(&CaseFilter { subject_id: Some(gap), ..CaseFilter::default() }).unwrap();
+        assert_eq!(cases.len(), 1, "{name}: {cases:?}");
+    }
+}
