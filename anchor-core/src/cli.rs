@@ -288,7 +288,8 @@ fn serve(anchor: impl Anchor, config: Option<PathBuf>, migrate_first: bool) -> R
     println!("  {}/health", settings.host_url);
     println!("internal API on http://{}", settings.internal_bind_address);
 
-    let background = anchor.background_tasks();
+    let mut background = app.background_tasks();
+    background.extend(anchor.background_tasks());
     let public_app = app.clone();
     let public_anchor = anchor.clone();
     let internal_app = app;
