@@ -1,0 +1,192 @@
+//! IO: the status-callback outbox (`sep12_callback_outbox`) through diesel, portable over SQLite,
+//! PostgreSQL and MySQL. Every function is blocking and runs inside `Database::run`.
+//!
+//! A row is written by [`enqueue`] inside the transaction that records the status change on the
+//! registration (`store::advance_status`), so a status change and its notification commit or roll
+//! back together. The delivery worker (`callbacks::run_outbox`) finds due rows ([`due`]), takes a
+//! lease on each ([`claim`], a conditional `UPDATE`: of several workers or instances, one wins),
+//! sends it, and records the outcome under that lease ([`record_delivered`], [`record_failure`]).
+//! A worker killed mid-attempt leaves its lease to expire; the row is then due again.
+
+use anchor_core::db::schema::sep12_callback_outbox as outbox;
+use anchor_core::db::{AnyConnection, DbError};
+use diesel::prelude::*;
+
+/// Waiting for a (further) attempt.
+pub(crate) const PENDING: &str = "pending";
+/// Accepted by the receiver (2xx).
+pub(crate) const DELIVERED: &str = "delivered";
+/// Every attempt failed, or the row grew too old.
+pub(crate) const FAILED: &str = "failed";
+/// A newer status of the same customer was queued before this one was sent.
+pub(crate) const SUPERSEDED: &str = "superseded";
+
+/// The longest `last_error` kept (characters).
+const MAX_ERROR_CHARS: usize = 500;
+
+/// One leased row, ready to send.
+#[derive(Debug, Clone, Queryable)]
+pub(crate) struct Due {
+    pub url: String,
+    pub body: String,
+    pub attempts: i64,
+    pub created_at: i64,
+}
+
+/// Queues a callback of `customer_id` to `url` with `body`, due at once. Older pending rows of
+/// the same customer that no worker is sending are marked superseded: the new body is the whole
+/// current status, and a wallet must never receive an older status after a newer one because an
+/// old row was retried later. Call it inside the caller's transaction.
+pub(crate) fn enqueue(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+    url: &str,
+    body: &str,
+    now: i64,
+) -> Result<(), diesel::result::Error> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::customer_id.eq(customer_id))
+            .filter(outbox::state.eq(PENDING))
+            .filter(outbox::lease_until.le(now)),
+    )
+    .set((outbox::state.eq(SUPERSEDED), outbox::finished_at.eq(Some(now))))
+    .execute(conn)?;
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::customer_id.eq(customer_id),
+            outbox::url.eq(url),
+            outbox::body.eq(body),
+            outbox::state.eq(PENDING),
+            outbox::attempts.eq(0_i64),
+            outbox::created_at.eq(now),
+            outbox::next_attempt_at.eq(now),
+            outbox::lease_until.eq(0_i64),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ids of up to `limit` rows due at `now` and not leased, oldest first.
+pub(crate) fn due(conn: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<i64>, DbError> {
+    Ok(outbox::table
+        .select(outbox::id)
+        .filter(outbox::state.eq(PENDING))
+        .filter(outbox::next_attempt_at.le(now))
+        .filter(outbox::lease_until.le(now))
+        .order(outbox::id.asc())
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Leases row `id` for `owner` until `lease_until` if it is still pending, due and unleased;
+/// returns it, or `None` when another worker took it (or it is no longer due).
+pub(crate) fn claim(
+    conn: &mut AnyConnection,
+    id: i64,
+    owner: &str,
+    now: i64,
+    lease_until: i64,
+) -> Result<Option<Due>, DbError> {
+    let claimed = diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::state.eq(PENDING))
+            .filter(outbox::next_attempt_at.le(now))
+            .filter(outbox::lease_until.le(now)),
+    )
+    .set((outbox::lease_until.eq(lease_until), outbox::lease_owner.eq(Some(owner))))
+    .execute(conn)?;
+    if claimed != 1 {
+        return Ok(None);
+    }
+    Ok(outbox::table
+        .filter(outbox::id.eq(id))
+        .filter(outbox::lease_owner.eq(owner))
+        .select((outbox::url, outbox::body, outbox::attempts, outbox::created_at))
+        .first::<Due>(conn)
+        .optional()?)
+}
+
+/// Records a delivery of row `id` by the lease holder `owner`. Returns `false` if the lease was
+/// lost (it expired and another worker took the row).
+pub(crate) fn record_delivered(
+    conn: &mut AnyConnection,
+    id: i64,
+    owner: &str,
+    now: i64,
+) -> Result<bool, DbError> {
+    let updated = diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::state.eq(PENDING))
+            .filter(outbox::lease_owner.eq(owner)),
+    )
+    .set((
+        outbox::state.eq(DELIVERED),
+        outbox::attempts.eq(outbox::attempts + 1_i64),
+        outbox::last_attempt_at.eq(Some(now)),
+        outbox::last_error.eq(None::<String>),
+        outbox::finished_at.eq(Some(now)),
+        outbox::lease_until.eq(0_i64),
+        outbox::lease_owner.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// Try again at this unix time.
+    At(i64),
+    /// Give up: the row becomes `failed`.
+    GiveUp,
+}
+
+/// Records a failed attempt on row `id` by the lease holder `owner`. Returns `false` if the
+/// lease was lost.
+pub(crate) fn record_failure(
+    conn: &mut AnyConnection,
+    id: i64,
+    owner: &str,
+    now: i64,
+    error: &str,
+    retry: Retry,
+) -> Result<bool, DbError> {
+    let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
+    let (state, next_attempt_at, finished_at) = match retry {
+        Retry::At(at) => (PENDING, at, None),
+        Retry::GiveUp => (FAILED, now, Some(now)),
+    };
+    let updated = diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::state.eq(PENDING))
+            .filter(outbox::lease_owner.eq(owner)),
+    )
+    .set((
+        outbox::state.eq(state),
+        outbox::attempts.eq(outbox::attempts + 1_i64),
+        outbox::next_attempt_at.eq(next_attempt_at),
+        outbox::last_attempt_at.eq(Some(now)),
+        outbox::last_error.eq(Some(error)),
+        outbox::finished_at.eq(finished_at),
+        outbox::lease_until.eq(0_i64),
+        outbox::lease_owner.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Deletes rows that left `pending` before `before` (delivered, failed, superseded). Returns how
+/// many.
+pub(crate) fn purge(conn: &mut AnyConnection, before: i64) -> Result<usize, DbError> {
+    Ok(diesel::delete(outbox::table.filter(outbox::state.ne(PENDING)).filter(outbox::finished_at.lt(before)))
+        .execute(conn)?)
+}
+
+/// Deletes every row of the customers `ids` (erasure). Call it inside the caller's transaction.
+pub(crate) fn forget(conn: &mut AnyConnection, ids: &[String]) -> Result<usize, diesel::result::Error> {
+    diesel::delete(outbox::table.filter(outbox::customer_id.eq_any(ids))).execute(conn)
+}
