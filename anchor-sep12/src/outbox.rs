@@ -190,3 +190,92 @@ pub(crate) fn purge(conn: &mut AnyConnection, before: i64) -> Result<usize, DbEr
 pub(crate) fn forget(conn: &mut AnyConnection, ids: &[String]) -> Result<usize, diesel::result::Error> {
     diesel::delete(outbox::table.filter(outbox::customer_id.eq_any(ids))).execute(conn)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn state(conn: &mut AnyConnection, id: i64) -> (String, i64) {
+        outbox::table.find(id).select((outbox::state, outbox::attempts)).first(conn).unwrap()
+    }
+
+    fn last_id(conn: &mut AnyConnection) -> i64 {
+        outbox::table.select(outbox::id).order(outbox::id.desc()).first(conn).unwrap()
+    }
+
+    #[actix_web::test]
+    async fn a_leased_row_is_sent_by_one_worker_and_a_lost_lease_records_nothing() {
+        for database in anchor_core::testing::test_databases() {
+            let backend = database.name;
+            let db = database.database();
+            db.run(move |conn| {
+                enqueue(conn, "c1", "https://wallet.example/cb", r#"{"status":"PROCESSING"}"#, 100)?;
+                let id = last_id(conn);
+                assert_eq!(due(conn, 100, 10)?, vec![id], "{backend}");
+                // A takes it; B (another instance) cannot, and cannot record anything.
+                let row = claim(conn, id, "a", 100, 130)?.expect("A claims the due row");
+                assert_eq!((row.url.as_str(), row.attempts), ("https://wallet.example/cb", 0));
+                assert!(
+                    claim(conn, id, "b", 100, 130)?.is_none(),
+                    "{backend}: leased rows are not claimed twice"
+                );
+                assert!(due(conn, 110, 10)?.is_empty(), "{backend}: a leased row is not due");
+                assert!(!record_delivered(conn, id, "b", 110)?, "{backend}");
+                // A fails; the row waits for its backoff.
+                assert!(record_failure(conn, id, "a", 110, "receiver answered 500", Retry::At(112))?);
+                assert_eq!(state(conn, id), (PENDING.to_string(), 1));
+                assert!(due(conn, 111, 10)?.is_empty());
+                // A is killed mid-attempt: its lease expires and B takes the row over.
+                assert!(claim(conn, id, "a", 112, 140)?.is_some());
+                assert!(claim(conn, id, "b", 139, 170)?.is_none());
+                assert!(
+                    claim(conn, id, "b", 140, 170)?.is_some(),
+                    "{backend}: an expired lease is taken over"
+                );
+                assert!(!record_delivered(conn, id, "a", 141)?, "{backend}: A lost its lease");
+                assert!(record_delivered(conn, id, "b", 141)?);
+                assert_eq!(state(conn, id), (DELIVERED.to_string(), 2));
+                assert!(due(conn, 10_000, 10)?.is_empty());
+                Ok::<_, DbError>(())
+            })
+            .await
+            .unwrap();
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_newer_status_supersedes_an_unsent_older_one_and_erasure_and_purge_delete_rows() {
+        for database in anchor_core::testing::test_databases() {
+            let backend = database.name;
+            let db = database.database();
+            db.run(move |conn| {
+                enqueue(conn, "c1", "https://wallet.example/cb", r#"{"status":"PROCESSING"}"#, 100)?;
+                let older = last_id(conn);
+                enqueue(conn, "c1", "https://wallet.example/cb", r#"{"status":"ACCEPTED"}"#, 101)?;
+                let newer = last_id(conn);
+                assert_eq!(state(conn, older).0, SUPERSEDED, "{backend}");
+                assert_eq!(due(conn, 101, 10)?, vec![newer]);
+                // A row being sent is not superseded (its outcome is recorded by its sender).
+                assert!(claim(conn, newer, "a", 101, 150)?.is_some());
+                enqueue(conn, "c1", "https://wallet.example/cb", r#"{"status":"REJECTED"}"#, 102)?;
+                assert_eq!(state(conn, newer).0, PENDING);
+                assert!(record_failure(conn, newer, "a", 103, "timed out", Retry::GiveUp)?);
+                assert_eq!(state(conn, newer), (FAILED.to_string(), 1));
+                // Another customer's rows are untouched by superseding and by erasure.
+                enqueue(conn, "c2", "https://wallet.example/cb", r#"{"status":"ACCEPTED"}"#, 104)?;
+                let other = last_id(conn);
+                assert_eq!(forget(conn, &["c1".to_string()])?, 3);
+                assert_eq!(state(conn, other).0, PENDING);
+                // Purge deletes finished rows older than the cutoff only.
+                assert!(claim(conn, other, "a", 104, 150)?.is_some());
+                assert!(record_delivered(conn, other, "a", 105)?);
+                assert_eq!(purge(conn, 105)?, 0, "{backend}");
+                assert_eq!(purge(conn, 106)?, 1, "{backend}");
+                Ok::<_, DbError>(())
+            })
+            .await
+            .unwrap();
+        }
+    }
+}
