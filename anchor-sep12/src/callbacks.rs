@@ -203,12 +203,14 @@ impl Worker {
     /// Sends every row due now, [`CONCURRENCY`] at a time. `Err` only when the database fails
     /// before any row is claimed; failures of single rows are logged.
     async fn deliver_due(&self, ctx: &AnchorContext) -> Result<(), Error> {
+        let mut after = 0_i64;
         loop {
             let now = chrono::Utc::now().timestamp();
-            let due = ctx.database().run(move |conn| outbox::due(conn, now, BATCH)).await?;
-            if due.is_empty() {
+            let due = ctx.database().run(move |conn| outbox::due(conn, now, after, BATCH)).await?;
+            let Some(&last) = due.last() else {
                 return Ok(());
-            }
+            };
+            after = last;
             let count = due.len();
             futures_util::stream::iter(due)
                 .for_each_concurrent(CONCURRENCY, |id| async move {

@@ -67,10 +67,11 @@ pub(crate) fn enqueue(
     Ok(())
 }
 
-/// Ids of up to `limit` rows due at `now` and not leased, oldest first.
-pub(crate) fn due(conn: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<i64>, DbError> {
+/// Ids after `after` of up to `limit` rows due at `now` and not leased, oldest first.
+pub(crate) fn due(conn: &mut AnyConnection, now: i64, after: i64, limit: i64) -> Result<Vec<i64>, DbError> {
     Ok(outbox::table
         .select(outbox::id)
+        .filter(outbox::id.gt(after))
         .filter(outbox::state.eq(PENDING))
         .filter(outbox::next_attempt_at.le(now))
         .filter(outbox::lease_until.le(now))
@@ -80,7 +81,9 @@ pub(crate) fn due(conn: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<
 }
 
 /// Leases row `id` for `owner` until `lease_until` if it is still pending, due and unleased;
-/// returns it, or `None` when another worker took it (or it is no longer due).
+/// returns it, or `None` when another worker took it (or it is no longer due). A customer's rows
+/// go out in order: a row with a newer row of the same customer is marked superseded instead,
+/// and a row waits while an older one of its customer is still being sent.
 pub(crate) fn claim(
     conn: &mut AnyConnection,
     id: i64,
@@ -88,15 +91,30 @@ pub(crate) fn claim(
     now: i64,
     lease_until: i64,
 ) -> Result<Option<Due>, DbError> {
-    let claimed = diesel::update(
-        outbox::table
-            .filter(outbox::id.eq(id))
-            .filter(outbox::state.eq(PENDING))
-            .filter(outbox::next_attempt_at.le(now))
-            .filter(outbox::lease_until.le(now)),
-    )
-    .set((outbox::lease_until.eq(lease_until), outbox::lease_owner.eq(Some(owner))))
-    .execute(conn)?;
+    let unleased_due = outbox::table
+        .filter(outbox::id.eq(id))
+        .filter(outbox::state.eq(PENDING))
+        .filter(outbox::next_attempt_at.le(now))
+        .filter(outbox::lease_until.le(now));
+    let Some(customer) = unleased_due.select(outbox::customer_id).first::<String>(conn).optional()? else {
+        return Ok(None);
+    };
+    let of_customer = outbox::table.filter(outbox::customer_id.eq(&customer));
+    let newer: i64 = of_customer.filter(outbox::id.gt(id)).count().get_result(conn)?;
+    if newer > 0 {
+        diesel::update(unleased_due)
+            .set((outbox::state.eq(SUPERSEDED), outbox::finished_at.eq(Some(now))))
+            .execute(conn)?;
+        return Ok(None);
+    }
+    let older_pending: i64 =
+        of_customer.filter(outbox::id.lt(id)).filter(outbox::state.eq(PENDING)).count().get_result(conn)?;
+    if older_pending > 0 {
+        return Ok(None);
+    }
+    let claimed = diesel::update(unleased_due)
+        .set((outbox::lease_until.eq(lease_until), outbox::lease_owner.eq(Some(owner))))
+        .execute(conn)?;
     if claimed != 1 {
         return Ok(None);
     }
@@ -144,8 +162,9 @@ pub(crate) enum Retry {
     GiveUp,
 }
 
-/// Records a failed attempt on row `id` by the lease holder `owner`. Returns `false` if the
-/// lease was lost.
+/// Records a failed attempt on row `id` by the lease holder `owner`: retried at the given time,
+/// failed, or superseded when a newer row of the same customer was queued meanwhile (the newer
+/// one waits for this one). Returns `false` if the lease was lost.
 pub(crate) fn record_failure(
     conn: &mut AnyConnection,
     id: i64,
@@ -155,7 +174,18 @@ pub(crate) fn record_failure(
     retry: Retry,
 ) -> Result<bool, DbError> {
     let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
+    let customer: Option<String> =
+        outbox::table.find(id).select(outbox::customer_id).first(conn).optional()?;
+    let newer: i64 = match customer {
+        Some(customer) => outbox::table
+            .filter(outbox::customer_id.eq(customer))
+            .filter(outbox::id.gt(id))
+            .count()
+            .get_result(conn)?,
+        None => 0,
+    };
     let (state, next_attempt_at, finished_at) = match retry {
+        _ if newer > 0 => (SUPERSEDED, now, Some(now)),
         Retry::At(at) => (PENDING, at, None),
         Retry::GiveUp => (FAILED, now, Some(now)),
     };
@@ -212,7 +242,7 @@ mod tests {
             db.run(move |conn| {
                 enqueue(conn, "c1", "https://wallet.example/cb", r#"{"status":"PROCESSING"}"#, 100)?;
                 let id = last_id(conn);
-                assert_eq!(due(conn, 100, 10)?, vec![id], "{backend}");
+                assert_eq!(due(conn, 100, 0, 10)?, vec![id], "{backend}");
                 // A takes it; B (another instance) cannot, and cannot record anything.
                 let row = claim(conn, id, "a", 100, 130)?.expect("A claims the due row");
                 assert_eq!((row.url.as_str(), row.attempts), ("https://wallet.example/cb", 0));
@@ -220,12 +250,12 @@ mod tests {
                     claim(conn, id, "b", 100, 130)?.is_none(),
                     "{backend}: leased rows are not claimed twice"
                 );
-                assert!(due(conn, 110, 10)?.is_empty(), "{backend}: a leased row is not due");
+                assert!(due(conn, 110, 0, 10)?.is_empty(), "{backend}: a leased row is not due");
                 assert!(!record_delivered(conn, id, "b", 110)?, "{backend}");
                 // A fails; the row waits for its backoff.
                 assert!(record_failure(conn, id, "a", 110, "receiver answered 500", Retry::At(112))?);
                 assert_eq!(state(conn, id), (PENDING.to_string(), 1));
-                assert!(due(conn, 111, 10)?.is_empty());
+                assert!(due(conn, 111, 0, 10)?.is_empty());
                 // A is killed mid-attempt: its lease expires and B takes the row over.
                 assert!(claim(conn, id, "a", 112, 140)?.is_some());
                 assert!(claim(conn, id, "b", 139, 170)?.is_none());
@@ -236,7 +266,7 @@ mod tests {
                 assert!(!record_delivered(conn, id, "a", 141)?, "{backend}: A lost its lease");
                 assert!(record_delivered(conn, id, "b", 141)?);
                 assert_eq!(state(conn, id), (DELIVERED.to_string(), 2));
-                assert!(due(conn, 10_000, 10)?.is_empty());
+                assert!(due(conn, 10_000, 0, 10)?.is_empty());
                 Ok::<_, DbError>(())
             })
             .await
@@ -255,13 +285,28 @@ mod tests {
                 enqueue(conn, "c1", "https://wallet.example/cb", r#"{"status":"ACCEPTED"}"#, 101)?;
                 let newer = last_id(conn);
                 assert_eq!(state(conn, older).0, SUPERSEDED, "{backend}");
-                assert_eq!(due(conn, 101, 10)?, vec![newer]);
-                // A row being sent is not superseded (its outcome is recorded by its sender).
+                assert_eq!(due(conn, 101, 0, 10)?, vec![newer]);
+                // A row being sent is not superseded at once (its sender records its outcome),
+                // and the newest waits for it.
                 assert!(claim(conn, newer, "a", 101, 150)?.is_some());
                 enqueue(conn, "c1", "https://wallet.example/cb", r#"{"status":"REJECTED"}"#, 102)?;
+                let newest = last_id(conn);
                 assert_eq!(state(conn, newer).0, PENDING);
-                assert!(record_failure(conn, newer, "a", 103, "timed out", Retry::GiveUp)?);
-                assert_eq!(state(conn, newer), (FAILED.to_string(), 1));
+                assert!(claim(conn, newest, "b", 102, 150)?.is_none(), "{backend}: the newest waits");
+                // Its attempt fails: superseded rather than retried after the newest.
+                assert!(record_failure(conn, newer, "a", 103, "timed out", Retry::At(104))?);
+                assert_eq!(state(conn, newer), (SUPERSEDED.to_string(), 1), "{backend}");
+                assert!(claim(conn, newest, "b", 103, 150)?.is_some(), "{backend}");
+                assert!(record_failure(conn, newest, "b", 104, "timed out", Retry::GiveUp)?);
+                assert_eq!(state(conn, newest), (FAILED.to_string(), 1));
+                // A row left by a killed worker that has a newer row is superseded at its claim.
+                enqueue(conn, "c3", "https://wallet.example/cb", r#"{"status":"PROCESSING"}"#, 100)?;
+                let stale = last_id(conn);
+                assert!(claim(conn, stale, "a", 100, 110)?.is_some());
+                enqueue(conn, "c3", "https://wallet.example/cb", r#"{"status":"ACCEPTED"}"#, 105)?;
+                assert!(claim(conn, stale, "b", 110, 140)?.is_none());
+                assert_eq!(state(conn, stale).0, SUPERSEDED, "{backend}");
+                assert_eq!(forget(conn, &["c3".to_string()])?, 2);
                 // Another customer's rows are untouched by superseding and by erasure.
                 enqueue(conn, "c2", "https://wallet.example/cb", r#"{"status":"ACCEPTED"}"#, 104)?;
                 let other = last_id(conn);
