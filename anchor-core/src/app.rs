@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use actix_web::web;
 
+use crate::cli::BackgroundTask;
 use crate::config::{ConfigError, ConfigProblem, SepId, Settings};
 use crate::db::Database;
 use crate::http::BodyLimits;
@@ -39,6 +40,15 @@ pub trait SepModule: Send + Sync + 'static {
     /// Registers routes on the internal listener (behind `ADMIN_API_KEY`).
     fn mount_internal(&self, cfg: &mut web::ServiceConfig, ctx: &AnchorContext) {
         let _ = (cfg, ctx);
+    }
+
+    /// Long-running work of an active module (for example delivering an outbox): each future is
+    /// spawned once when the server starts, next to [`crate::cli::Anchor::background_tasks`], and
+    /// dropped when it stops. Heavy or blocking work inside must go through `Database::run` or
+    /// `tokio::task::spawn_blocking`.
+    fn background_tasks(&self, ctx: &web::Data<AnchorContext>) -> Vec<BackgroundTask> {
+        let _ = ctx;
+        Vec::new()
     }
 }
 
@@ -145,6 +155,12 @@ impl AnchorApp {
     /// The shared context (settings, database, integrations, metrics).
     pub fn context(&self) -> &web::Data<AnchorContext> {
         &self.ctx
+    }
+
+    /// The background tasks of every active module ([`SepModule::background_tasks`]), to spawn
+    /// once on the server's runtime.
+    pub fn background_tasks(&self) -> Vec<BackgroundTask> {
+        self.modules.iter().flat_map(|module| module.background_tasks(&self.ctx)).collect()
     }
 
     /// The SEPs mounted, in order.

@@ -293,7 +293,8 @@ fn serve(anchor: impl Anchor, config: Option<PathBuf>, migrate_first: bool) -> R
         tracing::warn!(problem = %problem, "screening is not ready");
     }
 
-    let background = anchor.background_tasks();
+    let mut background = app.background_tasks();
+    background.extend(anchor.background_tasks());
     let public_app = app.clone();
     let public_anchor = anchor.clone();
     let internal_app = app;

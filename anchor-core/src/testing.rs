@@ -223,6 +223,7 @@ pub struct TestServer {
     /// Where it listens.
     pub addr: SocketAddr,
     handle: ServerHandle,
+    tasks: Vec<actix_web::rt::task::JoinHandle<()>>,
 }
 
 impl TestServer {
@@ -234,6 +235,9 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
         let handle = self.handle.clone();
         // Stopping needs a runtime; outside one the server dies with the process.
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -242,9 +246,11 @@ impl Drop for TestServer {
     }
 }
 
-/// Serves `app`'s public routes (as `serve` does, with a JSON 404 default) on a free port. Call
-/// from an actix runtime (`#[actix_web::test]`).
+/// Serves `app`'s public routes (as `serve` does, with a JSON 404 default) on a free port, and
+/// starts the active modules' background tasks as `serve` does (aborted when the server is
+/// dropped). Call from an actix runtime (`#[actix_web::test]`).
 pub fn serve_public(app: AnchorApp) -> TestServer {
+    let tasks = app.background_tasks().into_iter().map(actix_web::rt::spawn).collect();
     let server = HttpServer::new(move || {
         let app = app.clone();
         App::new().configure(|cfg| app.configure(cfg)).default_service(web::to(crate::http::not_found))
@@ -256,7 +262,7 @@ pub fn serve_public(app: AnchorApp) -> TestServer {
     let server = server.run();
     let handle = server.handle();
     actix_web::rt::spawn(server);
-    TestServer { addr, handle }
+    TestServer { addr, handle, tasks }
 }
 
 /// Serves `app`'s internal routes on a free port.
@@ -274,5 +280,5 @@ pub fn serve_internal(app: AnchorApp) -> TestServer {
     let server = server.run();
     let handle = server.handle();
     actix_web::rt::spawn(server);
-    TestServer { addr, handle }
+    TestServer { addr, handle, tasks: Vec::new() }
 }

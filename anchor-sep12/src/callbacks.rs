@@ -1,22 +1,30 @@
 //! Status callbacks: checking a callback URL (https outside `LOCAL_MODE`, no loopback, private,
 //! link-local or otherwise non-public address, checked again at every delivery so DNS cannot
 //! rebind it), signing (`Signature: t=<unix>, s=<base64 ed25519 of "t.host.body">` with
-//! `SIGNING_SEED`), and delivery from a background task with exponential backoff.
+//! `SIGNING_SEED`, at delivery time), and durable delivery through an outbox.
 //!
 //! A callback fires only when a customer's status differs from the last one recorded for its
-//! registration (`store::advance_status`); a final status ends the registration.
+//! registration (`store::advance_status`); a final status ends the registration. The callback is
+//! queued in `sep12_callback_outbox` in the same transaction (`outbox.rs`), and the module's
+//! background worker ([`run_outbox`], started through `SepModule::background_tasks`) sends it:
+//! up to `SEP12_CALLBACK_MAX_ATTEMPTS` attempts with exponential backoff (1, 2, 4, … s, at most
+//! 5 min), given up earlier when a failed row is older than 24 h; rows left by a killed or
+//! restarted process are sent by the next one. Logs name the outbox row, never the URL, the
+//! customer or the body.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use anchor_core::actix_web::web;
 use anchor_core::integrations::customer::CustomerStatus;
 use anchor_core::keys::SigningKey;
 use anchor_core::AnchorContext;
 use base64::Engine as _;
+use futures_util::StreamExt as _;
 use url::Url;
 
 use crate::wire::CustomerBody;
-use crate::{store, Error};
+use crate::{outbox, store, Error};
 
 /// Longest callback URL accepted.
 pub const MAX_URL_LENGTH: usize = 2048;
@@ -92,8 +100,9 @@ pub fn signature_header(key: &SigningKey, t: i64, host: &str, body: &[u8]) -> St
 /// Tells the framework a customer's status for `customer_type` (`None`: no `type`) may have
 /// changed, for instance after a manual review. If the customer has a callback registration for
 /// that type and `status` differs from the last status recorded for it, the `GET /customer` body
-/// is POSTed to the registered URL from a background task. Returns whether a delivery was
-/// scheduled. Call it from within the server's runtime.
+/// is queued in the callback outbox in the transaction that records the new status, and the
+/// delivery worker is woken. Returns whether a callback was queued. Once this returns `Ok(true)`
+/// the callback survives a crash or restart: the next process delivers it.
 pub async fn notify_status_change(
     ctx: &AnchorContext,
     customer_type: Option<&str>,
@@ -105,63 +114,169 @@ pub async fn notify_status_change(
     let name = status.name();
     let watched = customer_type.unwrap_or_default().to_string();
     let is_final = status.is_final();
-    let now = chrono::Utc::now().timestamp();
-    let url = ctx
-        .database()
-        .run(move |conn| store::advance_status(conn, &id, &watched, name, is_final, now))
-        .await?;
-    let Some(url) = url else {
-        return Ok(false);
-    };
-    let body = serde_json::to_vec(&CustomerBody::from(status))
+    let body = serde_json::to_string(&CustomerBody::from(status))
         .map_err(|err| Error::Internal(format!("callback body: {err}")))?;
-    let delivery = Delivery {
-        url,
-        body,
-        key: ctx.settings().signing_key.clone(),
-        local_mode: ctx.settings().local_mode,
-        timeout: ctx.settings().sep12.callback_timeout,
-        max_attempts: ctx.settings().sep12.callback_max_attempts,
-    };
-    tokio::spawn(delivery.run());
-    Ok(true)
+    let now = chrono::Utc::now().timestamp();
+    let queued = ctx
+        .database()
+        .run(move |conn| {
+            let change =
+                store::StatusChange { id: &id, customer_type: &watched, status: name, is_final, body: &body };
+            store::advance_status(conn, &change, now)
+        })
+        .await?;
+    if queued {
+        WAKE.notify_waiters();
+    }
+    Ok(queued)
 }
 
-struct Delivery {
-    url: String,
-    body: Vec<u8>,
+/// Wakes the delivery workers of this process when a callback is queued, so the first attempt
+/// does not wait for the next poll.
+static WAKE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// How often the worker looks for due rows when nothing wakes it (retries, rows queued by
+/// another instance, rows left by a previous process).
+const POLL: Duration = Duration::from_secs(1);
+/// Rows read per round.
+const BATCH: i64 = 100;
+/// Attempts sent at the same time by one worker.
+const CONCURRENCY: usize = 8;
+/// A row older than this after a failed attempt is given up, whatever its attempt count.
+const MAX_AGE_SECONDS: i64 = 24 * 3_600;
+/// Delivered, failed and superseded rows are kept this long, then purged.
+const RETENTION_SECONDS: i64 = 7 * 24 * 3_600;
+/// How often the worker purges old rows.
+const PURGE_EVERY: Duration = Duration::from_secs(3_600);
+
+/// The delivery worker: started by [`crate::Sep12`] as a background task of the server. Delivers
+/// due outbox rows (at once when woken, otherwise every [`POLL`]), purges finished rows older than
+/// 7 days, and never stops: a failed round is logged and the next one tries again.
+pub(crate) async fn run_outbox(ctx: web::Data<AnchorContext>) {
+    let worker = Worker::new(&ctx);
+    let mut last_purge: Option<std::time::Instant> = None;
+    loop {
+        if last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+            let before = chrono::Utc::now().timestamp().saturating_sub(RETENTION_SECONDS);
+            match ctx.database().run(move |conn| outbox::purge(conn, before)).await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "SEP-12 callback outbox: finished rows purged"),
+                Err(err) => tracing::warn!(error = %err, "SEP-12 callback outbox: purge failed"),
+            }
+            last_purge = Some(std::time::Instant::now());
+        }
+        let woken = WAKE.notified();
+        if let Err(err) = worker.deliver_due(&ctx).await {
+            tracing::error!(error = %err, "SEP-12 callback outbox: delivery round failed");
+        }
+        tokio::select! {
+            () = woken => {}
+            () = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+/// What one worker needs to send rows.
+struct Worker {
     key: SigningKey,
     local_mode: bool,
     timeout: Duration,
-    max_attempts: u32,
+    max_attempts: i64,
 }
 
-impl Delivery {
-    async fn run(self) {
-        for attempt in 1..=self.max_attempts {
-            match self.attempt().await {
-                Ok(()) => {
-                    tracing::info!(attempt, "SEP-12 status callback delivered");
-                    return;
-                }
-                Err(problem) => {
-                    tracing::warn!(attempt, %problem, "SEP-12 status callback not delivered");
-                }
-            }
-            if attempt < self.max_attempts {
-                let backoff = Duration::from_secs(1u64 << (attempt - 1).min(8)).min(Duration::from_secs(300));
-                tokio::time::sleep(backoff).await;
+impl Worker {
+    fn new(ctx: &AnchorContext) -> Self {
+        let settings = ctx.settings();
+        Worker {
+            key: settings.signing_key.clone(),
+            local_mode: settings.local_mode,
+            timeout: settings.sep12.callback_timeout,
+            max_attempts: i64::from(settings.sep12.callback_max_attempts.max(1)),
+        }
+    }
+
+    /// How long a lease lasts: longer than one attempt (bounded by the timeout) and its record.
+    fn lease_seconds(&self) -> i64 {
+        i64::try_from(self.timeout.as_secs()).unwrap_or(3_600).saturating_mul(2).saturating_add(10)
+    }
+
+    /// Sends every row due now, [`CONCURRENCY`] at a time. `Err` only when the database fails
+    /// before any row is claimed; failures of single rows are logged.
+    async fn deliver_due(&self, ctx: &AnchorContext) -> Result<(), Error> {
+        let mut after = 0_i64;
+        loop {
+            let now = chrono::Utc::now().timestamp();
+            let due = ctx.database().run(move |conn| outbox::due(conn, now, after, BATCH)).await?;
+            let Some(&last) = due.last() else {
+                return Ok(());
+            };
+            after = last;
+            let count = due.len();
+            futures_util::stream::iter(due)
+                .for_each_concurrent(CONCURRENCY, |id| async move {
+                    if let Err(err) = self.deliver_one(ctx, id).await {
+                        tracing::error!(row = id, error = %err, "SEP-12 callback outbox: a row could not be processed");
+                    }
+                })
+                .await;
+            if i64::try_from(count).unwrap_or(i64::MAX) < BATCH {
+                return Ok(());
             }
         }
-        tracing::error!(
-            attempts = self.max_attempts,
-            "SEP-12 status callback abandoned after every attempt failed"
-        );
+    }
+
+    /// Leases row `id`, sends it once and records the outcome under the lease.
+    async fn deliver_one(&self, ctx: &AnchorContext, id: i64) -> Result<(), Error> {
+        let owner = lease_token()?;
+        let now = chrono::Utc::now().timestamp();
+        let lease_until = now.saturating_add(self.lease_seconds());
+        let claim_owner = owner.clone();
+        let Some(row) =
+            ctx.database().run(move |conn| outbox::claim(conn, id, &claim_owner, now, lease_until)).await?
+        else {
+            return Ok(());
+        };
+        let attempt = row.attempts.saturating_add(1);
+        let result =
+            match tokio::time::timeout(self.timeout, self.attempt(&row.url, row.body.as_bytes())).await {
+                Ok(result) => result,
+                Err(_) => Err(format!("timed out after {} s", self.timeout.as_secs())),
+            };
+        let now = chrono::Utc::now().timestamp();
+        let kept = match result {
+            Ok(()) => {
+                tracing::info!(row = id, attempt, "SEP-12 status callback delivered");
+                ctx.database().run(move |conn| outbox::record_delivered(conn, id, &owner, now)).await?
+            }
+            Err(problem) => {
+                let too_old = now.saturating_sub(row.created_at) >= MAX_AGE_SECONDS;
+                let retry = if attempt >= self.max_attempts || too_old {
+                    tracing::error!(
+                        row = id,
+                        attempts = attempt,
+                        %problem,
+                        "SEP-12 status callback abandoned: every attempt failed or it grew too old"
+                    );
+                    outbox::Retry::GiveUp
+                } else {
+                    tracing::warn!(row = id, attempt, %problem, "SEP-12 status callback not delivered; will retry");
+                    outbox::Retry::At(now.saturating_add(backoff_seconds(attempt)))
+                };
+                ctx.database()
+                    .run(move |conn| outbox::record_failure(conn, id, &owner, now, &problem, retry))
+                    .await?
+            }
+        };
+        if !kept {
+            tracing::warn!(row = id, "SEP-12 callback outbox: the lease expired during an attempt");
+        }
+        Ok(())
     }
 
     /// One signed POST; the address is checked again and pinned, and redirects are not followed.
-    async fn attempt(&self) -> Result<(), String> {
-        let url = Url::parse(&self.url).map_err(|err| format!("bad URL: {err}"))?;
+    /// The signature is made now, with a fresh `t`.
+    async fn attempt(&self, url: &str, body: &[u8]) -> Result<(), String> {
+        let url = Url::parse(url).map_err(|err| format!("bad URL: {err}"))?;
         let host = url.host_str().unwrap_or_default().to_string();
         let mut builder =
             reqwest::Client::builder().timeout(self.timeout).redirect(reqwest::redirect::Policy::none());
@@ -173,13 +288,13 @@ impl Delivery {
         }
         let client = builder.build().map_err(|err| err.to_string())?;
         let t = chrono::Utc::now().timestamp();
-        let signature = signature_header(&self.key, t, &signing_host(&url), &self.body);
+        let signature = signature_header(&self.key, t, &signing_host(&url), body);
         let response = client
             .post(url)
             .header("Content-Type", "application/json")
             .header("Signature", &signature)
             .header("X-Stellar-Signature", &signature)
-            .body(self.body.clone())
+            .body(body.to_vec())
             .send()
             .await
             .map_err(|err| format!("request failed: {}", err.without_url()))?;
@@ -189,6 +304,20 @@ impl Delivery {
             Err(format!("receiver answered {}", response.status()))
         }
     }
+}
+
+/// The wait after failed attempt number `attempt` (1-based): 1, 2, 4, … s, at most 5 min.
+fn backoff_seconds(attempt: i64) -> i64 {
+    let exponent = u32::try_from(attempt.saturating_sub(1).clamp(0, 8)).unwrap_or(8);
+    (1_i64 << exponent).min(300)
+}
+
+/// A random lease token.
+fn lease_token() -> Result<String, Error> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|err| Error::Internal(format!("random number generator failed: {err}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 #[cfg(test)]

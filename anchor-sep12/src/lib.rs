@@ -18,21 +18,26 @@
 //! account) → 404, checked against the framework's own table before the integration is called.
 //!
 //! Anchors that change a status outside a request (a manual review) call
-//! [`notify_status_change`] so that registered callbacks fire.
+//! [`notify_status_change`] so that registered callbacks fire. Callbacks are durable: each is
+//! queued in the table `sep12_callback_outbox` in the transaction that records the status, and
+//! delivered by the module's background task (started by `serve` for an active `sep-12`).
 //!
 //! Layout: `routes.rs` (thin handlers), `request.rs` (parameters checked against the token),
 //! `body.rs` (JSON/form/multipart), `wire.rs` (JSON shapes), `store.rs` (framework tables),
-//! `files.rs` (content checks), `callbacks.rs` (signed deliveries), `error.rs`.
+//! `files.rs` (content checks), `callbacks.rs` (signed deliveries and the delivery worker),
+//! `outbox.rs` (the callback outbox table), `error.rs`.
 //!
 //! This crate depends on `anchor-core` only, never on another SEP crate.
 
 use anchor_core::actix_web::web;
+use anchor_core::cli::BackgroundTask;
 use anchor_core::{AnchorContext, ConfigProblem, RegisteredIntegrations, SepId, SepModule, Settings};
 
 mod body;
 pub mod callbacks;
 mod error;
 mod files;
+mod outbox;
 mod request;
 mod routes;
 mod store;
@@ -83,5 +88,11 @@ impl SepModule for Sep12 {
                 .route("/customer/files", web::get().to(routes::get_files))
                 .route("/customer/{account}", web::delete().to(routes::delete_customer))
         });
+    }
+
+    /// The status-callback delivery worker: it sends what the outbox holds, including what a
+    /// previous process left undelivered.
+    fn background_tasks(&self, ctx: &web::Data<AnchorContext>) -> Vec<BackgroundTask> {
+        vec![Box::pin(callbacks::run_outbox(ctx.clone()))]
     }
 }

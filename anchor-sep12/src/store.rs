@@ -6,6 +6,7 @@ use anchor_core::db::schema::{sep12_callbacks, sep12_customer_owners, sep12_file
 use anchor_core::db::{AnyConnection, DbError};
 use diesel::prelude::*;
 
+use crate::outbox;
 use crate::request::Identity;
 
 /// Who created a customer id.
@@ -133,10 +134,12 @@ pub fn ids_of(conn: &mut AnyConnection, identity: &Identity) -> Result<Vec<Strin
         .load::<String>(conn)?)
 }
 
-/// Forgets customers: their ownership, callback registrations and files, in one transaction.
+/// Forgets customers: their ownership, callback registrations, queued callbacks and files, in
+/// one transaction.
 pub fn forget(conn: &mut AnyConnection, ids: &[String]) -> Result<(), DbError> {
     conn.transaction::<_, diesel::result::Error, _>(|conn| {
         diesel::delete(sep12_files::table.filter(sep12_files::customer_id.eq_any(ids))).execute(conn)?;
+        outbox::forget(conn, ids)?;
         diesel::delete(sep12_callbacks::table.filter(sep12_callbacks::customer_id.eq_any(ids)))
             .execute(conn)?;
         diesel::delete(sep12_customer_owners::table.filter(sep12_customer_owners::customer_id.eq_any(ids)))
@@ -182,17 +185,17 @@ pub fn callback_type(conn: &mut AnyConnection, id: &str) -> Result<Option<String
 }
 
 /// If `id` has a registration watching `customer_type` (`""` for none) whose last status differs
-/// from `status`, records `status` and returns the URL to notify. A final status (`ACCEPTED`,
-/// `REJECTED`) ends the registration, as SEP-12 says. Atomic: of two concurrent changes to the
-/// same status, one notifies.
+/// from `status`, records `status` and queues `body` for the registered URL in the callback
+/// outbox, in one transaction: the change and its notification commit together, so a crash after
+/// the commit cannot lose the notification. A final status (`ACCEPTED`, `REJECTED`) ends the
+/// registration, as SEP-12 says, in the same transaction. Atomic: of two concurrent changes to the
+/// same status, one notifies. Returns whether a callback was queued.
 pub fn advance_status(
     conn: &mut AnyConnection,
-    id: &str,
-    customer_type: &str,
-    status: &str,
-    is_final: bool,
+    change: &StatusChange<'_>,
     now: i64,
-) -> Result<Option<String>, DbError> {
+) -> Result<bool, DbError> {
+    let StatusChange { id, customer_type, status, is_final, body } = *change;
     Ok(conn.transaction::<_, diesel::result::Error, _>(|conn| {
         let changed = diesel::update(
             sep12_callbacks::table
@@ -203,15 +206,34 @@ pub fn advance_status(
         .set((sep12_callbacks::last_status.eq(status), sep12_callbacks::updated_at.eq(now)))
         .execute(conn)?;
         if changed == 0 {
-            return Ok(None);
+            return Ok(false);
         }
         let url =
             sep12_callbacks::table.find(id).select(sep12_callbacks::url).first::<String>(conn).optional()?;
+        let Some(url) = url else {
+            return Ok(false);
+        };
+        outbox::enqueue(conn, id, &url, body, now)?;
         if is_final {
             diesel::delete(sep12_callbacks::table.find(id)).execute(conn)?;
         }
-        Ok(url)
+        Ok(true)
     })?)
+}
+
+/// A customer's status, as [`advance_status`] records it.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusChange<'a> {
+    /// The customer id.
+    pub id: &'a str,
+    /// The `type` the status is for (`""` for none).
+    pub customer_type: &'a str,
+    /// `ACCEPTED`, `PROCESSING`, …
+    pub status: &'a str,
+    /// Whether the status is final (ends the registration).
+    pub is_final: bool,
+    /// The `GET /customer` JSON body the callback carries.
+    pub body: &'a str,
 }
 
 /// A stored file's metadata.

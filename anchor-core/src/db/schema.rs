@@ -473,3 +473,37 @@ diesel::table! {
 // Joined by the officer console: a session with its officer, a scan batch with its scan.
 diesel::allow_tables_to_appear_in_same_query!(aml_officers, aml_officer_sessions);
 diesel::allow_tables_to_appear_in_same_query!(aml_scans, aml_scan_batches);
+
+diesel::table! {
+    /// SEP-12 status callbacks waiting for delivery (anchor-sep12's outbox): written in the
+    /// transaction that records a status change on `sep12_callbacks`, delivered by the module's
+    /// background worker, signed at delivery time.
+    sep12_callback_outbox (id) {
+        /// Row id.
+        id -> BigInt,
+        /// The customer whose status changed (for erasure and superseding).
+        customer_id -> Varchar,
+        /// The registered callback URL.
+        url -> Varchar,
+        /// The `GET /customer` JSON body to POST.
+        body -> Text,
+        /// `pending`, `delivered`, `failed` or `superseded`.
+        state -> Varchar,
+        /// Delivery attempts made.
+        attempts -> BigInt,
+        /// Unix seconds.
+        created_at -> BigInt,
+        /// Unix seconds before which the row is not tried (backoff).
+        next_attempt_at -> BigInt,
+        /// Unix seconds until which the worker that leased the row is sending it.
+        lease_until -> BigInt,
+        /// The random token of the lease holder.
+        lease_owner -> Nullable<Varchar>,
+        /// Unix seconds of the last attempt.
+        last_attempt_at -> Nullable<BigInt>,
+        /// Why the last attempt failed (never a URL or a body).
+        last_error -> Nullable<Text>,
+        /// Unix seconds the row left `pending`; purged 7 days later.
+        finished_at -> Nullable<BigInt>,
+    }
+}

@@ -129,6 +129,7 @@ pub fn harness_with(
         Integrations::new().customer(integration).screening_registry(RecordingRegistry(screening.clone()));
     let registered = register_integrations(&settings, integrations).unwrap();
     let app = AnchorApp::builder(settings.clone(), db, registered).module(Sep12).build().unwrap();
+    // `serve_public` also starts the module's background task: the callback outbox worker.
     Harness {
         backend: database.name,
         server: testing::serve_public(app),
@@ -176,6 +177,25 @@ impl Answer {
 }
 
 impl Harness {
+    /// A pool on the harness's database, to look at the framework's tables.
+    pub fn database(&self) -> anchor_core::Database {
+        self._database.database()
+    }
+
+    /// Stops the server and its background tasks (the outbox worker) and starts a new app on the
+    /// same database and settings: a restart. The customer integration keeps its data.
+    pub fn restart(&mut self) {
+        let screening = RecordingRegistry(self.screening.clone());
+        let integrations =
+            Integrations::new().customer(Shared(self.customers.clone())).screening_registry(screening);
+        let registered = register_integrations(&self.settings, integrations).unwrap();
+        let app = AnchorApp::builder(self.settings.clone(), self._database.database(), registered)
+            .module(Sep12)
+            .build()
+            .unwrap();
+        self.server = testing::serve_public(app);
+    }
+
     pub fn as_(&self, sub: &str) -> Client<'_> {
         Client {
             harness: self,

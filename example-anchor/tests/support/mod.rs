@@ -186,3 +186,13 @@ pub async fn send(a: &Bank, b: &Bank, id: &str, source: &str, sender: &str, rece
     assert_eq!(status, 200, "{body}");
     body
 }
+
+/// Starts the bank again after its process ended (for instance after `bank.child.kill()`, a
+/// SIGKILL on Unix): the same environment, so the same database, ports and keys.
+pub async fn restart(bank: &mut Bank) {
+    let _ = bank.child.kill();
+    let _ = bank.child.wait();
+    bank.child =
+        command(bank.dir.path(), &bank.env).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    wait_until_serving(bank).await;
+}

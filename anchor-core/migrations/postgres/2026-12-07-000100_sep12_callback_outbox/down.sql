@@ -1,0 +1,1 @@
+DROP TABLE sep12_callback_outbox;
