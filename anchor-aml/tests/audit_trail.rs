@@ -32,7 +32,7 @@ fn an_untouched_trail_verifies_on_every_backend() {
     for test_db in test_databases() {
         let database = test_db.database();
         let trail = trail_with_records(&database, 5);
-        let AuditVerdict::Intact { records, head } = trail.verify().unwrap() else {
+        let AuditVerdict::Intact { records, head, .. } = trail.verify().unwrap() else {
             panic!("{}", test_db.name)
         };
         assert_eq!(records, 5);
@@ -109,7 +109,7 @@ fn list_imports_and_refusals_are_audited_in_the_same_transaction() {
         assert!(records[1].payload.contains("below 80%"), "{}", records[1].payload);
         assert_eq!(
             anchor_aml::verify_chain(&records),
-            AuditVerdict::Intact { records: 2, head: records[1].hash.clone() }
+            AuditVerdict::Intact { records: 2, head: records[1].hash.clone(), checkpoints: 0 }
         );
     }
 }
