@@ -62,7 +62,9 @@ pub use audit::{
     RETENTION_PURGE,
 };
 pub use cli::{load_source, official_url, parse_source, AmlCommand, AuditCommand, ListsCommand};
-pub use console::{mount_console, ConsoleConfig, OfficersCommand, CONSOLE_PATH};
+pub use console::{
+    mount_console, ConsoleConfig, NewOfficerToken, OfficerTokenInfo, Officers, OfficersCommand, CONSOLE_PATH,
+};
 pub use custom::parse_custom_csv;
 pub use error::{Error, Result};
 pub use index::ScreeningIndex;
