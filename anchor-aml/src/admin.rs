@@ -2,25 +2,41 @@
 //! frozen accounts, cases and their decisions, subjects, the audit export and its verification,
 //! analytics and the weekly compliance report, and an OpenAPI 3.1 description of all of it.
 //!
-//! Everything is mounted under `/admin/aml` on the internal listener with
-//! [`anchor_core::http::mount_internal_scope`], so every route requires
-//! `Authorization: Bearer <ADMIN_API_KEY>` (401 otherwise) and malformed JSON, query or path input
-//! is a 400. Every monitor call blocks on the database and runs on the blocking pool. Errors are
+//! Everything is mounted under `/admin/aml` on the internal listener, with core's extractor rules
+//! (malformed JSON, query or path input is a 400), and every route names the credential it takes:
+//!
+//! - **machine routes** (statistics, scans, checks, read-only lists, the export, the
+//!   verification, analytics, the OpenAPI document) take `Authorization: Bearer <ADMIN_API_KEY>`;
+//! - **decision routes** (`POST /cases/{id}/clear`, `/cases/{id}/confirm`, `/cases/{id}/notes`,
+//!   `/unfreeze`) take an officer's API token (`officers token create`), and the decision is
+//!   recorded in that officer's name (`Alice Officer (alice)`), exactly as the console records it.
+//!   The admin key gets a 403 there; an `officer` field in the body that names anyone else is a
+//!   400, so a machine key can never decide in someone's name.
+//!
+//! A missing or wrong credential is a 401, and without a configured `ADMIN_API_KEY` every route
+//! answers 401 (the internal API is disabled). Every monitor call blocks on the database and runs
+//! on the blocking pool. Errors are
 //! `{"error": "…"}`: 404 for an unknown case, subject, scan or frozen account, 400 for a request an
 //! officer must correct (a missing reason, a decided case), 503 when a check or a scan is asked
 //! while no sanctions list is loaded, and 500 (cause logged, not shown) for anything else.
 
 use std::sync::{Arc, Mutex};
 
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::http::Method;
-use actix_web::{web, FromRequest, Handler, HttpResponse, Responder};
-use anchor_core::http::{mount_internal_scope, BodyLimits, SepError};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, FromRequest, Handler, HttpMessage as _, HttpRequest, HttpResponse, Responder};
+use anchor_core::http::{
+    bearer_credential, check_admin_key, constant_time_eq, with_extractor_rules, BodyLimits, SepError,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::audit::{AuditTrail, AuditVerdict};
+use crate::audit::AuditVerdict;
 use crate::cli::{write_audit_records, ExportFormat};
+use crate::console::{Officer, Officers};
 use crate::error::Error;
 use crate::monitor::{AmlMonitor, CaseDecision, CaseFilter, CaseStatus, MonitorStats};
 
@@ -30,7 +46,7 @@ pub const ADMIN_API_PATH: &str = "/admin/aml";
 /// The OpenAPI 3.1 description served at `GET /admin/aml/openapi.json`.
 const OPENAPI: &str = include_str!("admin/openapi.json");
 
-/// Longest `officer`/`requested_by` name accepted.
+/// Longest `requested_by` name accepted.
 const MAX_NAME_LEN: usize = 128;
 /// Longest name screened on demand.
 const MAX_CHECKED_NAME_LEN: usize = 512;
@@ -38,7 +54,8 @@ const MAX_CHECKED_NAME_LEN: usize = 512;
 /// Mounts the AML admin API at `/admin/aml` on an internal listener's `App`.
 ///
 /// `limits` and `admin_api_key` are the anchor's (`AnchorContext::body_limits()` and
-/// `Settings::admin_api_key`); without a key every route answers 401. Call it from
+/// `Settings::admin_api_key`); without a key every route answers 401. Decision routes take an
+/// officer's API token instead of the key (see the module documentation). Call it from
 /// `Anchor::internal_routes`:
 ///
 /// ```ignore
@@ -56,22 +73,132 @@ pub fn mount_admin_api(
     limits: BodyLimits,
     admin_api_key: Option<String>,
 ) {
-    let state = web::Data::new(AdminState { monitor, scan_runner: Arc::new(Mutex::new(())) });
-    mount_internal_scope(cfg, ADMIN_API_PATH, limits, admin_api_key, move |scope| {
-        AdminRoutes::new(scope.app_data(state)).register().scope
+    let officers = Officers::new(monitor.database().clone());
+    let state = web::Data::new(AdminState {
+        monitor,
+        officers,
+        admin_api_key,
+        scan_runner: Arc::new(Mutex::new(())),
     });
+    let scope = with_extractor_rules(web::scope(ADMIN_API_PATH), limits).app_data(state);
+    // Every route is guarded by the credential it names in `register`; anything else under the
+    // scope (an unknown path) still needs the admin key before it learns it is a 404.
+    cfg.service(AdminRoutes::new(scope).register().scope.default_service(web::to(unknown_route)));
 }
 
-/// The routes the API mounts (method, path below `/admin/aml`), for the OpenAPI check.
+/// Which credential a route takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Credential {
+    /// `Authorization: Bearer <ADMIN_API_KEY>`: statistics, scans, checks, lists, export.
+    AdminKey,
+    /// `Authorization: Bearer <officer API token>`: anything that records an officer's decision.
+    Officer,
+}
+
+/// The officer whose token authorised a decision route (set by [`officer_credential`]).
+#[derive(Debug, Clone)]
+struct DecidingOfficer(Officer);
+
+type Guarded = Result<ServiceResponse<BoxBody>, actix_web::Error>;
+
+fn refuse(req: ServiceRequest, err: SepError) -> Guarded {
+    Ok(req.error_response(err))
+}
+
+fn admin_state(req: &ServiceRequest) -> Option<Admin> {
+    req.app_data::<Admin>().cloned()
+}
+
+/// The guard of machine routes: the admin key.
+async fn admin_key_credential(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Guarded {
+    let key = admin_state(&req).and_then(|state| state.admin_api_key.clone());
+    match check_admin_key(req.headers(), key.as_deref()) {
+        Ok(()) => next.call(req).await.map(ServiceResponse::map_into_boxed_body),
+        Err(err) => refuse(req, err),
+    }
+}
+
+/// The guard of decision routes: an active officer's API token. The admin key is refused with a
+/// 403 that says what to use instead. The token is looked up by its SHA-256 and never logged.
+async fn officer_credential(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Guarded {
+    let Some(state) = admin_state(&req) else {
+        return refuse(req, SepError::internal("AML admin API state missing"));
+    };
+    let Some(admin_key) = state.admin_api_key.as_deref() else {
+        return refuse(
+            req,
+            SepError::Unauthorized("the internal API is disabled: ADMIN_API_KEY is not configured".into()),
+        );
+    };
+    let Some(presented) = bearer_credential(req.headers()).map(str::to_string) else {
+        return refuse(
+            req,
+            SepError::Unauthorized(
+                "missing `Authorization: Bearer <officer API token>` header: decisions take the token of the \
+                 officer who makes them (`officers token create USERNAME`)"
+                    .into(),
+            ),
+        );
+    };
+    if constant_time_eq(presented.as_bytes(), admin_key.as_bytes()) {
+        return refuse(
+            req,
+            SepError::forbidden(
+                "the admin API key cannot make decisions: a decision names the officer who makes it; use that \
+                 officer's API token (`officers token create USERNAME`) as `Authorization: Bearer <token>`",
+            ),
+        );
+    }
+    let officers = state.officers.clone();
+    let lookup = web::block(move || officers.token_officer(&presented, crate::monitor::now())).await;
+    match lookup {
+        Ok(Ok(Some(officer))) => {
+            req.extensions_mut().insert(DecidingOfficer(officer));
+            next.call(req).await.map(ServiceResponse::map_into_boxed_body)
+        }
+        Ok(Ok(None)) => refuse(
+            req,
+            SepError::Unauthorized(
+                "invalid officer API token (unknown, revoked, or its officer is disabled)".into(),
+            ),
+        ),
+        Ok(Err(err)) => refuse(req, api_error(err)),
+        Err(_) => refuse(req, SepError::internal("AML admin task panicked")),
+    }
+}
+
+/// Any other path under `/admin/aml`: the admin key first, then a 404.
+async fn unknown_route(admin: Admin, req: HttpRequest) -> Reply {
+    check_admin_key(req.headers(), admin.admin_api_key.as_deref())?;
+    Err(SepError::NotFound("no such endpoint".into()))
+}
+
+/// The officer who decides: the token's. An `officer` field in the body may only repeat that
+/// officer's sign-in name or audit name; anything else is a 400, never a name to record.
+fn deciding_officer(officer: &DecidingOfficer, claimed: Option<&str>) -> Result<String, SepError> {
+    let officer = &officer.0;
+    let audit_name = officer.audit_name();
+    match claimed.map(str::trim).filter(|claimed| !claimed.is_empty()) {
+        None => Ok(audit_name),
+        Some(claimed) if claimed == officer.username || claimed == audit_name => Ok(audit_name),
+        Some(_) => Err(SepError::bad_request(format!(
+            "`officer` names someone other than the token's officer: decisions are recorded in the name of the \
+             officer whose token makes them ({audit_name}); leave `officer` out"
+        ))),
+    }
+}
+
+/// The routes the API mounts (method, path below `/admin/aml`, credential), for the OpenAPI
+/// check.
 #[cfg(test)]
-pub(crate) fn mounted_routes() -> Vec<(Method, &'static str)> {
+pub(crate) fn mounted_routes() -> Vec<(Method, &'static str, Credential)> {
     AdminRoutes::new(web::scope(ADMIN_API_PATH)).register().table
 }
 
 /// The scope being built and the table of what was mounted on it: the one list of routes.
 struct AdminRoutes {
     scope: actix_web::Scope,
-    table: Vec<(Method, &'static str)>,
+    table: Vec<(Method, &'static str, Credential)>,
 }
 
 impl AdminRoutes {
@@ -87,12 +214,12 @@ impl AdminRoutes {
             .get("/check/{address}", check_account)
             .post("/check", check_name)
             .get("/frozen", list_frozen_accounts)
-            .post("/unfreeze", unfreeze_account)
+            .decision("/unfreeze", unfreeze_account)
             .get("/cases", list_cases)
             .get("/cases/{id}", show_case)
-            .post("/cases/{id}/clear", clear_case)
-            .post("/cases/{id}/confirm", confirm_case)
-            .post("/cases/{id}/notes", add_case_note)
+            .decision("/cases/{id}/clear", clear_case)
+            .decision("/cases/{id}/confirm", confirm_case)
+            .decision("/cases/{id}/notes", add_case_note)
             .get("/subjects/{id}", show_subject)
             .get("/export", export_audit_trail)
             .get("/audit/verify", verify_audit_trail)
@@ -101,38 +228,66 @@ impl AdminRoutes {
             .get("/openapi.json", openapi_document)
     }
 
+    /// A machine route (admin key) answering GET.
     fn get<F, Args>(self, path: &'static str, handler: F) -> Self
     where
         F: Handler<Args>,
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.route(Method::GET, path, handler)
+        self.route(Method::GET, path, Credential::AdminKey, handler)
     }
 
+    /// A machine route (admin key) answering POST.
     fn post<F, Args>(self, path: &'static str, handler: F) -> Self
     where
         F: Handler<Args>,
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.route(Method::POST, path, handler)
+        self.route(Method::POST, path, Credential::AdminKey, handler)
     }
 
-    fn route<F, Args>(mut self, method: Method, path: &'static str, handler: F) -> Self
+    /// A decision route (an officer's token) answering POST.
+    fn decision<F, Args>(self, path: &'static str, handler: F) -> Self
     where
         F: Handler<Args>,
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.table.push((method.clone(), path));
-        self.scope = self.scope.route(path, web::method(method).to(handler));
+        self.route(Method::POST, path, Credential::Officer, handler)
+    }
+
+    /// The one place a route is mounted: always behind the guard of its credential.
+    fn route<F, Args>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        credential: Credential,
+        handler: F,
+    ) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.table.push((method.clone(), path, credential));
+        let route = web::method(method).to(handler);
+        let route = match credential {
+            Credential::AdminKey => route.wrap(from_fn(admin_key_credential)),
+            Credential::Officer => route.wrap(from_fn(officer_credential)),
+        };
+        self.scope = self.scope.route(path, route);
         self
     }
 }
 
 struct AdminState {
     monitor: AmlMonitor,
+    /// Where decision routes look officer tokens up.
+    officers: Officers,
+    /// The anchor's `ADMIN_API_KEY` (`None`: every route answers 401).
+    admin_api_key: Option<String>,
     /// Held by the thread running scans queued through the API, so two requests do not run the
     /// same scan side by side in this process.
     scan_runner: Arc<Mutex<()>>,
@@ -323,15 +478,20 @@ async fn list_frozen_accounts(admin: Admin, query: web::Query<FrozenQuery>) -> R
 struct UnfreezeRequest {
     #[serde(default)]
     account: String,
-    #[serde(default)]
-    officer: String,
+    /// Ignored when it names the token's officer; a 400 when it names anyone else.
+    officer: Option<String>,
     #[serde(default)]
     reason: String,
 }
 
-/// `POST /unfreeze`: lifts a freeze with a written reason (audited).
-async fn unfreeze_account(admin: Admin, body: web::Json<UnfreezeRequest>) -> Reply {
+/// `POST /unfreeze`: lifts a freeze with a written reason (audited in the token officer's name).
+async fn unfreeze_account(
+    admin: Admin,
+    deciding: web::ReqData<DecidingOfficer>,
+    body: web::Json<UnfreezeRequest>,
+) -> Reply {
     let UnfreezeRequest { account, officer, reason } = body.into_inner();
+    let officer = deciding_officer(&deciding, officer.as_deref())?;
     let account = account.trim().to_string();
     if !is_stellar_account(&account) {
         return Err(SepError::bad_request("`account` must be a Stellar account (G…, M… or G…:id:<memo>)"));
@@ -376,8 +536,8 @@ async fn show_case(admin: Admin, id: web::Path<i64>) -> Reply {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ClearRequest {
-    #[serde(default)]
-    officer: String,
+    /// Ignored when it names the token's officer; a 400 when it names anyone else.
+    officer: Option<String>,
     #[serde(default)]
     reason: String,
     /// Unix seconds; default now + `AML_ALLOWLIST_EXPIRY`.
@@ -386,9 +546,15 @@ struct ClearRequest {
 
 /// `POST /cases/{id}/clear`: a false positive; allow-lists the entry for the subject and
 /// unfreezes what only this case held.
-async fn clear_case(admin: Admin, id: web::Path<i64>, body: web::Json<ClearRequest>) -> Reply {
+async fn clear_case(
+    admin: Admin,
+    deciding: web::ReqData<DecidingOfficer>,
+    id: web::Path<i64>,
+    body: web::Json<ClearRequest>,
+) -> Reply {
     let id = id.into_inner();
     let ClearRequest { officer, reason, allow_until } = body.into_inner();
+    let officer = deciding_officer(&deciding, officer.as_deref())?;
     let monitor = admin.monitor.clone();
     let case =
         blocking(move || monitor.decide_case(id, &CaseDecision::Clear { allow_until }, &officer, &reason))
@@ -399,16 +565,22 @@ async fn clear_case(admin: Admin, id: web::Path<i64>, body: web::Json<ClearReque
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OfficerReason {
-    #[serde(default)]
-    officer: String,
+    /// Ignored when it names the token's officer; a 400 when it names anyone else.
+    officer: Option<String>,
     #[serde(default)]
     reason: String,
 }
 
 /// `POST /cases/{id}/confirm`: a true match; the subject's accounts stay (or become) frozen.
-async fn confirm_case(admin: Admin, id: web::Path<i64>, body: web::Json<OfficerReason>) -> Reply {
+async fn confirm_case(
+    admin: Admin,
+    deciding: web::ReqData<DecidingOfficer>,
+    id: web::Path<i64>,
+    body: web::Json<OfficerReason>,
+) -> Reply {
     let id = id.into_inner();
     let OfficerReason { officer, reason } = body.into_inner();
+    let officer = deciding_officer(&deciding, officer.as_deref())?;
     let monitor = admin.monitor.clone();
     let case = blocking(move || monitor.decide_case(id, &CaseDecision::Confirm, &officer, &reason)).await?;
     Ok(HttpResponse::Ok().json(case))
@@ -417,16 +589,22 @@ async fn confirm_case(admin: Admin, id: web::Path<i64>, body: web::Json<OfficerR
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NoteRequest {
-    #[serde(default)]
-    officer: String,
+    /// Ignored when it names the token's officer; a 400 when it names anyone else.
+    officer: Option<String>,
     #[serde(default)]
     text: String,
 }
 
 /// `POST /cases/{id}/notes`: adds an officer's note (audited); answers the case.
-async fn add_case_note(admin: Admin, id: web::Path<i64>, body: web::Json<NoteRequest>) -> Reply {
+async fn add_case_note(
+    admin: Admin,
+    deciding: web::ReqData<DecidingOfficer>,
+    id: web::Path<i64>,
+    body: web::Json<NoteRequest>,
+) -> Reply {
     let id = id.into_inner();
     let NoteRequest { officer, text } = body.into_inner();
+    let officer = deciding_officer(&deciding, officer.as_deref())?;
     let monitor = admin.monitor.clone();
     let case = blocking(move || {
         monitor.add_case_note(id, &officer, &text)?;
@@ -452,8 +630,9 @@ struct ExportQuery {
     to: Option<i64>,
 }
 
-/// `GET /export?format=csv|json&from=&to=`: audit records (inclusive unix-second bounds), oldest
-/// first, as a download.
+/// `GET /export?format=csv|json&from=&to=`: signs a checkpoint of the trail's head, then answers
+/// the audit records (inclusive unix-second bounds), oldest first, as a download; an export that
+/// reaches the present ends with that checkpoint's record.
 async fn export_audit_trail(admin: Admin, query: web::Query<ExportQuery>) -> Reply {
     let ExportQuery { format, from, to } = query.into_inner();
     if let (Some(from), Some(to)) = (from, to) {
@@ -462,9 +641,10 @@ async fn export_audit_trail(admin: Admin, query: web::Query<ExportQuery>) -> Rep
         }
     }
     let format = format.unwrap_or(ExportFormat::Json);
-    let trail = AuditTrail::new(admin.monitor.database().clone());
+    let monitor = admin.monitor.clone();
     let body = blocking(move || {
-        let records = trail.records(from, to)?;
+        monitor.checkpoint_audit("export (admin API)")?;
+        let records = monitor.audit_trail().records(from, to)?;
         let mut body = Vec::new();
         write_audit_records(&records, format, &mut body).map_err(Error::Store)?;
         Ok(body)
@@ -482,12 +662,14 @@ async fn export_audit_trail(admin: Admin, query: web::Query<ExportQuery>) -> Rep
         .body(body))
 }
 
-/// `GET /audit/verify`: the verdict on the whole hash chain.
+/// `GET /audit/verify`: the verdict on the whole hash chain and its signed checkpoints.
 async fn verify_audit_trail(admin: Admin) -> Reply {
-    let trail = AuditTrail::new(admin.monitor.database().clone());
+    let trail = admin.monitor.audit_trail();
     let verdict = blocking(move || trail.verify()).await?;
     Ok(HttpResponse::Ok().json(match verdict {
-        AuditVerdict::Intact { records, head } => json!({"intact": true, "records": records, "head": head}),
+        AuditVerdict::Intact { records, head, checkpoints } => {
+            json!({"intact": true, "records": records, "head": head, "checkpoints": checkpoints})
+        }
         AuditVerdict::Broken { seq, problem } => {
             json!({"intact": false, "first_bad_record": seq, "problem": problem})
         }

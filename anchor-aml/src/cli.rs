@@ -266,12 +266,14 @@ impl CliExtension for AuditCommand {
             .about("The hash-chained compliance audit trail")
             .subcommand_required(true)
             .subcommand(
-                Command::new("verify")
-                    .about("Check every record; name the first edited, deleted or reordered one"),
+                Command::new("verify").about(
+                    "Check every record and every signed checkpoint; name the first edited, deleted or \
+                     reordered record, a cut tail, a re-hashed chain or a forged checkpoint",
+                ),
             )
             .subcommand(
                 Command::new("export")
-                    .about("Print the records as CSV or JSON")
+                    .about("Sign a checkpoint of the head, then print the records (ending with it) as CSV or JSON")
                     .arg(
                         Arg::new("format")
                             .long("format")
@@ -285,13 +287,18 @@ impl CliExtension for AuditCommand {
     }
 
     fn run(&self, matches: &ArgMatches, config_file: Option<&Path>) -> std::result::Result<(), String> {
-        let (_settings, database) = open(config_file)?;
+        let (settings, database) = open(config_file)?;
         database.migrate(&Default::default()).map_err(|err| err.to_string())?;
-        let trail = AuditTrail::new(database);
+        // The anchor's own key signs the checkpoints and is the one they are checked against.
+        let trail = AuditTrail::signed(database, settings.signing_key.clone());
         match matches.subcommand() {
             Some(("verify", _)) => match trail.verify().map_err(|err| err.to_string())? {
-                AuditVerdict::Intact { records, head } => {
-                    println!("audit trail intact: {records} records, head {head}");
+                AuditVerdict::Intact { records, head, checkpoints } => {
+                    println!(
+                        "audit trail intact: {records} records, head {head}, {checkpoints} signed checkpoint(s) \
+                         verified against SIGNING_KEY {}",
+                        settings.signing_key.public_key()
+                    );
                     Ok(())
                 }
                 AuditVerdict::Broken { seq, problem } => {
@@ -301,6 +308,8 @@ impl CliExtension for AuditCommand {
             Some(("export", args)) => {
                 let from = args.get_one::<i64>("from").copied();
                 let to = args.get_one::<i64>("to").copied();
+                // A fresh signed head first: an export that reaches the present ends with it.
+                trail.checkpoint("export (cli)", unix_now()).map_err(|err| err.to_string())?;
                 let records = trail.records(from, to).map_err(|err| err.to_string())?;
                 let format = match args.get_one::<String>("format").map(String::as_str) {
                     Some("csv") => ExportFormat::Csv,

@@ -57,10 +57,14 @@ mod version;
 pub use address::address_key;
 pub use admin::{mount_admin_api, ADMIN_API_PATH};
 pub use audit::{
-    record_hash, verify_chain, AuditRecord, AuditTrail, AuditVerdict, GENESIS_HASH, RETENTION_PURGE,
+    checkpoint_message, record_hash, verify_chain, verify_export, AuditCheckpoint, AuditRecord, AuditTrail,
+    AuditVerdict, CHECKPOINT_EVERY_RECORDS, CHECKPOINT_KIND, CHECKPOINT_MAX_AGE_SECONDS, GENESIS_HASH,
+    RETENTION_PURGE,
 };
 pub use cli::{load_source, official_url, parse_source, AmlCommand, AuditCommand, ListsCommand};
-pub use console::{mount_console, ConsoleConfig, OfficersCommand, CONSOLE_PATH};
+pub use console::{
+    mount_console, ConsoleConfig, NewOfficerToken, OfficerTokenInfo, Officers, OfficersCommand, CONSOLE_PATH,
+};
 pub use custom::parse_custom_csv;
 pub use error::{Error, Result};
 pub use index::ScreeningIndex;

@@ -1,5 +1,5 @@
 //! The AML admin API over real HTTP on every backend: the bearer key, an officer's day (cases,
-//! clear, confirm, unfreeze, notes, checks), a scan asked for over HTTP, the audit export and its
+//! clear, confirm, unfreeze, notes, checks, each decision with the officer's own API token), a scan asked for over HTTP, the audit export and its
 //! verification, the statistics, refusals, and the OpenAPI document against the mounted routes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -10,7 +10,7 @@ use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpServer};
 use anchor_aml::{
     mount_admin_api, parse_custom_csv, AmlMonitor, ImportPolicy, ListStore, ListVersion, LoadedList,
-    MonitorConfig,
+    MonitorConfig, Officers,
 };
 use anchor_core::http::BodyLimits;
 use anchor_core::integrations::sanctions::ScreeningSubject;
@@ -45,6 +45,13 @@ fn import_list(database: &Database) {
 
 fn open_monitor(database: Database) -> AmlMonitor {
     AmlMonitor::open(database, MonitorConfig::from_settings(&settings(&[]).aml), None).unwrap()
+}
+
+/// Creates an officer and one API token for them; answers the token.
+fn officer_token(database: &Database, username: &str, display_name: &str) -> String {
+    let officers = Officers::new(database.clone());
+    officers.create(username, display_name, "a long enough password", 1_000).unwrap();
+    officers.create_token(username, "tests", 1_000).unwrap().token
 }
 
 fn customer(name: &str, stellar_account: String) -> ScreeningSubject {
@@ -97,6 +104,20 @@ impl AdminServer {
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }
+
+    /// A POST with an officer's API token instead of the admin key (decision routes).
+    async fn post_as(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
 }
 
 fn error_of(body: &Value) -> &str {
@@ -140,6 +161,8 @@ async fn an_officers_day_on_every_backend() {
         let backend = test_db.name;
         let database = test_db.database();
         import_list(&database);
+        let ruiz = officer_token(&database, "o.ruiz", "Olga Ruiz");
+        let chief = officer_token(&database, "h.chief", "Hana Chief");
         let monitor = open_monitor(database);
         let listed =
             monitor.record("sep12:alice", &customer("Ivan Petrovich Sidorov", account(1)), "test").unwrap();
@@ -204,22 +227,19 @@ async fn an_officers_day_on_every_backend() {
 
         // Clearing needs a reason; unknown cases are 404; a cleared case unfreezes.
         let clear_path = format!("/admin/aml/cases/{alice_case}/clear");
-        let (status, body) = server.post(&clear_path, json!({"officer": "o.ruiz"})).await;
+        let (status, body) = server.post_as(&ruiz, &clear_path, json!({"officer": "o.ruiz"})).await;
         assert_eq!(status, 400, "{backend}: {body}");
         assert!(error_of(&body).contains("reason"), "{body}");
         let (status, body) =
-            server.post("/admin/aml/cases/999999/clear", json!({"officer": "o.ruiz", "reason": "x"})).await;
+            server.post_as(&ruiz, "/admin/aml/cases/999999/clear", json!({"reason": "x"})).await;
         assert_eq!((status, error_of(&body)), (404, "no case 999999"));
         let (status, body) = server
-            .post(
-                &clear_path,
-                json!({"officer": "o.ruiz", "reason": "same name, born 1990, different person"}),
-            )
+            .post_as(&ruiz, &clear_path, json!({"reason": "same name, born 1990, different person"}))
             .await;
         assert_eq!(status, 200, "{backend}: {body}");
         assert_eq!(body["status"], "cleared");
-        assert_eq!(body["decided_by"], "o.ruiz");
-        let (status, body) = server.post(&clear_path, json!({"officer": "o.ruiz", "reason": "again"})).await;
+        assert_eq!(body["decided_by"], "Olga Ruiz (o.ruiz)");
+        let (status, body) = server.post_as(&ruiz, &clear_path, json!({"reason": "again"})).await;
         assert_eq!(status, 400, "a decided case cannot be decided again: {body}");
         let (_, check) = server.get(&format!("/admin/aml/check/{}", account(1))).await;
         assert!(check.get("frozen").is_none(), "{backend}: still frozen after clearing: {check}");
@@ -227,9 +247,10 @@ async fn an_officers_day_on_every_backend() {
 
         // Confirming keeps the account frozen; notes are kept.
         let (status, body) = server
-            .post(
+            .post_as(
+                &ruiz,
                 &format!("/admin/aml/cases/{carol_case}/confirm"),
-                json!({"officer": "o.ruiz", "reason": "passport matches the listing"}),
+                json!({"reason": "passport matches the listing"}),
             )
             .await;
         assert_eq!(status, 200, "{backend}: {body}");
@@ -237,9 +258,10 @@ async fn an_officers_day_on_every_backend() {
         let (_, check) = server.get(&format!("/admin/aml/check/{}", account(3))).await;
         assert_eq!(check["frozen"]["account"], account(3), "{backend}: {check}");
         let (status, body) = server
-            .post(
+            .post_as(
+                &ruiz,
                 &format!("/admin/aml/cases/{carol_case}/notes"),
-                json!({"officer": "o.ruiz", "text": "reported to the FIU"}),
+                json!({"text": "reported to the FIU"}),
             )
             .await;
         assert_eq!(status, 201, "{backend}: {body}");
@@ -292,19 +314,16 @@ async fn an_officers_day_on_every_backend() {
         assert_eq!(stats["process"]["scan_subjects"], 3, "{stats}");
 
         // Unfreezing needs a reason, is audited, and a second time finds nothing.
+        let (status, _) = server.post_as(&chief, "/admin/aml/unfreeze", json!({"account": account(3)})).await;
+        assert_eq!(status, 400);
         let (status, _) =
-            server.post("/admin/aml/unfreeze", json!({"account": account(3), "officer": "o.ruiz"})).await;
+            server.post_as(&chief, "/admin/aml/unfreeze", json!({"account": "nope", "reason": "x"})).await;
         assert_eq!(status, 400);
-        let (status, _) = server
-            .post("/admin/aml/unfreeze", json!({"account": "nope", "officer": "o.ruiz", "reason": "x"}))
-            .await;
-        assert_eq!(status, 400);
-        let unfreeze =
-            json!({"account": account(3), "officer": "h.chief", "reason": "licence granted by OFSI"});
-        let (status, body) = server.post("/admin/aml/unfreeze", unfreeze.clone()).await;
+        let unfreeze = json!({"account": account(3), "reason": "licence granted by OFSI"});
+        let (status, body) = server.post_as(&chief, "/admin/aml/unfreeze", unfreeze.clone()).await;
         assert_eq!(status, 200, "{backend}: {body}");
         assert_eq!(body["unfrozen"]["account"], account(3));
-        let (status, _) = server.post("/admin/aml/unfreeze", unfreeze).await;
+        let (status, _) = server.post_as(&chief, "/admin/aml/unfreeze", unfreeze).await;
         assert_eq!(status, 404);
         assert!(!monitor.account_frozen(&account(3)).unwrap());
 

@@ -212,7 +212,9 @@ async fn a_scan_screens_a_subject_that_committed_behind_its_cursor() {
         let name = test_db.name;
         import(&database, V1);
         let monitor = AmlMonitor::open(database.clone(), config(2), None).unwrap();
-        for (n, customer_name) in [(1, "Alice Example"), (2, "Bob Example"), (3, "Carol Example"), (4, "Dave Example")] {
+        for (n, customer_name) in
+            [(1, "Alice Example"), (2, "Bob Example"), (3, "Carol Example"), (4, "Dave Example")]
+        {
             monitor.record_subject(&format!("sep12:{n}"), customer(customer_name, n)).await.unwrap();
         }
         // The second subject's id stands for one taken by a transaction that commits late.
@@ -259,7 +261,10 @@ async fn a_scan_screens_a_subject_that_committed_behind_its_cursor() {
         assert!(committed_late, "{name}: the scan ran no batch");
         let summary = done.iter().find(|summary| summary.id == scan).unwrap();
         assert_eq!(summary.status, ScanStatus::Completed, "{name}");
-        assert!(monitor.is_frozen(&late).await.unwrap(), "{name}: the scan skipped a subject behind its cursor");
+        assert!(
+            monitor.is_frozen(&late).await.unwrap(),
+            "{name}: the scan skipped a subject behind its cursor"
+        );
         let cases = monitor.cases(&CaseFilter { subject_id: Some(gap), ..CaseFilter::default() }).unwrap();
         assert_eq!(cases.len(), 1, "{name}: {cases:?}");
     }

@@ -606,7 +606,7 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc { name: "SEP12_FILE_CONTENT_TYPES", kind: "list of media types", default: "image/jpeg,image/png,image/gif,image/webp,application/pdf", used_by: "SEP-12", description: "Media types accepted for uploaded files; the bytes must match the declared type." },
     SettingDoc { name: "SEP12_FILE_EXPIRY", kind: "seconds", default: "86400", used_by: "SEP-12", description: "How long an uploaded file that no customer references is kept (`expires_at`)." },
     SettingDoc { name: "SEP12_CALLBACK_TIMEOUT", kind: "seconds", default: "10", used_by: "SEP-12", description: "Timeout of one status-callback delivery attempt." },
-    SettingDoc { name: "SEP12_CALLBACK_MAX_ATTEMPTS", kind: "whole number", default: "6", used_by: "SEP-12", description: "Delivery attempts per status change, with exponential backoff from 1 s (1, 2, 4, … s, at most 5 min apart)." },
+    SettingDoc { name: "SEP12_CALLBACK_MAX_ATTEMPTS", kind: "whole number", default: "20", used_by: "SEP-12", description: "Delivery attempts per status change from the durable outbox, with exponential backoff from 1 s (1, 2, 4, … s, at most 5 min apart): 20 attempts span about an hour; a callback is also given up once it is 24 h old." },
     SettingDoc { name: "MAX_REQUEST_BODY_BYTES", kind: "bytes", default: "262144", used_by: "all", description: "Largest JSON or form request body; larger bodies get 413." },
 ];
 
@@ -1030,12 +1030,12 @@ impl Validator {
             }
         }
         let callback_max_attempts = match self.string("SEP12_CALLBACK_MAX_ATTEMPTS") {
-            None => 6,
+            None => 20,
             Some(text) => match text.parse::<u32>() {
-                Ok(attempts) if (1..=20).contains(&attempts) => attempts,
+                Ok(attempts) if (1..=300).contains(&attempts) => attempts,
                 _ => {
-                    self.problem("SEP12_CALLBACK_MAX_ATTEMPTS", "must be a whole number from 1 to 20");
-                    6
+                    self.problem("SEP12_CALLBACK_MAX_ATTEMPTS", "must be a whole number from 1 to 300");
+                    20
                 }
             },
         };

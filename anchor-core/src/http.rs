@@ -214,14 +214,7 @@ pub fn mount_public_scope(
     limits: BodyLimits,
     routes: impl FnOnce(actix_web::Scope) -> actix_web::Scope,
 ) {
-    let scope = routes(
-        web::scope(path)
-            .app_data(json_config(limits))
-            .app_data(form_config(limits))
-            .app_data(query_config())
-            .app_data(path_config())
-            .app_data(payload_config(limits)),
-    );
+    let scope = routes(with_extractor_rules(web::scope(path), limits));
     cfg.service(
         scope
             .wrap_fn(|req, service| {
@@ -254,33 +247,45 @@ pub fn mount_internal_scope(
     admin_api_key: Option<String>,
     routes: impl FnOnce(actix_web::Scope) -> actix_web::Scope,
 ) {
-    let scope = routes(
-        web::scope(path)
-            .app_data(json_config(limits))
-            .app_data(form_config(limits))
-            .app_data(query_config())
-            .app_data(path_config())
-            .app_data(payload_config(limits)),
-    );
-    cfg.service(scope.wrap_fn(move |req, service| match check_admin_key(&req, admin_api_key.as_deref()) {
-        Ok(()) => Either::Right(service.call(req)),
-        Err(err) => Either::Left(ready(Ok(req.error_response(err)))),
+    let scope = routes(with_extractor_rules(web::scope(path), limits));
+    cfg.service(scope.wrap_fn(move |req, service| {
+        match check_admin_key(req.headers(), admin_api_key.as_deref()) {
+            Ok(()) => Either::Right(service.call(req)),
+            Err(err) => Either::Left(ready(Ok(req.error_response(err)))),
+        }
     }));
 }
 
-fn check_admin_key(req: &ServiceRequest, expected: Option<&str>) -> Result<(), SepError> {
+/// `scope` with the framework's extractor configurations and body limit, and nothing else: for a
+/// module that checks credentials route by route (the AML admin API, where decisions take an
+/// officer's token), which must then guard every route itself.
+pub fn with_extractor_rules(scope: actix_web::Scope, limits: BodyLimits) -> actix_web::Scope {
+    scope
+        .app_data(json_config(limits))
+        .app_data(form_config(limits))
+        .app_data(query_config())
+        .app_data(path_config())
+        .app_data(payload_config(limits))
+}
+
+/// The credential of an `Authorization: Bearer <credential>` header, if any.
+pub fn bearer_credential(headers: &header::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+/// The internal API's check: `Authorization: Bearer <ADMIN_API_KEY>` (compared in constant time),
+/// 401 otherwise, and 401 for everything when no key is configured.
+pub fn check_admin_key(headers: &header::HeaderMap, expected: Option<&str>) -> Result<(), SepError> {
     let Some(expected) = expected else {
         return Err(SepError::Unauthorized(
             "the internal API is disabled: ADMIN_API_KEY is not configured".into(),
         ));
     };
-    let presented = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim);
-    match presented {
+    match bearer_credential(headers) {
         None => Err(SepError::Unauthorized("missing `Authorization: Bearer <ADMIN_API_KEY>` header".into())),
         Some(key) if constant_time_eq(key.as_bytes(), expected.as_bytes()) => Ok(()),
         Some(_) => Err(SepError::Unauthorized("invalid admin API key".into())),

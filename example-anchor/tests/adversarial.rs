@@ -95,13 +95,14 @@ async fn cases(bank: &Bank, query: &str) -> Vec<Value> {
     body.as_array().cloned().unwrap_or_default()
 }
 
-/// An officer's decision through the admin API (`clear` or `confirm`).
-async fn decide(bank: &Bank, case: i64, action: &str, reason: &str) -> (u16, Value) {
-    internal_json(
+/// An officer's decision through the admin API (`clear` or `confirm`), with the officer's own
+/// API token.
+async fn decide(bank: &Bank, officer: &str, case: i64, action: &str, reason: &str) -> (u16, Value) {
+    support::officer_post(
         bank,
-        Method::POST,
+        officer,
         &format!("/admin/aml/cases/{case}/{action}"),
-        Some(json!({"officer": "olga", "reason": reason})),
+        json!({"reason": reason}),
     )
     .await
 }
@@ -208,6 +209,7 @@ async fn a_frozen_customer_cannot_erase_itself() {
 #[tokio::test]
 async fn erasing_a_customer_under_review_keeps_the_case_and_confirming_it_still_freezes() {
     each_backend(LIST_V1, &[], |bank, backend| async move {
+        let olga = support::officer_token(&bank, "olga", "Olga Officer");
         let maria = account(4);
         let (status, _) =
             put_customer(&bank, &maria, json!({"first_name": "Maria", "last_name": "Gonzalez"})).await;
@@ -223,7 +225,8 @@ async fn erasing_a_customer_under_review_keeps_the_case_and_confirming_it_still_
         let (_, case) = internal_json(&bank, Method::GET, &format!("/admin/aml/cases/{id}"), None).await;
         assert_eq!(case["subject_snapshot"]["names"], json!(["Maria Gonzalez"]), "{backend}: {case}");
         assert_eq!(case["freeze_targets"], json!([maria]), "{backend}: {case}");
-        let (status, body) = decide(&bank, id, "confirm", "the same person, confirmed by her passport").await;
+        let (status, body) =
+            decide(&bank, &olga, id, "confirm", "the same person, confirmed by her passport").await;
         assert_eq!(status, 200, "{backend}: {body}");
         assert!(!freeze_of(&bank, &maria).await.is_null(), "{backend}: confirming froze nothing");
         assert_eq!(challenge(&bank, &maria, None).await, 403, "{backend}");
@@ -267,6 +270,7 @@ async fn clearing_one_customers_false_positive_keeps_a_shared_account_frozen_for
         LIST_V1,
         &[("AML_SYNC_INTERVAL", "1"), ("AML_FREEZE_SCOPE", "account")],
         |bank, backend| async move {
+            let olga = support::officer_token(&bank, "olga", "Olga Officer");
             let wallet = account(6);
             // Two customers of one custodial account, both clean until the list changes.
             let (peter, novak) = (format!("{wallet}:1"), format!("{wallet}:2"));
@@ -302,7 +306,8 @@ async fn clearing_one_customers_false_positive_keeps_a_shared_account_frozen_for
             let open = cases(&bank, "status=open").await;
             // The officer clears the first customer's case: the second's match still holds the account.
             let (first, second) = (open[0]["id"].as_i64().unwrap(), open[1]["id"].as_i64().unwrap());
-            let (status, body) = decide(&bank, first, "clear", "a namesake: other date of birth").await;
+            let (status, body) =
+                decide(&bank, &olga, first, "clear", "a namesake: other date of birth").await;
             assert_eq!(status, 200, "{backend}: {body}");
             assert!(
                 !freeze_of(&bank, &wallet).await.is_null(),
@@ -310,7 +315,7 @@ async fn clearing_one_customers_false_positive_keeps_a_shared_account_frozen_for
             );
             assert_eq!(challenge(&bank, &wallet, None).await, 403, "{backend}");
             // Only when no case holds it is the account served again.
-            let (status, body) = decide(&bank, second, "clear", "also a namesake").await;
+            let (status, body) = decide(&bank, &olga, second, "clear", "also a namesake").await;
             assert_eq!(status, 200, "{backend}: {body}");
             assert!(freeze_of(&bank, &wallet).await.is_null(), "{backend}");
             assert_eq!(challenge(&bank, &wallet, None).await, 200, "{backend}");
@@ -322,14 +327,17 @@ async fn clearing_one_customers_false_positive_keeps_a_shared_account_frozen_for
 #[tokio::test]
 async fn a_racing_clear_and_confirm_of_one_case_commit_exactly_one() {
     each_backend(LIST_V1, &[], |bank, backend| async move {
+        let olga = support::officer_token(&bank, "olga", "Olga Officer");
         let maria = account(7);
         assert_eq!(
             put_customer(&bank, &maria, json!({"first_name": "Maria", "last_name": "Gonzalez Ruiz"})).await.0,
             202
         );
         let id = cases(&bank, "status=open").await[0]["id"].as_i64().unwrap();
-        let (clear, confirm) =
-            tokio::join!(decide(&bank, id, "clear", "namesake"), decide(&bank, id, "confirm", "same person"));
+        let (clear, confirm) = tokio::join!(
+            decide(&bank, &olga, id, "clear", "namesake"),
+            decide(&bank, &olga, id, "confirm", "same person")
+        );
         let mut statuses = [clear.0, confirm.0];
         statuses.sort();
         assert_eq!(statuses, [200, 409], "{backend}: {clear:?} {confirm:?}");
@@ -339,7 +347,7 @@ async fn a_racing_clear_and_confirm_of_one_case_commit_exactly_one() {
         // The freeze follows the decision that committed.
         assert_eq!(freeze_of(&bank, &maria).await.is_null(), winner == "cleared", "{backend}");
         assert_eq!(
-            decide(&bank, id, "confirm", "again").await.0,
+            decide(&bank, &olga, id, "confirm", "again").await.0,
             409,
             "{backend}: a decided case was decided again"
         );

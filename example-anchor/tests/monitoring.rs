@@ -13,7 +13,7 @@ use std::time::Duration;
 use anchor_core::auth::{encode_token, token_issuer, Sep10Claims};
 use anchor_core::testing;
 use serde_json::{json, Value};
-use support::{internal_json, register, run_cli, Bank};
+use support::{internal_json, officer_post, officer_token, register, run_cli, Bank};
 
 const LIST_V1: &str = "id,name,kind\na,Ivan Petrovich Sidorov,person\nd,Maria Gonzalez Ruiz,person\n";
 const LIST_V2: &str =
@@ -157,22 +157,14 @@ async fn listed_customers_are_frozen_refused_everywhere_reviewed_and_rescreened_
         assert_eq!(open.len(), 2, "{backend}: {open:?}");
         let maria = open.iter().find(|case| case["entry_id"] == "d").unwrap();
         let id = maria["id"].as_i64().unwrap();
-        let (status, body) = internal_json(
-            &b,
-            reqwest::Method::POST,
-            &format!("/admin/aml/cases/{id}/clear"),
-            Some(json!({"officer": "olga"})),
-        )
-        .await;
+        let olga = officer_token(&b, "olga", "Olga Officer");
+        let clear = format!("/admin/aml/cases/{id}/clear");
+        let (status, body) = officer_post(&b, &olga, &clear, json!({})).await;
         assert_eq!(status, 400, "{backend}: a decision without a reason: {body}");
-        let (status, body) = internal_json(
-            &b,
-            reqwest::Method::POST,
-            &format!("/admin/aml/cases/{id}/clear"),
-            Some(json!({"officer": "olga", "reason": "born 1991, the listed person 1958"})),
-        )
-        .await;
+        let (status, body) =
+            officer_post(&b, &olga, &clear, json!({"reason": "born 1991, the listed person 1958"})).await;
         assert_eq!(status, 200, "{backend}: {body}");
+        assert_eq!(body["decided_by"], "Olga Officer (olga)", "{backend}");
         assert!(!frozen(&b, 3).await, "{backend}");
         assert_eq!(challenge(&b, 3).await.0, 200, "{backend}");
         run_scan(&b).await;

@@ -5,22 +5,66 @@ use std::collections::BTreeSet;
 use super::*;
 
 fn documented_routes() -> BTreeSet<(String, String)> {
+    documented_routes_with_security().into_iter().map(|(method, path, _)| (method, path)).collect()
+}
+
+/// (method, path, security scheme) of every documented operation; the document's default
+/// scheme when the operation names none.
+fn documented_routes_with_security() -> BTreeSet<(String, String, String)> {
     let doc: serde_json::Value = serde_json::from_str(OPENAPI).expect("openapi.json is JSON");
     assert_eq!(doc["openapi"], "3.1.0");
+    let scheme = |security: &serde_json::Value| {
+        security[0].as_object().and_then(|schemes| schemes.keys().next().cloned()).unwrap_or_default()
+    };
+    let default = scheme(&doc["security"]);
     let mut routes = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
-        for method in item.as_object().expect("path item").keys() {
-            routes.insert((method.to_ascii_uppercase(), path.clone()));
+        for (method, operation) in item.as_object().expect("path item") {
+            let security = if operation["security"].is_null() {
+                default.clone()
+            } else {
+                scheme(&operation["security"])
+            };
+            routes.insert((method.to_ascii_uppercase(), path.clone(), security));
         }
     }
     routes
 }
 
 #[test]
+fn every_route_is_documented_with_the_credential_it_takes() {
+    let mounted: BTreeSet<(String, String, String)> = mounted_routes()
+        .into_iter()
+        .map(|(method, path, credential)| {
+            let scheme = match credential {
+                Credential::AdminKey => "adminApiKey",
+                Credential::Officer => "officerToken",
+            };
+            (method.as_str().to_string(), format!("{ADMIN_API_PATH}{path}"), scheme.to_string())
+        })
+        .collect();
+    assert_eq!(mounted, documented_routes_with_security());
+    let decisions: Vec<&str> = mounted
+        .iter()
+        .filter(|(_, _, scheme)| scheme == "officerToken")
+        .map(|(_, path, _)| path.as_str())
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            "/admin/aml/cases/{id}/clear",
+            "/admin/aml/cases/{id}/confirm",
+            "/admin/aml/cases/{id}/notes",
+            "/admin/aml/unfreeze"
+        ]
+    );
+}
+
+#[test]
 fn every_mounted_route_is_documented_and_every_documented_route_is_mounted() {
     let mounted: BTreeSet<(String, String)> = mounted_routes()
         .into_iter()
-        .map(|(method, path)| (method.as_str().to_string(), format!("{ADMIN_API_PATH}{path}")))
+        .map(|(method, path, _)| (method.as_str().to_string(), format!("{ADMIN_API_PATH}{path}")))
         .collect();
     let documented = documented_routes();
     assert_eq!(mounted.len(), 19);

@@ -20,7 +20,7 @@ fn a_trail_longer_than_one_page_is_verified_whole_and_a_late_edit_is_found() {
         .unwrap();
     let trail = AuditTrail::new(database.clone());
     match trail.verify().unwrap() {
-        AuditVerdict::Intact { records: checked, head } => {
+        AuditVerdict::Intact { records: checked, head, .. } => {
             assert_eq!(checked, records);
             assert_eq!(head, trail.head().unwrap());
         }

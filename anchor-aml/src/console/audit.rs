@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::layout::{badge, date, page, time, Section};
 use super::session::{blocking, download, ok_page, PageError, PageResult, SignedIn, CONSOLE_PATH};
 use super::ConsoleState;
-use crate::audit::{AuditTrail, AuditVerdict};
+use crate::audit::AuditVerdict;
 use crate::cli::{write_audit_records, ExportFormat};
 use crate::error::Error;
 
@@ -37,7 +37,7 @@ pub(crate) async fn browse(state: State, officer: SignedIn, query: web::Query<Br
     {
         return Err(PageError::BadRequest("the filter is too long".into()));
     }
-    let trail = AuditTrail::new(state.monitor.database().clone());
+    let trail = state.monitor.audit_trail();
     let (filter_kind, filter_text) = (kind.clone(), text.clone());
     let (records, kinds, verdict) = blocking(move || {
         let records = trail.browse(filter_kind.as_deref(), filter_text.as_deref(), before, PAGE_SIZE)?;
@@ -63,8 +63,9 @@ pub(crate) async fn browse(state: State, officer: SignedIn, query: web::Query<Br
             h2 #chain-heading { "Chain verification" }
             p #chain-status {
                 @match &verdict {
-                    AuditVerdict::Intact { records, head } => {
-                        (badge("intact", "intact")) " The hash chain of all " (records) " record(s) is intact. Head: "
+                    AuditVerdict::Intact { records, head, checkpoints } => {
+                        (badge("intact", "intact")) " The hash chain of all " (records) " record(s) is intact, and "
+                        (checkpoints) " signed checkpoint(s) vouch for it. Head: "
                         code { (head) }
                     }
                     AuditVerdict::Broken { seq, problem } => {
@@ -120,7 +121,7 @@ pub(crate) async fn browse(state: State, officer: SignedIn, query: web::Query<Br
             }
             button type="submit" { "Download" }
         }
-        p.muted { "The export holds each record's hash and the previous record's, so it can be verified outside the anchor (see docs/monitoring.md)." }
+        p.muted { "The export holds each record's hash and the previous record's, and ends with a checkpoint signed with the anchor's SIGNING_KEY, so it can be verified outside the anchor (see docs/monitoring.md)." }
     };
     ok_page(page("Audit trail", Section::Audit, &officer.officer, &officer.csrf_token, body))
 }
@@ -164,9 +165,11 @@ pub(crate) async fn export(state: State, _officer: SignedIn, query: web::Query<E
             return Err(PageError::BadRequest("the first day is after the last".into()));
         }
     }
-    let trail = AuditTrail::new(state.monitor.database().clone());
+    let monitor = state.monitor.clone();
     let body = blocking(move || {
-        let records = trail.records(from, to)?;
+        // A fresh signed head first: an export that reaches the present ends with it.
+        monitor.checkpoint_audit("export (console)")?;
+        let records = monitor.audit_trail().records(from, to)?;
         let mut body = Vec::new();
         write_audit_records(&records, format, &mut body).map_err(Error::Store)?;
         Ok(body)

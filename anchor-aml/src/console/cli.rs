@@ -1,5 +1,6 @@
-//! `officers create|list|password|disable|enable`: the console's accounts, managed on the
-//! command line by whoever runs the anchor (there is no sign-up page).
+//! `officers create|list|password|disable|enable` and `officers token create|revoke|list`: the
+//! console's accounts and the officers' admin API tokens, managed on the command line by whoever
+//! runs the anchor (there is no sign-up page).
 
 use std::io::BufRead as _;
 
@@ -57,6 +58,36 @@ impl CliExtension for OfficersCommand {
                 Command::new("disable").about("Disable an account and end its sessions").arg(username_arg()),
             )
             .subcommand(Command::new("enable").about("Enable a disabled account").arg(username_arg()))
+            .subcommand(
+                Command::new("token")
+                    .about("Officers' tokens for the admin API's decision endpoints (/admin/aml)")
+                    .subcommand_required(true)
+                    .subcommand(
+                        Command::new("create")
+                            .about(
+                                "Create a token for an officer and print it once (only its SHA-256 is kept)",
+                            )
+                            .arg(username_arg())
+                            .arg(
+                                Arg::new("name")
+                                    .long("name")
+                                    .value_name("LABEL")
+                                    .default_value("")
+                                    .help("Where the token is used (shown by `officers token list`)"),
+                            ),
+                    )
+                    .subcommand(
+                        Command::new("revoke")
+                            .about("Revoke one token by its id, or every token of an officer by their name")
+                            .arg(
+                                Arg::new("target")
+                                    .required(true)
+                                    .value_name("USERNAME|TOKEN-ID")
+                                    .help("A token id (digits) or an officer's sign-in name"),
+                            ),
+                    )
+                    .subcommand(Command::new("list").about("List tokens (never the secret)")),
+            )
     }
 
     fn run(&self, matches: &ArgMatches, config_file: Option<&std::path::Path>) -> Result<(), String> {
@@ -117,8 +148,53 @@ impl CliExtension for OfficersCommand {
                 println!("`{}` enabled", username(args));
                 Ok(())
             }
-            _ => Err("use `officers create`, `list`, `password`, `disable` or `enable`".into()),
+            Some(("token", args)) => run_token(&officers, args),
+            _ => Err("use `officers create`, `list`, `password`, `disable`, `enable` or `token`".into()),
         }
+    }
+}
+
+/// `officers token create|revoke|list`.
+fn run_token(officers: &Officers, matches: &ArgMatches) -> Result<(), String> {
+    match matches.subcommand() {
+        Some(("create", args)) => {
+            let username = args.get_one::<String>("username").cloned().unwrap_or_default();
+            let label = args.get_one::<String>("name").cloned().unwrap_or_default();
+            let created = officers.create_token(&username, &label, now()).map_err(|err| err.to_string())?;
+            // The one place the token is ever shown: standard output, for the officer to keep.
+            println!("{}", created.token);
+            eprintln!(
+                "token {} created for `{username}`: send it as `Authorization: Bearer <token>` to the admin \
+                 API's decision endpoints; it is not shown again",
+                created.id
+            );
+            Ok(())
+        }
+        Some(("revoke", args)) => {
+            let target = args.get_one::<String>("target").cloned().unwrap_or_default();
+            let revoked = officers.revoke_tokens(&target, now()).map_err(|err| err.to_string())?;
+            println!("{revoked} token(s) revoked");
+            Ok(())
+        }
+        Some(("list", _)) => {
+            let tokens = officers.tokens().map_err(|err| err.to_string())?;
+            if tokens.is_empty() {
+                println!("no token yet: create one with `officers token create NAME --name LABEL`");
+            }
+            for token in tokens {
+                println!(
+                    "{:<6} {:<24} {:<32} {:<8} created {}  last used {}",
+                    token.id,
+                    token.username,
+                    token.label,
+                    if token.officer_active { "active" } else { "disabled" },
+                    date(token.created_at),
+                    token.last_used_at.map_or_else(|| "never".to_string(), date)
+                );
+            }
+            Ok(())
+        }
+        _ => Err("use `officers token create`, `revoke` or `list`".into()),
     }
 }
 

@@ -16,7 +16,7 @@
 //! policy (no script at all). Every page is HTML rendered with `maud`, which escapes all text.
 //!
 //! What it is not: an API (the JSON API is [`crate::mount_admin_api`] under `/admin/aml`, with
-//! the admin key), and not reachable on the public listener: mount it only from
+//! the admin key for machine routes and an officer's API token for decisions), and not reachable on the public listener: mount it only from
 //! `Anchor::internal_routes`, after the admin API.
 
 mod analytics;
@@ -38,6 +38,9 @@ use crate::monitor::AmlMonitor;
 use crate::store::ListStore;
 
 pub use cli::OfficersCommand;
+pub use officers::tokens::{NewOfficerToken, OfficerTokenInfo};
+pub(crate) use officers::Officer;
+pub use officers::Officers;
 
 /// Where the console is mounted.
 pub const CONSOLE_PATH: &str = session::CONSOLE_PATH;

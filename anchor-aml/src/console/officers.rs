@@ -23,6 +23,8 @@ use sha2::{Digest, Sha256};
 use crate::audit::append_in;
 use crate::error::{Error, Result};
 
+pub(crate) mod tokens;
+
 /// Failed sign-ins in a row after which an officer's account is locked.
 pub(crate) const MAX_FAILED_SIGN_INS: i32 = 5;
 /// How long a locked account stays locked.
@@ -86,9 +88,10 @@ pub(crate) enum SignInRefusal {
     Locked,
 }
 
-/// Officer accounts and sessions in the anchor's database.
-#[derive(Clone)]
-pub(crate) struct Officers {
+/// Officer accounts, their console sessions and their admin API tokens in the anchor's database
+/// (what the `officers` command manages).
+#[derive(Debug, Clone)]
+pub struct Officers {
     database: Database,
 }
 
@@ -173,12 +176,15 @@ fn decoy_hash() -> &'static str {
 type OfficerRow = (i64, String, String, String, bool, i32, i64);
 
 impl Officers {
-    pub(crate) fn new(database: Database) -> Self {
+    /// The officers in `database` (migrated).
+    pub fn new(database: Database) -> Self {
         Officers { database }
     }
 
-    /// Creates an officer. Blocking (argon2 takes tens of milliseconds by design).
-    pub(crate) fn create(&self, username: &str, display_name: &str, password: &str, now: i64) -> Result<()> {
+    /// Creates an officer: `username` signs in, `display_name` is written in the audit trail
+    /// with each decision (`Alice Officer (alice)`). Blocking (argon2 takes tens of milliseconds
+    /// by design).
+    pub fn create(&self, username: &str, display_name: &str, password: &str, now: i64) -> Result<()> {
         valid_username(username)?;
         let display_name = valid_display_name(display_name)?;
         valid_password(password)?;
@@ -232,10 +238,15 @@ impl Officers {
         })
     }
 
-    /// Enables or disables an account; disabling ends its sessions. Blocking.
-    pub(crate) fn set_active(&self, username: &str, active: bool, now: i64) -> Result<()> {
+    /// Enables or disables an account; disabling ends its sessions and deletes its API tokens.
+    /// Blocking.
+    pub fn set_active(&self, username: &str, active: bool, now: i64) -> Result<()> {
         let kind = if active { "officer_enabled" } else { "officer_disabled" };
         self.change(username, now, kind, move |conn, id| {
+            if !active {
+                use anchor_core::db::schema::aml_officer_tokens::dsl as t;
+                diesel::delete(t::aml_officer_tokens.filter(t::officer_id.eq(id))).execute(conn)?;
+            }
             diesel::update(o::aml_officers.filter(o::id.eq(id)))
                 .set((
                     o::active.eq(active),

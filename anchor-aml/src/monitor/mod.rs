@@ -149,6 +149,8 @@ pub(crate) struct MonitorInner {
     /// Held while this process runs scans, so the background loop, the admin API and the CLI
     /// of one process never work on the same scan at once.
     pub(crate) scan_runner: std::sync::Mutex<()>,
+    /// The anchor's `SIGNING_SEED`, which signs the audit trail's checkpoints.
+    pub(crate) audit_key: Option<anchor_core::keys::SigningKey>,
 }
 
 /// The AML monitor of one process. See the module documentation.
@@ -166,7 +168,31 @@ impl std::fmt::Debug for AmlMonitor {
 impl AmlMonitor {
     /// Opens the monitor over a migrated database: loads the active list versions and the frozen
     /// accounts. Blocking; call it at start-up.
+    ///
+    /// A monitor opened this way has no key for the audit trail's checkpoints: it writes none
+    /// (exports carry none) and its verification checks the chain only. Anchors use
+    /// [`AmlMonitor::from_settings`] or [`AmlMonitor::open_signed`].
     pub fn open(database: Database, config: MonitorConfig, notifier: Option<Notifier>) -> Result<Self> {
+        Self::open_with(database, config, notifier, None)
+    }
+
+    /// [`AmlMonitor::open`] with the anchor's `SIGNING_SEED`, which signs the audit trail's
+    /// checkpoints (daily in the background work, and with every export).
+    pub fn open_signed(
+        database: Database,
+        config: MonitorConfig,
+        notifier: Option<Notifier>,
+        signing_key: anchor_core::keys::SigningKey,
+    ) -> Result<Self> {
+        Self::open_with(database, config, notifier, Some(signing_key))
+    }
+
+    fn open_with(
+        database: Database,
+        config: MonitorConfig,
+        notifier: Option<Notifier>,
+        audit_key: Option<anchor_core::keys::SigningKey>,
+    ) -> Result<Self> {
         config.screening.validate()?;
         let snapshot = load_snapshot(&database)?;
         let frozen = frozen::FrozenSet::default();
@@ -184,6 +210,7 @@ impl AmlMonitor {
                 last_weekly_summary: std::sync::Mutex::new(None),
                 last_purge_day: std::sync::Mutex::new(None),
                 scan_runner: std::sync::Mutex::new(()),
+                audit_key,
             }),
         };
         monitor.sync_frozen()?;
@@ -198,6 +225,42 @@ impl AmlMonitor {
     /// The monitor's configuration.
     pub fn config(&self) -> &MonitorConfig {
         &self.inner.config
+    }
+
+    /// The audit trail, with the anchor's key when the monitor has it (see
+    /// [`AmlMonitor::open_signed`]).
+    pub fn audit_trail(&self) -> crate::audit::AuditTrail {
+        match &self.inner.audit_key {
+            Some(key) => crate::audit::AuditTrail::signed(self.inner.database.clone(), key.clone()),
+            None => crate::audit::AuditTrail::new(self.inner.database.clone()),
+        }
+    }
+
+    /// A fresh checkpoint of the audit trail, for an export; `None` when the monitor has no key.
+    /// Blocking.
+    pub fn checkpoint_audit(&self, reason: &str) -> Result<Option<crate::audit::AuditCheckpoint>> {
+        if self.inner.audit_key.is_none() {
+            return Ok(None);
+        }
+        self.audit_trail().checkpoint(reason, now()).map(Some)
+    }
+
+    /// Signs the audit trail's head when the newest checkpoint is a day old or
+    /// [`CHECKPOINT_EVERY_RECORDS`](crate::audit::CHECKPOINT_EVERY_RECORDS) records behind
+    /// (nothing without a key). Blocking; the background work calls it every round.
+    pub fn checkpoint_audit_if_due(&self, now: i64) -> Result<()> {
+        if self.inner.audit_key.is_none() {
+            return Ok(());
+        }
+        let written = self.audit_trail().checkpoint_if_due(
+            crate::audit::CHECKPOINT_MAX_AGE_SECONDS,
+            crate::audit::CHECKPOINT_EVERY_RECORDS,
+            now,
+        )?;
+        if let Some(checkpoint) = written {
+            tracing::info!(seq = checkpoint.seq, reason = %checkpoint.reason, "audit trail checkpoint signed");
+        }
+        Ok(())
     }
 
     /// The notifier, when one is configured.
@@ -248,7 +311,7 @@ impl AmlMonitor {
 
     /// Runs the monitor's background work until the process ends: every `AML_SYNC_INTERVAL`,
     /// reload frozen accounts and list versions (one loop), and schedule and run due scans,
-    /// the weekly summary and the audit retention (another loop, so a long scan never delays the
+    /// the weekly summary, the audit retention and the audit trail's daily checkpoint (another loop, so a long scan never delays the
     /// sync); notifications are delivered by a third. Never returns an error: failures are
     /// logged, audited where they concern a scan, and retried on the next round.
     pub async fn run_background(self) {
@@ -292,6 +355,7 @@ impl AmlMonitor {
         }
         self.enqueue_weekly_summary_if_due(now())?;
         self.purge_audit_if_due(now())?;
+        self.checkpoint_audit_if_due(now())?;
         Ok(())
     }
 
@@ -433,7 +497,12 @@ impl AmlMonitor {
         } else {
             None
         };
-        let monitor = AmlMonitor::open(database, MonitorConfig::from_settings(&settings.aml), notifier)?;
+        let monitor = AmlMonitor::open_signed(
+            database,
+            MonitorConfig::from_settings(&settings.aml),
+            notifier,
+            settings.signing_key.clone(),
+        )?;
         monitor.record_configuration(settings)?;
         Ok(monitor)
     }

@@ -507,3 +507,44 @@ diesel::table! {
         finished_at -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    /// Signed heads of the AML audit trail (anchor-aml): a key outside the database vouches for
+    /// the newest record's position and hash, so truncation and re-hashing are detected.
+    aml_audit_checkpoints (id) {
+        /// Row id.
+        id -> BigInt,
+        /// The position of the signed record (0 for an empty trail).
+        seq -> BigInt,
+        /// That record's hash.
+        hash -> Varchar,
+        /// Unix seconds, part of the signed message.
+        signed_at -> BigInt,
+        /// Why it was written: `daily`, `records`, `export (cli)`, …
+        reason -> Varchar,
+        /// The `G…` key that signed it (the anchor's `SIGNING_KEY`).
+        public_key -> Varchar,
+        /// Hex ed25519 signature over the checkpoint message.
+        signature -> Varchar,
+    }
+}
+
+diesel::table! {
+    /// Officers' admin API tokens (anchor-aml): the SHA-256 of each token, never the token.
+    aml_officer_tokens (id) {
+        /// Row id (what `officers token list` shows and `officers token revoke` takes).
+        id -> BigInt,
+        /// The officer the token acts for.
+        officer_id -> BigInt,
+        /// Hex SHA-256 of the token.
+        token_hash -> Varchar,
+        /// The officer's label for the token (where it is used).
+        label -> Varchar,
+        /// Unix seconds.
+        created_at -> BigInt,
+        /// Unix seconds of the last use (updated at most once a minute).
+        last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(aml_officers, aml_officer_tokens);

@@ -16,7 +16,7 @@ fn load(overrides: &[(&str, &str)]) -> Result<Settings, anchor_core::ConfigError
 fn defaults_and_overrides() {
     let settings = load(&[]).unwrap();
     assert_eq!(settings.sep12.max_file_bytes, 10 * 1024 * 1024);
-    assert_eq!(settings.sep12.callback_max_attempts, 6);
+    assert_eq!(settings.sep12.callback_max_attempts, 20);
     assert_eq!(settings.sep12.callback_timeout.as_secs(), 10);
     assert_eq!(settings.sep12.file_expiry.as_secs(), 86_400);
     assert!(settings.sep12.file_content_types.iter().any(|t| t == "application/pdf"));

@@ -196,3 +196,35 @@ pub async fn restart(bank: &mut Bank) {
         command(bank.dir.path(), &bank.env).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     wait_until_serving(bank).await;
 }
+
+/// Creates an officer with `officers create --password-stdin` and gives them an API token with
+/// `officers token create`; answers the token (the command's standard output).
+pub fn officer_token(bank: &Bank, username: &str, display_name: &str) -> String {
+    use std::io::Write as _;
+    let mut child = command(bank.dir.path(), &bank.env)
+        .args(["officers", "create", username, "--name", display_name, "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"correct horse battery staple\n").unwrap();
+    let created = child.wait_with_output().unwrap();
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let token = run_cli(bank, &["officers", "token", "create", username, "--name", "tests"]);
+    assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
+    String::from_utf8(token.stdout).unwrap().trim().to_string()
+}
+
+/// A JSON POST to the internal API with an officer's API token (decision routes).
+pub async fn officer_post(bank: &Bank, token: &str, path: &str, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", bank.internal))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}

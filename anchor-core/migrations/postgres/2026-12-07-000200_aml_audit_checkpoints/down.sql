@@ -1,0 +1,1 @@
+DROP TABLE aml_audit_checkpoints;

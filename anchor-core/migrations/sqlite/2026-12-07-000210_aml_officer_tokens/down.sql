@@ -1,0 +1,1 @@
+DROP TABLE aml_officer_tokens;
