@@ -36,7 +36,7 @@ fn every_bad_value_is_reported_together() {
         ("SEP12_FILE_CONTENT_TYPES", "png"),
         ("SEP12_FILE_EXPIRY", "soon"),
         ("SEP12_CALLBACK_TIMEOUT", "0"),
-        ("SEP12_CALLBACK_MAX_ATTEMPTS", "100"),
+        ("SEP12_CALLBACK_MAX_ATTEMPTS", "1000"),
     ])
     .unwrap_err();
     for setting in [
