@@ -165,7 +165,9 @@ async fn screen_sender(
     }
     // Our own customer's account may be frozen by the AML monitor: then the payment is refused
     // (without saying why); a registry failure fails closed like a screening failure.
-    match ctx.integrations().screening_registry().is_frozen(&first.destination_account).await {
+    // The destination as sent: an `M…` destination is that customer of the account (its own
+    // freeze or the whole account's refuses it).
+    match ctx.integrations().screening_registry().is_frozen(&first.destination).await {
         Ok(false) => Ok(status),
         Ok(true) => Ok(Status::Denied),
         Err(err) => {

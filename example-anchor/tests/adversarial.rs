@@ -162,6 +162,36 @@ async fn names_split_across_two_puts_are_screened_as_one_person() {
 }
 
 #[tokio::test]
+async fn names_split_across_two_concurrent_puts_are_screened_as_one_person() {
+    each_backend(LIST_V1, &[], |bank, backend| async move {
+        // Several rounds, each a fresh customer: the two halves race every time.
+        for n in 20..24 {
+            let ivan = account(n);
+            let given = json!({"first_name": "Ivan", "birth_date": "1958-03-02"});
+            let family = json!({"last_name": "Petrovich Sidorov"});
+            let (first, second) =
+                tokio::join!(put_customer(&bank, &ivan, given), put_customer(&bank, &ivan, family));
+            // A PUT may be told to retry (503) when the other changed the customer under it;
+            // the client then sends it again, as SEP-12 clients do.
+            for (status, body) in [&first, &second] {
+                assert!(*status == 202 || *status == 503, "{backend}: {status} {body}");
+            }
+            if first.0 == 503 {
+                put_customer(&bank, &ivan, json!({"first_name": "Ivan", "birth_date": "1958-03-02"})).await;
+            }
+            if second.0 == 503 {
+                put_customer(&bank, &ivan, json!({"last_name": "Petrovich Sidorov"})).await;
+            }
+            assert!(
+                !freeze_of(&bank, &ivan).await.is_null(),
+                "{backend}: concurrent halves of a listed name escaped screening"
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_birth_date_only_put_keeps_the_names_that_later_list_updates_screen() {
     each_backend(LIST_V1, &[("AML_SYNC_INTERVAL", "1")], |bank, backend| async move {
         let peter = account(2);
