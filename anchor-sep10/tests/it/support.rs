@@ -119,8 +119,10 @@ pub struct FreezeOne(pub String);
 
 #[async_trait]
 impl ScreeningRegistry for FreezeOne {
-    async fn is_frozen(&self, account: &str) -> Result<bool, IntegrationError> {
-        Ok(account == self.0)
+    /// The registry's contract: an identity (`G…`, or `G…:id:<memo>` for a memo or muxed
+    /// customer) is frozen when its whole account is.
+    async fn is_frozen(&self, identity: &str) -> Result<bool, IntegrationError> {
+        Ok(identity.split(':').next() == Some(self.0.as_str()))
     }
 }
 
