@@ -240,7 +240,7 @@ async fn an_officers_day_on_every_backend() {
         assert_eq!(body["status"], "cleared");
         assert_eq!(body["decided_by"], "Olga Ruiz (o.ruiz)");
         let (status, body) = server.post_as(&ruiz, &clear_path, json!({"reason": "again"})).await;
-        assert_eq!(status, 400, "a decided case cannot be decided again: {body}");
+        assert_eq!(status, 409, "a decided case cannot be decided again: {body}");
         let (_, check) = server.get(&format!("/admin/aml/check/{}", account(1))).await;
         assert!(check.get("frozen").is_none(), "{backend}: still frozen after clearing: {check}");
         assert!(!monitor.account_frozen(&account(1)).unwrap(), "{backend}");

@@ -157,6 +157,16 @@ async fn names_split_across_two_puts_are_screened_as_one_person() {
         assert!(!freeze_of(&bank, &ivan).await.is_null(), "{backend}: the whole person was not screened");
         assert_eq!(get_customer(&bank, &ivan).await, 403, "{backend}");
         assert_eq!(challenge(&bank, &ivan, None).await, 403, "{backend}");
+
+        // The other order: the family name alone opens a review case; completing the name with
+        // the date of birth turns that case into a match, and the match freezes.
+        let other = account(12);
+        let (status, _) = put_customer(&bank, &other, json!({"last_name": "Petrovich Sidorov"})).await;
+        assert_eq!(status, 202, "{backend}");
+        let (status, _) =
+            put_customer(&bank, &other, json!({"first_name": "Ivan", "birth_date": "1958-03-02"})).await;
+        assert_eq!(status, 202, "{backend}");
+        assert!(!freeze_of(&bank, &other).await.is_null(), "{backend}: a review case hid the match");
     })
     .await;
 }
@@ -184,7 +194,7 @@ async fn names_split_across_two_concurrent_puts_are_screened_as_one_person() {
             }
             assert!(
                 !freeze_of(&bank, &ivan).await.is_null(),
-                "{backend}: concurrent halves of a listed name escaped screening"
+                "{backend}: concurrent halves of a listed name escaped screening ({first:?} {second:?})"
             );
         }
     })

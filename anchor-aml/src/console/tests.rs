@@ -468,7 +468,7 @@ async fn an_officers_day_in_the_console_on_every_backend() {
         assert_eq!(decided.decided_by.as_deref(), Some("Alice Officer (alice)"), "{backend}");
         assert!(!monitor.account_frozen(&account(1)).unwrap(), "{backend}: unfrozen by the clearance");
         let reply = console.post(&clear, &[("csrf", &csrf), ("reason", "again")]).await;
-        assert_eq!(reply.status, 400, "{backend}: a decided case is not decided again");
+        assert_eq!(reply.status, 409, "{backend}: a decided case is not decided again");
         let reply = console
             .post(
                 &format!("/admin/cases/{maria_case}/confirm"),

@@ -357,18 +357,57 @@ pub(crate) fn apply_hits(
         if is_allow_listed(conn, subject.id, &list, &hit.source_id, now)? {
             continue;
         }
-        let existing: Option<(i64, String)> = c::aml_cases
-            .select((c::id, c::status))
+        let existing: Option<(i64, String, String)> = c::aml_cases
+            .select((c::id, c::status, c::decision))
             .filter(c::subject_id.eq(subject.id))
             .filter(c::list_source.eq(&list))
             .filter(c::entry_id.eq(&hit.source_id))
             .filter(c::status.ne(CaseStatus::Cleared.as_str()))
             .first(conn)
             .optional()?;
-        // A freeze comes with a newly opened match case only: an existing case's accounts are
-        // the officers' to freeze and unfreeze, and a rescan must not undo an unfreeze.
+        // A freeze comes with a newly opened match case, or an open review case whose entry now
+        // matches (the subject's fields grew: a name completed by a later PUT): an existing match
+        // case's identities are the officers' to freeze and unfreeze, and a rescan must not undo
+        // an unfreeze.
         let (case_id, opened, targets) = match existing {
-            Some((id, _)) => (id, false, Vec::new()),
+            Some((id, status, decision))
+                if hit.decision == HitDecision::Match
+                    && status == CaseStatus::Open.as_str()
+                    && decision == decision_name(HitDecision::Review) =>
+            {
+                let targets = freeze_targets(conn, subject, hit, run.freeze_scope)?;
+                let hold = CaseHold { freeze_targets: targets.clone(), snapshot: None }.encode();
+                let details = hit_json(hit, run);
+                diesel::update(c::aml_cases.filter(c::id.eq(id)))
+                    .set((
+                        c::decision.eq(decision_name(HitDecision::Match)),
+                        c::score.eq(hit.score),
+                        c::details_json.eq(details.to_string()),
+                        c::hold_json.eq(Some(hold)),
+                    ))
+                    .execute(conn)?;
+                append_in(
+                    conn,
+                    "case_escalated",
+                    &json!({
+                        "case_id": id,
+                        "subject_id": subject.id,
+                        "list": list,
+                        "entry_id": hit.source_id,
+                        "score": hit.score,
+                        "from": "review",
+                        "to": "match",
+                        "trigger": run.trigger,
+                        "scan_id": run.scan_id,
+                        "list_versions": run.lists.versions_json(),
+                        "engine": ENGINE_VERSION,
+                    })
+                    .to_string(),
+                    now,
+                )?;
+                (id, true, targets)
+            }
+            Some((id, _, _)) => (id, false, Vec::new()),
             None => {
                 let details = hit_json(hit, run);
                 let targets = freeze_targets(conn, subject, hit, run.freeze_scope)?;
