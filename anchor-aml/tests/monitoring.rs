@@ -236,7 +236,7 @@ async fn a_scan_screens_a_subject_that_committed_behind_its_cursor() {
                 committed_late = true;
                 // After the first batch (ids up to and past the gap): the late subject commits,
                 // screened on arrival against a list that did not name him yet.
-                let accounts = serde_json::to_string(&[late.clone()]).unwrap();
+                let accounts = serde_json::to_string(std::slice::from_ref(&late)).unwrap();
                 let now = chrono::Utc::now().timestamp();
                 database
                     .run_blocking(move |conn| {

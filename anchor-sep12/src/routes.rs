@@ -382,9 +382,34 @@ fn screening_values(fields: &Sep9Fields) -> store::ScreeningFields {
         .collect()
 }
 
-/// How many times a `PUT` re-records the customer when concurrent `PUT`s of the same customer
-/// keep changing its fields under it.
+/// How many times a `PUT` re-records the customer when `PUT`s of the same customer on other
+/// instances keep changing its fields under it.
 const RECORD_ATTEMPTS: usize = 5;
+
+/// One lock per customer being recorded in this process: concurrent `PUT`s of one customer merge
+/// and record one after the other (so none has to re-record), and only another instance's `PUT`
+/// can change the fields between a merge and its record. Entries live while someone holds them.
+static RECORDING: std::sync::LazyLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
+    std::sync::LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn recording_lock(customer: &str) -> Arc<tokio::sync::Mutex<()>> {
+    let mut locks = match RECORDING.lock() {
+        Ok(locks) => locks,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    Arc::clone(locks.entry(customer.to_string()).or_default())
+}
+
+fn release_recording_lock(customer: &str, lock: Arc<tokio::sync::Mutex<()>>) {
+    let mut locks = match RECORDING.lock() {
+        Ok(locks) => locks,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    // The map's reference and ours: nobody else waits for this customer.
+    if Arc::strong_count(&lock) <= 2 {
+        locks.remove(customer);
+    }
+}
 
 /// Hands the customer as the framework now holds it (every screening field merged over every
 /// accepted `PUT`, never this request's delta) to the screening registry. After recording, the
@@ -393,6 +418,21 @@ const RECORD_ATTEMPTS: usize = 5;
 /// If the registry cannot take it, the client is told to retry (PUT is idempotent); the
 /// customer is never silently left unscreened.
 async fn record_screening(
+    ctx: &AnchorContext,
+    id: &CustomerId,
+    owner: &Identity,
+    update: store::ScreeningFields,
+) -> Result<(), Error> {
+    let lock = recording_lock(&id.0);
+    let recorded = {
+        let _serialised = lock.lock().await;
+        merge_and_record(ctx, id, owner, update).await
+    };
+    release_recording_lock(&id.0, lock);
+    recorded
+}
+
+async fn merge_and_record(
     ctx: &AnchorContext,
     id: &CustomerId,
     owner: &Identity,

@@ -281,6 +281,7 @@ pub(crate) fn count(conn: &mut AnyConnection) -> Result<i64, DbError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::Identity;
 

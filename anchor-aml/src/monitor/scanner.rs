@@ -510,7 +510,7 @@ impl AmlMonitor {
         kind: ScanKind,
         cursor: i64,
         lists: &ListSnapshot,
-        screen: &dyn Fn(&[StoredSubject]) -> Result<Vec<Vec<ScreeningHit>>>,
+        screen: &ScreenBatch<'_>,
     ) -> Result<()> {
         let since: i64 = self.inner.database.run_blocking(move |conn| {
             Ok(sc::aml_scans.select(sc::created_at).filter(sc::id.eq(id)).first(conn)?)
@@ -753,6 +753,9 @@ impl AmlMonitor {
         })?)
     }
 }
+
+/// Screens one batch: a hit list per subject.
+type ScreenBatch<'a> = dyn Fn(&[StoredSubject]) -> Result<Vec<Vec<ScreeningHit>>> + 'a;
 
 /// Marks exactly `batch` screened at `now` (and `unscreened` ones `clear`; their hits, applied
 /// next, set the status that stands).
