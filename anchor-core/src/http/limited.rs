@@ -205,14 +205,16 @@ impl Stream for LimitedPayload {
                 Poll::Ready(Some(Err(err)))
             }
             Poll::Ready(Some(Ok(chunk))) => {
-                this.read = this.read.saturating_add(chunk.len());
-                if this.read > this.limit {
-                    return this.fail(BodyLimitError::TooLarge(this.limit));
-                }
+                // The structure first: a chunk can be large, and the limit it breaks inside
+                // (a boundary line, a header block) says more than the total.
                 if let Some(scanner) = &mut this.scanner {
                     if let Err(err) = scanner.feed(&chunk) {
                         return this.fail(err);
                     }
+                }
+                this.read = this.read.saturating_add(chunk.len());
+                if this.read > this.limit {
+                    return this.fail(BodyLimitError::TooLarge(this.limit));
                 }
                 Poll::Ready(Some(Ok(chunk)))
             }
