@@ -80,12 +80,23 @@ pub async fn post_chunked(
     headers: &[(&str, &str)],
     chunks: BodyChunks,
 ) -> StreamedAnswer {
+    send_chunked(addr, "POST", path, headers, chunks).await
+}
+
+/// [`post_chunked`] with another method (`PUT`).
+pub async fn send_chunked(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    chunks: BodyChunks,
+) -> StreamedAnswer {
     let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
     socket.set_send_buffer_size(SEND_BUFFER_BYTES).expect("a small send buffer");
     let stream = socket.connect(addr).await.expect("connect to the server");
     let (mut reader, mut writer) = stream.into_split();
 
-    let mut head = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\n");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
