@@ -2,6 +2,8 @@
 //! `AUTH_SERVER` and the internal sending API refuse a chunked form past `MAX_REQUEST_BODY_BYTES`
 //! long before the client would have finished, close the connection, and serve the next request.
 
+#![allow(clippy::unwrap_used)]
+
 use std::net::SocketAddr;
 
 use anchor_core::testing::hostile::{filled, post_chunked};
