@@ -29,7 +29,7 @@ use actix_web::http::Method;
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, FromRequest, Handler, HttpMessage as _, HttpRequest, HttpResponse, Responder};
 use anchor_core::http::{
-    bearer_credential, check_admin_key, constant_time_eq, with_extractor_rules, BodyLimits, SepError,
+    bearer_credential, check_admin_key, constant_time_eq, with_extractor_rules, BodyLimits, RawBody, SepError,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -358,7 +358,7 @@ const SCAN_REQUESTED_BY_DEFAULT: &str = "admin API";
 /// `POST /scan`: queues a full rescan, answers 202 with its number, and runs it in the
 /// background. The body is optional: none (what `curl -X POST` sends) or `{}` starts a full
 /// scan requested by "admin API"; `{"requested_by": "…"}` names who asked.
-async fn request_scan(admin: Admin, body: web::Bytes) -> Reply {
+async fn request_scan(admin: Admin, RawBody(body): RawBody) -> Reply {
     let request: ScanRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ScanRequest { requested_by: String::new() }
     } else {

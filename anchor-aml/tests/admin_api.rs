@@ -61,6 +61,7 @@ fn customer(name: &str, stellar_account: String) -> ScreeningSubject {
 }
 
 struct AdminServer {
+    addr: std::net::SocketAddr,
     base: String,
     handle: ServerHandle,
     client: reqwest::Client,
@@ -82,7 +83,7 @@ impl AdminServer {
         let server = server.run();
         let handle = server.handle();
         actix_web::rt::spawn(server);
-        AdminServer { base: format!("http://{addr}"), handle, client: reqwest::Client::new() }
+        AdminServer { addr, base: format!("http://{addr}"), handle, client: reqwest::Client::new() }
     }
 
     async fn stop(self) {
@@ -122,6 +123,33 @@ impl AdminServer {
 
 fn error_of(body: &Value) -> &str {
     body["error"].as_str().unwrap_or_else(|| panic!("not an error body: {body}"))
+}
+
+/// Every body is bounded as it is read, chunked or not (security review H1): a 64 MiB chunked
+/// body is refused at the 64 KiB limit, long before the client would have finished sending it,
+/// and the API serves the next request.
+#[actix_web::test]
+async fn internal_api_chunked_body_past_the_limit_is_refused() {
+    use anchor_core::testing::hostile::{filled, post_chunked};
+    let test_db = anchor_core::testing::sqlite_database();
+    let monitor = open_monitor(test_db.database());
+    let server = AdminServer::start(monitor.clone(), Some(TEST_ADMIN_API_KEY));
+    let bearer = format!("Bearer {TEST_ADMIN_API_KEY}");
+    let headers = [("Authorization", bearer.as_str()), ("Content-Type", "application/json")];
+    for (path, prefix) in
+        [("/admin/aml/check", &br#"{"name": ""#[..]), ("/admin/aml/scan", br#"{"requested_by": ""#)]
+    {
+        let answer = post_chunked(server.addr, path, &headers, filled(prefix, b'x', 64 * 1024 * 1024)).await;
+        assert_eq!(answer.status, 413, "{path}: {answer:?}");
+        assert!(answer.error().contains("65536-byte limit"), "{path}: {}", answer.error());
+        assert!(!answer.finished_sending, "{path}: the whole body was read");
+        assert!(answer.sent <= 16 * 1024 * 1024, "{path}: {} bytes sent before the answer", answer.sent);
+        assert!(answer.closed, "{path}: the connection was kept open to drain the body");
+    }
+    assert!(monitor.scans(10).unwrap().is_empty(), "a refused request queued a scan");
+    let (status, _) = server.get("/admin/aml/stats").await;
+    assert_eq!(status, 200);
+    server.stop().await;
 }
 
 #[actix_web::test]

@@ -130,6 +130,7 @@ impl AnchorApp {
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         cfg.app_data(self.ctx.clone());
         cfg.app_data(RequestRecorder::public(self.ctx.metrics().clone(), self.sep_routes.clone()));
+        crate::http::default_extractor_rules(cfg, self.ctx.body_limits());
         cfg.route("/health", web::get().to(crate::http::health));
         if self.ctx.settings().is_active(SepId::Sep1) {
             crate::sep1::mount(cfg, self.ctx.body_limits(), self.stellar_toml.clone());
@@ -145,6 +146,7 @@ impl AnchorApp {
     pub fn configure_internal(&self, cfg: &mut web::ServiceConfig) {
         cfg.app_data(self.ctx.clone());
         cfg.app_data(RequestRecorder::internal(self.ctx.metrics().clone()));
+        crate::http::default_extractor_rules(cfg, self.ctx.body_limits());
         cfg.route("/health", web::get().to(crate::http::health));
         crate::metrics::mount_internal(cfg, &self.ctx);
         for module in &self.modules {

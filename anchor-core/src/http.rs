@@ -2,13 +2,18 @@
 //! `{"error": "…"}` body in one place), the extractor configurations that route malformed JSON,
 //! form, query and path input through it, the request-body limit, CORS for public SEP routes, the
 //! internal API's bearer check, request logging without personal data, and `GET /health`.
+//!
+//! Every body is bounded as it is read, chunked or not: the extractor configurations below
+//! count the bytes of `web::Json`, `web::Form` and `web::Bytes` bodies as they arrive, and
+//! routes that read `web::Payload` themselves wrap it in [`LimitedPayload`] (total size, and for
+//! multipart bodies the number of parts, each part's header block and the boundary lines).
 
 use std::time::Instant;
 
 use actix_web::body::BoxBody;
 use actix_web::dev::{Service as _, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::{ConnectionType, Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use futures_util::future::{ready, Either};
 use serde::Serialize;
@@ -17,6 +22,13 @@ use crate::app::AnchorContext;
 use crate::db::DbError;
 use crate::integrations::IntegrationError;
 use crate::metrics::RequestRecorder;
+
+mod limited;
+
+pub use limited::{
+    BodyLimitError, BodyReadError, LimitTrip, LimitedPayload, MultipartLimits, MAX_BOUNDARY_LINE_BYTES,
+    MAX_MULTIPART_PARTS, MAX_PART_HEADER_BYTES,
+};
 
 /// An error answered to an HTTP client. The status mapping is [`ResponseError::status_code`];
 /// the body is always `{"error": "<message>"}`.
@@ -45,6 +57,10 @@ pub enum SepError {
     /// 413: the body is larger than the configured limit.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// 413 (a size) or 400 (a count or shape): the body broke one of its limits while it was
+    /// read ([`LimitedPayload`]). The rest of the body is not read: the connection is closed.
+    #[error("{0}")]
+    BodyLimit(BodyLimitError),
     /// 501: the anchor has not implemented this optional feature.
     #[error("{0}")]
     NotImplemented(String),
@@ -92,6 +108,8 @@ impl ResponseError for SepError {
             SepError::NotFound(_) => StatusCode::NOT_FOUND,
             SepError::Conflict(_) => StatusCode::CONFLICT,
             SepError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            SepError::BodyLimit(limit) if limit.is_size() => StatusCode::PAYLOAD_TOO_LARGE,
+            SepError::BodyLimit(_) => StatusCode::BAD_REQUEST,
             SepError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             SepError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             SepError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -109,8 +127,15 @@ impl ResponseError for SepError {
             _ => {}
         }
         let mut response = error_response(self.status_code(), &self.to_string());
-        if let SepError::Unauthorized(_) = self {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        match self {
+            SepError::Unauthorized(_) => {
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            // The rest of the body is not read: close instead of draining it for keep-alive.
+            SepError::PayloadTooLarge(_) | SepError::BodyLimit(_) => {
+                response.head_mut().set_connection_type(ConnectionType::Close);
+            }
+            _ => {}
         }
         response
     }
@@ -151,7 +176,7 @@ pub struct BodyLimits {
 }
 
 fn too_large(limit: usize) -> SepError {
-    SepError::PayloadTooLarge(format!("request body is larger than the {limit}-byte limit"))
+    SepError::BodyLimit(BodyLimitError::TooLarge(limit))
 }
 
 /// JSON body extraction: malformed JSON → 400, wrong content type → 400, too large → 413.
@@ -199,6 +224,42 @@ pub fn path_config() -> web::PathConfig {
     web::PathConfig::default()
         .error_handler(|err, _req| SepError::bad_request(format!("invalid path parameter: {err}")).into())
 }
+
+/// The raw body, read with the listener's [`BodyLimits`] (counted as it arrives, chunked or
+/// not), whose refusal is a framework `{"error"}` 413 that names the limit and closes the
+/// connection. Prefer it to `web::Bytes`, whose refusal is actix's plain-text 413.
+#[derive(Debug, Clone)]
+pub struct RawBody(pub web::Bytes);
+
+impl actix_web::FromRequest for RawBody {
+    type Error = SepError;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, SepError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        use futures_util::FutureExt as _;
+        let limit =
+            req.app_data::<BodyLimits>().map_or(DEFAULT_MAX_BODY_BYTES, |limits| limits.max_body_bytes);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok());
+        let payload = web::Payload::from_request(req, payload);
+        async move {
+            if declared.is_some_and(|length| length > limit as u64) {
+                return Err(SepError::BodyLimit(BodyLimitError::TooLarge(limit)));
+            }
+            let payload = payload.await.map_err(|err| SepError::bad_request(err.to_string()))?;
+            let body = LimitedPayload::new(payload, limit).read_to_end().await?;
+            Ok(RawBody(web::Bytes::from(body)))
+        }
+        .boxed_local()
+    }
+}
+
+/// The body limit of a route mounted without the framework's rules (`MAX_REQUEST_BODY_BYTES`'s
+/// default).
+const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// Raw body (`Bytes`, `String`) extraction limit.
 pub fn payload_config(limits: BodyLimits) -> web::PayloadConfig {
@@ -266,6 +327,19 @@ pub fn with_extractor_rules(scope: actix_web::Scope, limits: BodyLimits) -> acti
         .app_data(query_config())
         .app_data(path_config())
         .app_data(payload_config(limits))
+        .app_data(limits)
+}
+
+/// The framework's extractor configurations and body limit as the defaults of a whole listener,
+/// so a route mounted outside a framework scope (an anchor's own) is bounded as well. Scopes that
+/// set their own (the officer console's smaller form limit) take precedence.
+pub fn default_extractor_rules(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
+    cfg.app_data(json_config(limits))
+        .app_data(form_config(limits))
+        .app_data(query_config())
+        .app_data(path_config())
+        .app_data(payload_config(limits))
+        .app_data(limits);
 }
 
 /// The credential of an `Authorization: Bearer <credential>` header, if any.

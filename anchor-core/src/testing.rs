@@ -20,6 +20,8 @@ use crate::config::{DatabaseUrl, Settings};
 use crate::db::{Database, MigrationSet};
 use crate::AnchorApp;
 
+pub mod hostile;
+
 /// A fixed development seed (the stellar/go compliance test seed). Never use it outside tests.
 pub const TEST_SEED: &str = "SDWTLFPALQSP225BSMX7HPZ7ZEAYSUYNDLJ5QI3YGVBNRUIIELWH3XUV";
 /// The public key of [`TEST_SEED`].

@@ -2,13 +2,22 @@
 //! `application/x-www-form-urlencoded` or `multipart/form-data`, read with the configured size
 //! limit. A missing, duplicated or non-string `transaction` is a 400 that says so; an oversized
 //! body is a 413.
+//!
+//! `POST /auth` is unauthenticated, so every body is bounded as it is read, chunked or not: the
+//! payload goes through core's [`LimitedPayload`] before anything (actix-multipart included)
+//! sees it, which stops at `MAX_REQUEST_BODY_BYTES` in total and, for multipart, at
+//! [`MAX_PARTS`] parts, 8 KiB of headers per part and 1 KiB per boundary line.
 
 use actix_web::http::header;
 use actix_web::{web, HttpMessage as _, HttpRequest};
+use anchor_core::http::{BodyLimitError, BodyReadError, LimitTrip, LimitedPayload, MultipartLimits};
 use futures_util::StreamExt as _;
 use serde_json::Value;
 
 use crate::Error;
+
+/// Most parts a multipart `POST /auth` body may have (it needs one).
+pub(crate) const MAX_PARTS: usize = 16;
 
 /// Reads `transaction` from the body of `req`.
 pub async fn transaction(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<String, Error> {
@@ -19,7 +28,7 @@ pub async fn transaction(req: &HttpRequest, payload: web::Payload, limit: usize)
         .and_then(|value| value.parse::<u64>().ok())
     {
         if length > limit as u64 {
-            return Err(Error::BodyTooLarge(limit));
+            return Err(Error::BodyLimit(BodyLimitError::TooLarge(limit)));
         }
     }
     match req.content_type() {
@@ -52,16 +61,11 @@ fn unsupported() -> Error {
     )
 }
 
-async fn read_all(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|err| Error::Body(format!("the body could not be read: {err}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(Error::BodyTooLarge(limit));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+async fn read_all(payload: web::Payload, limit: usize) -> Result<Vec<u8>, Error> {
+    LimitedPayload::new(payload, limit).read_to_end().await.map_err(|err| match err {
+        BodyReadError::Limit(limit) => Error::BodyLimit(limit),
+        read => Error::Body(read.to_string()),
+    })
 }
 
 /// `{"transaction": "<xdr>"}`.
@@ -98,19 +102,18 @@ pub fn from_form(body: &[u8]) -> Result<String, Error> {
 }
 
 async fn from_multipart(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<String, Error> {
+    let limits = MultipartLimits { parts: MAX_PARTS, ..MultipartLimits::default() };
+    let payload = LimitedPayload::multipart(req, payload, limit, limits);
+    let trip = payload.trip();
     let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
-    let mut total = 0usize;
     let mut found: Option<String> = None;
     while let Some(field) = multipart.next().await {
-        let mut field = field.map_err(|err| Error::Body(format!("invalid multipart body: {err}")))?;
+        let mut field = field.map_err(|err| invalid_multipart(&trip, err))?;
+        refuse_part_length(field.headers())?;
         let is_transaction = field.name() == Some("transaction");
         let mut value = Vec::new();
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|err| Error::Body(format!("invalid multipart body: {err}")))?;
-            total += chunk.len();
-            if total > limit {
-                return Err(Error::BodyTooLarge(limit));
-            }
+            let chunk = chunk.map_err(|err| invalid_multipart(&trip, err))?;
             if is_transaction {
                 value.extend_from_slice(&chunk);
             }
@@ -123,6 +126,23 @@ async fn from_multipart(req: &HttpRequest, payload: web::Payload, limit: usize) 
         }
     }
     found.ok_or(Error::MissingTransaction)
+}
+
+/// The limit the payload passed, or else the parser's complaint.
+fn invalid_multipart(trip: &LimitTrip, err: actix_multipart::MultipartError) -> Error {
+    match trip.tripped() {
+        Some(limit) => Error::BodyLimit(limit),
+        None => Error::Body(format!("invalid multipart body: {err}")),
+    }
+}
+
+/// actix-multipart reads a part that declares its own `Content-Length` by that length, past any
+/// boundary, where the limits could not follow it; RFC 7578 parts carry no such header.
+fn refuse_part_length(headers: &header::HeaderMap) -> Result<(), Error> {
+    if headers.contains_key(header::CONTENT_LENGTH) {
+        return Err(Error::Body("invalid multipart body: a part must not carry Content-Length".into()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -59,9 +59,10 @@ pub enum Error {
     /// The body could not be read in its declared format.
     #[error("{0}")]
     Body(String),
-    /// The body is larger than the configured limit (413).
-    #[error("request body is larger than the {0}-byte limit")]
-    BodyTooLarge(usize),
+    /// The body broke one of its limits while it was read: its size (413), or for multipart
+    /// bodies the number of parts or a part's shape (400).
+    #[error(transparent)]
+    BodyLimit(#[from] anchor_core::http::BodyLimitError),
 
     // ----- POST /auth: the challenge rules, in the order they are checked (400) -----
     /// Rule 1: not base64.
@@ -183,7 +184,7 @@ impl From<Error> for SepError {
                 SepError::Forbidden(err.to_string())
             }
             Error::SignedRequestRequired => SepError::Unauthorized(err.to_string()),
-            Error::BodyTooLarge(_) => SepError::PayloadTooLarge(err.to_string()),
+            Error::BodyLimit(limit) => SepError::BodyLimit(limit),
             Error::HorizonUnavailable(cause) => {
                 tracing::warn!(%cause, "SEP-10: Horizon unavailable");
                 SepError::Unavailable(

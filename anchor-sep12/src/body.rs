@@ -2,11 +2,18 @@
 //! `application/x-www-form-urlencoded` or `multipart/form-data` (SEP-12 allows all three on
 //! every endpoint). Text is limited by `MAX_REQUEST_BODY_BYTES`, each file part by
 //! `SEP12_MAX_FILE_BYTES` (413 beyond either); a name given twice is a 400.
+//!
+//! Every body is bounded as it is read, chunked or not: the payload goes through core's
+//! [`LimitedPayload`] before anything (actix-multipart included) sees it. JSON and form bodies stop
+//! at the text limit; a multipart body at the text limit plus [`MAX_FILE_PARTS`] files in total,
+//! [`MAX_PARTS`] parts, 8 KiB of headers per part and 1 KiB per boundary line. At most
+//! [`MAX_PARAMS`] distinct names are kept, whatever the content type.
 
 use std::collections::BTreeMap;
 
 use actix_web::http::header;
 use actix_web::{web, HttpMessage as _, HttpRequest};
+use anchor_core::http::{BodyLimitError, BodyReadError, LimitTrip, LimitedPayload, MultipartLimits};
 use futures_util::StreamExt as _;
 use serde_json::Value as Json;
 
@@ -14,6 +21,11 @@ use crate::Error;
 
 /// Most file parts one multipart body may carry.
 pub(crate) const MAX_FILE_PARTS: usize = 8;
+/// Most distinct parameters one body may carry: the SEP-9 catalogue (about 90 names), their
+/// `_file_id` and verification forms, and SEP-12's own parameters fit with room to spare.
+pub(crate) const MAX_PARAMS: usize = 256;
+/// Most parts one multipart body may have (one per parameter).
+pub(crate) const MAX_PARTS: usize = MAX_PARAMS;
 
 /// A file part of a multipart body.
 pub(crate) struct Upload {
@@ -41,6 +53,9 @@ impl Params {
     fn insert(&mut self, name: String, value: Value) -> Result<(), Error> {
         if self.values.contains_key(&name) {
             return Err(Error::bad_request(format!("`{}` is given more than once", printable(&name))));
+        }
+        if self.values.len() >= MAX_PARAMS {
+            return Err(Error::Limit(BodyLimitError::TooManyFields(MAX_PARAMS)));
         }
         self.values.insert(name, value);
         Ok(())
@@ -88,6 +103,16 @@ pub(crate) struct Limits {
     pub file: usize,
 }
 
+impl Limits {
+    /// The whole of a multipart body: the text, the files if the endpoint takes any, and room
+    /// for the parts' boundaries and headers.
+    fn multipart_total(&self, allow_files: bool) -> usize {
+        let files = if allow_files { self.file.saturating_mul(MAX_FILE_PARTS) } else { 0 };
+        let framing = MAX_PARTS.saturating_mul(512);
+        self.text.saturating_add(files).saturating_add(framing)
+    }
+}
+
 /// Reads the body's parameters. An empty body without a content type has none.
 pub(crate) async fn read(
     req: &HttpRequest,
@@ -111,7 +136,7 @@ pub(crate) async fn read(
             from_form(&read_all(payload, limits.text).await?)
         }
         "multipart/form-data" => {
-            let total = limits.text.saturating_add(limits.file.saturating_mul(MAX_FILE_PARTS));
+            let total = limits.multipart_total(allow_files);
             check_length(declared_length, total)?;
             from_multipart(req, payload, limits, allow_files).await
         }
@@ -135,7 +160,7 @@ fn unsupported() -> Error {
 }
 
 fn too_large(limit: usize) -> Error {
-    Error::TooLarge(format!("request body is larger than the {limit}-byte limit"))
+    Error::Limit(BodyLimitError::TooLarge(limit))
 }
 
 fn check_length(declared: Option<u64>, limit: usize) -> Result<(), Error> {
@@ -145,16 +170,19 @@ fn check_length(declared: Option<u64>, limit: usize) -> Result<(), Error> {
     }
 }
 
-async fn read_all(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|err| Error::bad_request(format!("the body could not be read: {err}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large(limit));
-        }
-        body.extend_from_slice(&chunk);
+async fn read_all(payload: web::Payload, limit: usize) -> Result<Vec<u8>, Error> {
+    LimitedPayload::new(payload, limit).read_to_end().await.map_err(|err| match err {
+        BodyReadError::Limit(limit) => Error::Limit(limit),
+        read => Error::bad_request(read.to_string()),
+    })
+}
+
+/// The limit the payload passed, or else the parser's complaint.
+fn invalid_multipart(trip: &LimitTrip, err: actix_multipart::MultipartError) -> Error {
+    match trip.tripped() {
+        Some(limit) => Error::Limit(limit),
+        None => Error::bad_request(format!("invalid multipart body: {err}")),
     }
-    Ok(body)
 }
 
 /// A JSON object of strings, numbers and booleans; `null` counts as absent.
@@ -202,14 +230,22 @@ async fn from_multipart(
     limits: Limits,
     allow_files: bool,
 ) -> Result<Params, Error> {
-    let invalid =
-        |err: actix_multipart::MultipartError| Error::bad_request(format!("invalid multipart body: {err}"));
+    let limits_of_parts = MultipartLimits { parts: MAX_PARTS, ..MultipartLimits::default() };
+    let payload =
+        LimitedPayload::multipart(req, payload, limits.multipart_total(allow_files), limits_of_parts);
+    let trip = payload.trip();
+    let invalid = |err: actix_multipart::MultipartError| invalid_multipart(&trip, err);
     let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
     let mut params = Params::default();
     let mut text_total = 0usize;
     let mut files = 0usize;
     while let Some(field) = multipart.next().await {
         let mut field = field.map_err(invalid)?;
+        // actix-multipart reads a part that declares its own length by that length, past any
+        // boundary, where the limits could not follow it; RFC 7578 parts carry no such header.
+        if field.headers().contains_key(header::CONTENT_LENGTH) {
+            return Err(Error::bad_request("invalid multipart body: a part must not carry Content-Length"));
+        }
         let Some(name) = field.name().map(str::to_string) else {
             return Err(Error::bad_request(
                 "invalid multipart body: a part has no name in its Content-Disposition",

@@ -23,6 +23,10 @@ pub enum Error {
     /// 413: a body or file is larger than its limit.
     #[error("{0}")]
     TooLarge(String),
+    /// The body broke one of its limits while it was read: a size (413) or a count or shape
+    /// (400). The rest of the body is not read.
+    #[error(transparent)]
+    Limit(#[from] anchor_core::http::BodyLimitError),
     /// A SEP-9 value was refused (400).
     #[error(transparent)]
     Sep9(#[from] Sep9Error),
@@ -56,6 +60,7 @@ impl From<Error> for SepError {
             Error::Forbidden(message) => SepError::Forbidden(message),
             Error::NotFound(message) => SepError::NotFound(message),
             Error::TooLarge(message) => SepError::PayloadTooLarge(message),
+            Error::Limit(limit) => SepError::BodyLimit(limit),
             Error::Sep9(err) => SepError::BadRequest(err.to_string()),
             Error::Integration(err) => SepError::from(err),
             Error::Database(err) => SepError::from(err),

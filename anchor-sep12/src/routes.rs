@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use actix_web::{web, HttpRequest, HttpResponse};
 use anchor_core::integrations::customer::{
     CustomerCallback, CustomerId, CustomerQuery, CustomerRef, CustomerUpdate, CustomerVerification,
-    Sep9Field, Sep9Fields, Sep9File,
+    Sep9Field, Sep9Fields, Sep9File, Sep9Value,
 };
 use anchor_core::integrations::sanctions::{PartyKind, ScreeningSubject};
 use anchor_core::{AnchorContext, CustomerIntegration, Sensitive, Sep10Token, SepError};
@@ -237,7 +237,8 @@ async fn put(
     // Check every file before anything is written.
     let settings = ctx.settings();
     let mut fields = input.fields;
-    let mut new_files: Vec<(String, String, Vec<u8>)> = Vec::new();
+    // The uploaded bytes move into `fields` (no copy); `new_files` names the fields to store.
+    let mut new_files: Vec<(Sep9Field, String)> = Vec::new();
     for (field, upload) in input.uploads {
         let content_type = files::check(
             field.name(),
@@ -248,13 +249,9 @@ async fn put(
         let file_id = files::new_file_id()?;
         fields.insert_file(
             field,
-            Sep9File {
-                file_id: file_id.clone(),
-                content_type: content_type.clone(),
-                bytes: Sensitive::new(upload.bytes.clone()),
-            },
+            Sep9File { file_id: file_id.clone(), content_type, bytes: Sensitive::new(upload.bytes) },
         )?;
-        new_files.push((file_id, content_type, upload.bytes));
+        new_files.push((field, file_id));
     }
     let owner_sub = token.claims().sub.clone();
     let mut referenced: Vec<String> = Vec::new();
@@ -278,22 +275,28 @@ async fn put(
         referenced.push(meta.file_id);
     }
 
-    let stored_ids: Vec<String> = new_files.iter().map(|(id, _, _)| id.clone()).collect();
+    let stored_ids: Vec<String> = new_files.iter().map(|(_, id)| id.clone()).collect();
     if !new_files.is_empty() {
         let (sub, expiry, at) = (owner_sub.clone(), settings.sep12.file_expiry.as_secs() as i64, now());
-        ctx.database()
+        // `fields` goes to the blocking pool and back, so the files are stored from it in place.
+        fields = ctx
+            .database()
             .run(move |conn| {
                 let rows: Vec<NewFile<'_>> = new_files
                     .iter()
-                    .map(|(file_id, content_type, data)| NewFile {
-                        file_id,
-                        owner: &sub,
-                        content_type,
-                        data,
-                        expires_at: at + expiry,
+                    .filter_map(|(field, file_id)| match fields.get(*field) {
+                        Some(Sep9Value::File(file)) => Some(NewFile {
+                            file_id,
+                            owner: &sub,
+                            content_type: &file.content_type,
+                            data: file.bytes.expose(),
+                            expires_at: at + expiry,
+                        }),
+                        _ => None,
                     })
                     .collect();
-                store::insert_files(conn, &rows, at)
+                store::insert_files(conn, &rows, at)?;
+                Ok(fields)
             })
             .await?;
     }

@@ -105,7 +105,12 @@ impl ResponseError for PageError {
             p.error role="alert" { (self.to_string()) }
             p { a href={(CONSOLE_PATH) "/"} { "Back to the overview" } }
         };
-        page_response(self.status_code(), layout::bare(title, body))
+        let mut response = page_response(self.status_code(), layout::bare(title, body));
+        if let PageError::TooLarge(_) = self {
+            // The rest of the form is not read: close rather than drain it for keep-alive.
+            response.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+        }
+        response
     }
 }
 

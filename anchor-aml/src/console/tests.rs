@@ -170,6 +170,28 @@ fn sqlite_monitor() -> AmlMonitor {
     open_monitor(database)
 }
 
+/// The sign-in form is reachable without a session, so its body is bounded as it is read,
+/// chunked or not (security review H1): a 64 MiB chunked form is refused at the console's limit,
+/// long before the client would have finished, and the console still serves sign-in.
+#[actix_web::test]
+async fn console_chunked_form_past_the_limit_is_refused() {
+    use anchor_core::testing::hostile::{filled, post_chunked};
+    let monitor = sqlite_monitor();
+    let mut console = Console::start(monitor, false);
+    let addr: std::net::SocketAddr = console.base.trim_start_matches("http://").parse().unwrap();
+    let headers = [("Content-Type", "application/x-www-form-urlencoded")];
+    let answer =
+        post_chunked(addr, "/admin/login", &headers, filled(b"username=", b'x', 64 * 1024 * 1024)).await;
+    assert_eq!(answer.status, 413, "{answer:?}");
+    assert!(answer.body.contains("64 KiB"), "{}", answer.body);
+    assert!(!answer.finished_sending, "the whole form was read");
+    assert!(answer.sent <= 16 * 1024 * 1024, "{} bytes sent before the answer", answer.sent);
+    assert!(answer.closed, "the connection was kept open to drain the form");
+    let reply = console.sign_in("alice", PASSWORD).await;
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    console.stop().await;
+}
+
 #[actix_web::test]
 async fn every_page_and_action_without_a_session_redirects_to_sign_in() {
     let monitor = sqlite_monitor();

@@ -44,6 +44,14 @@ async fn echo_query(query: web::Query<Count>) -> HttpResponse {
     HttpResponse::Ok().finish()
 }
 
+async fn echo_bytes(body: web::Bytes) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "length": body.len() }))
+}
+
+async fn echo_raw(body: anchor_core::http::RawBody) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "length": body.0.len() }))
+}
+
 async fn fails() -> Result<HttpResponse, SepError> {
     Err(SepError::internal("secret internal detail"))
 }
@@ -70,6 +78,8 @@ impl SepModule for ProbeModule {
             scope
                 .route("/json", web::post().to(echo_json))
                 .route("/form", web::post().to(echo_form))
+                .route("/bytes", web::post().to(echo_bytes))
+                .route("/raw", web::post().to(echo_raw))
                 .route("/query", web::get().to(echo_query))
                 .route("/fails", web::get().to(fails))
                 .route("/whoami", web::get().to(whoami))
@@ -79,7 +89,12 @@ impl SepModule for ProbeModule {
     fn mount_internal(&self, cfg: &mut web::ServiceConfig, ctx: &AnchorContext) {
         let key = ctx.settings().admin_api_key.as_ref().map(|key| key.expose().clone());
         anchor_core::http::mount_internal_scope(cfg, self.path, ctx.body_limits(), key, |scope| {
-            scope.route("/ping", web::get().to(internal_ping))
+            scope
+                .route("/ping", web::get().to(internal_ping))
+                .route("/json", web::post().to(echo_json))
+                .route("/form", web::post().to(echo_form))
+                .route("/bytes", web::post().to(echo_bytes))
+                .route("/raw", web::post().to(echo_raw))
         });
     }
 }

@@ -1,5 +1,6 @@
 //! anchor-sep3 integration tests: real anchors over real HTTP on loopback.
 
+mod bodies;
 mod callbacks;
 mod federation;
 mod flow;
