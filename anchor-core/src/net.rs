@@ -93,10 +93,10 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     if s[0] == 0x2002 {
         return is_public_v4(embedded_v4(s[1], s[2]));
     }
-    !((s[0] == 0x2001 && s[1] < 0x0200) // 2001::/23 IETF assignments (Teredo, benchmarking, ORCHID)
-        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-        || (s[0] == 0x3fff && s[1] < 0x1000) // documentation 3fff::/20
-        || s[0] == 0x3ffe) // 6bone, returned
+    let ietf = s[0] == 0x2001 && s[1] < 0x0200; // 2001::/23: Teredo, benchmarking, ORCHID, …
+    let documentation = (s[0] == 0x2001 && s[1] == 0x0db8) || (s[0] == 0x3fff && s[1] < 0x1000);
+    let six_bone = s[0] == 0x3ffe; // returned
+    !(ietf || documentation || six_bone)
 }
 
 fn embedded_v4(high: u16, low: u16) -> Ipv4Addr {
@@ -165,7 +165,7 @@ pub fn check_url(url: &Url, local_mode: bool, trust: Trust) -> Result<(), Outbou
     }
     let ip = match url.host() {
         None => return Err(OutboundError::NoHost),
-        Some(Host::Domain(domain)) if domain.is_empty() => return Err(OutboundError::NoHost),
+        Some(Host::Domain("")) => return Err(OutboundError::NoHost),
         Some(Host::Domain(_)) => return Ok(()),
         Some(Host::Ipv4(ip)) => IpAddr::V4(ip),
         Some(Host::Ipv6(ip)) => IpAddr::V6(ip),
