@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anchor_core::cli::{open, CliExtension};
+use anchor_core::net::{self, OutboundBuilder, Redirects, Trust};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::audit::{AuditRecord, AuditTrail, AuditVerdict};
@@ -22,8 +23,9 @@ use crate::parse::{load_list, read_input, ListFormat, LoadedList};
 use crate::store::{ImportOutcome, ListStore, StoredVersion};
 use crate::version::{ImportPolicy, ListVersion};
 
-/// Largest list file `lists update` downloads.
-const MAX_DOWNLOAD_BYTES: u64 = 512 * 1024 * 1024;
+/// Largest list file `lists update` downloads (the decompressed size is capped by
+/// [`crate::parse::MAX_DECOMPRESSED_BYTES`]).
+pub const MAX_DOWNLOAD_BYTES: u64 = 512 * 1024 * 1024;
 
 /// The official download address of each list (overridable with `--url`).
 pub fn official_url(source: &SourceList) -> Option<&'static str> {
@@ -762,25 +764,35 @@ fn address_file_name(address: &str) -> String {
     address.split('?').next().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_string()
 }
 
-/// Downloads `address` into a temporary file with a progress bar on the terminal: https only
-/// (http in `LOCAL_MODE`), a timeout, and a size cap.
-fn download(address: &str, local_mode: bool) -> Result<tempfile::NamedTempFile> {
+/// Downloads `address` into a temporary file with a progress bar on the terminal, through core's
+/// outbound client for URLs from outside: https only (http in `LOCAL_MODE`), public addresses only
+/// outside `LOCAL_MODE` (IP literals included), redirects followed only to https URLs that pass
+/// the same rule (the official servers may redirect to a storage host; a redirect never leaves
+/// https, not even in `LOCAL_MODE`), a timeout, and a size cap.
+pub(crate) fn download(address: &str, local_mode: bool) -> Result<tempfile::NamedTempFile> {
     let failed = |detail: String| Error::Download { url: address.to_string(), detail };
-    let parsed = url::Url::parse(address).map_err(|err| failed(err.to_string()))?;
-    if parsed.scheme() != "https" && !(local_mode && parsed.scheme() == "http") {
-        return Err(failed("only https addresses are allowed (http in LOCAL_MODE)".into()));
-    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|err| failed(err.to_string()))?;
     runtime.block_on(async {
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(15))
-            .timeout(Duration::from_secs(600))
-            .build()
-            .map_err(|err| failed(err.to_string()))?;
-        let mut response = client.get(address).send().await.map_err(|err| failed(err.to_string()))?;
+        let client = OutboundBuilder::new(
+            local_mode,
+            Trust::Remote,
+            Duration::from_secs(600),
+            "anchor-rs lists update",
+        )
+        .connect_timeout(Duration::from_secs(15))
+        .redirects(Redirects::HttpsOnly)
+        .build()
+        .map_err(|err| failed(err.to_string()))?;
+        let request = client.get(address).map_err(|err| match err {
+            net::OutboundError::NotHttps => {
+                failed("only https addresses are allowed (http in LOCAL_MODE)".into())
+            }
+            other => failed(format!("the address {other}")),
+        })?;
+        let mut response = request.send().await.map_err(|err| failed(net::describe(&err)))?;
         if !response.status().is_success() {
             return Err(failed(format!("HTTP {}", response.status())));
         }
@@ -802,7 +814,7 @@ fn download(address: &str, local_mode: bool) -> Result<tempfile::NamedTempFile> 
         bar.set_message(address_file_name(address));
         let mut file = tempfile::NamedTempFile::new().map_err(|err| failed(err.to_string()))?;
         let mut received: u64 = 0;
-        while let Some(chunk) = response.chunk().await.map_err(|err| failed(err.to_string()))? {
+        while let Some(chunk) = response.chunk().await.map_err(|err| failed(net::describe(&err)))? {
             received += chunk.len() as u64;
             if received > MAX_DOWNLOAD_BYTES {
                 return Err(failed(format!("larger than {MAX_DOWNLOAD_BYTES} bytes")));

@@ -85,8 +85,8 @@ pub use notify::{
     NotifierConfig, OutboxEntry, OutboxStatus,
 };
 pub use parse::{
-    decompress, load_list, parse_bytes, parse_eu_xml, parse_ofac_advanced, parse_ofac_csv, parse_uk_csv,
-    parse_un_xml, read_input, ListFormat, LoadedList, OfacCsvFiles,
+    decompress, decompress_limited, load_list, parse_bytes, parse_eu_xml, parse_ofac_advanced,
+    parse_ofac_csv, parse_uk_csv, parse_un_xml, read_input, ListFormat, LoadedList, OfacCsvFiles,
 };
 pub use screen::{compare_names, HitDecision, ScoreFactor, ScreeningConfig, ScreeningHit, ScreeningSubject};
 pub use similarity::TokenMatch;

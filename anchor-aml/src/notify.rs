@@ -15,7 +15,11 @@
 //! `X-Anchor-Delivery: <id>` and `X-Anchor-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
 //! "<t>.<raw body>")>`; a 2xx answer is a delivery, anything else (or a transport error or a
 //! timeout) a failed attempt; redirects are not followed. `docs/notifications.md` gives the
-//! receiver's verification recipe.
+//! receiver's verification recipe. The webhook goes through core's outbound client
+//! (`anchor_core::net`) as a configured URL: `AML_WEBHOOK_URL` is the operator's own setting, so
+//! an internal receiver on a private address is allowed (the public-address rule is for URLs that
+//! come from outside); no redirects, no proxy, the delivery timeout, and at most
+//! [`MAX_WEBHOOK_ANSWER_BYTES`] of an error answer read.
 //!
 //! **Email.** A plain-text message from `SMTP_FROM` to every address of
 //! `COMPLIANCE_OFFICER_EMAIL`, through lettre's async SMTP transport built from `SMTP_URL`
@@ -32,6 +36,7 @@ use std::time::Duration;
 
 use anchor_core::db::schema::aml_notifications::dsl as outbox;
 use anchor_core::db::{AnyConnection, DbError};
+use anchor_core::net::{self, OutboundBuilder, OutboundClient, Trust};
 use anchor_core::{Database, Sensitive};
 use diesel::prelude::*;
 use hmac::{Hmac, Mac};
@@ -51,6 +56,8 @@ const FAILED: &str = "failed";
 const BATCH: i64 = 100;
 /// The longest `last_error` kept (characters).
 const MAX_ERROR_CHARS: usize = 1_000;
+/// Most bytes of a webhook's error answer read (for the excerpt in `last_error`).
+pub const MAX_WEBHOOK_ANSWER_BYTES: usize = 64 * 1024;
 
 /// The notifier's settings (the lead wires them from `Settings`).
 #[derive(Clone)]
@@ -293,7 +300,7 @@ struct Email {
 struct Webhook {
     url: reqwest::Url,
     secret: Sensitive<String>,
-    client: reqwest::Client,
+    client: OutboundClient,
 }
 
 /// Sends notifications to the compliance officer through the outbox. Share it in an `Arc`.
@@ -364,14 +371,11 @@ impl Notifier {
                 if secret.expose().chars().count() < 16 {
                     return Err(problem("AML_WEBHOOK_SECRET must be at least 16 characters".into()));
                 }
-                let client = reqwest::Client::builder()
-                    .timeout(config.timeout)
-                    .connect_timeout(config.timeout)
-                    .redirect(reqwest::redirect::Policy::none())
-                    .no_proxy()
-                    .user_agent("anchor-rs aml notifier")
-                    .build()
-                    .map_err(|err| problem(format!("cannot build an HTTP client: {err}")))?;
+                // The operator's own setting: `local_mode` does not change a configured URL's rule.
+                let client =
+                    OutboundBuilder::new(false, Trust::Configured, config.timeout, "anchor-rs aml notifier")
+                        .build()
+                        .map_err(|err| problem(err.to_string()))?;
                 Some(Webhook { url, secret: secret.clone(), client })
             }
             (Some(_), None) => {
@@ -956,9 +960,9 @@ async fn send_webhook(webhook: &Webhook, message: &StoredMessage) -> std::result
         message.created_at,
     );
     let signature = webhook_signature(&webhook.secret, unix_now(), &body);
-    let response = webhook
-        .client
-        .post(webhook.url.clone())
+    let request =
+        webhook.client.post(webhook.url.as_str()).map_err(|err| format!("webhook: the URL {err}"))?;
+    let response = request
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header("X-Anchor-Delivery", &message.delivery_id)
         .header("X-Anchor-Signature", signature)
@@ -970,7 +974,8 @@ async fn send_webhook(webhook: &Webhook, message: &StoredMessage) -> std::result
     if status.is_success() {
         return Ok(());
     }
-    let text = response.text().await.unwrap_or_default();
+    let answer = net::read_capped(response, MAX_WEBHOOK_ANSWER_BYTES).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&answer);
     let excerpt: String =
         text.chars().filter(|c| !c.is_control()).take(200).collect::<String>().trim().to_string();
     if excerpt.is_empty() {

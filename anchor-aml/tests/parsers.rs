@@ -5,8 +5,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anchor_aml::{
-    decompress, parse_eu_xml, parse_ofac_advanced, parse_ofac_csv, parse_uk_csv, parse_un_xml, read_input,
-    AliasStrength, EntityKind, Error, Gender, NameKind, OfacCsvFiles, PartialDate, SourceList,
+    decompress, decompress_limited, parse_eu_xml, parse_ofac_advanced, parse_ofac_csv, parse_uk_csv,
+    parse_un_xml, read_input, AliasStrength, EntityKind, Error, Gender, NameKind, OfacCsvFiles, PartialDate,
+    SourceList,
 };
 
 fn data(name: &str) -> Vec<u8> {
@@ -219,4 +220,55 @@ fn compressed_inputs_are_read() {
     std::fs::write(&path, &zipped).unwrap();
     assert_eq!(read_input(&path).unwrap(), xml);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// 16 MiB of zeros, which every format compresses to a few KiB.
+fn bomb_payload() -> Vec<u8> {
+    vec![0u8; 16 * 1024 * 1024]
+}
+
+const BOMB_LIMIT: u64 = 1024 * 1024;
+
+#[test]
+fn a_bz2_bomb_is_refused_at_the_decompression_cap() {
+    let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
+    bz.write_all(&bomb_payload()).unwrap();
+    let bz = bz.finish().unwrap();
+    assert!(bz.len() < 64 * 1024);
+    let err = decompress_limited(bz.clone(), "bomb.xml.bz2", BOMB_LIMIT).unwrap_err().to_string();
+    assert!(err.contains("decompresses to more than 1048576 bytes"), "{err}");
+    assert_eq!(decompress_limited(bz, "bomb.xml.bz2", 16 * 1024 * 1024).unwrap().len(), 16 * 1024 * 1024);
+}
+
+#[test]
+fn a_gzip_bomb_is_refused_at_the_decompression_cap() {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&bomb_payload()).unwrap();
+    let gz = gz.finish().unwrap();
+    assert!(gz.len() < 64 * 1024);
+    let err = decompress_limited(gz.clone(), "bomb.xml.gz", BOMB_LIMIT).unwrap_err().to_string();
+    assert!(err.contains("decompresses to more than 1048576 bytes"), "{err}");
+    // A gzip list within the cap is read.
+    let mut small = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    small.write_all(b"<xml/>").unwrap();
+    assert_eq!(decompress(small.finish().unwrap(), "small.xml.gz").unwrap(), b"<xml/>");
+}
+
+#[test]
+fn a_zip_bomb_is_refused_at_the_decompression_cap() {
+    let mut zipped = Vec::new();
+    {
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(&mut zipped));
+        let options =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        // Two members, each under the cap, together over it.
+        for name in ["a.xml", "b.txt"] {
+            writer.start_file(name, options).unwrap();
+            writer.write_all(&vec![0u8; 768 * 1024]).unwrap();
+        }
+        writer.finish().unwrap();
+    }
+    let err = decompress_limited(zipped.clone(), "bomb.zip", BOMB_LIMIT).unwrap_err().to_string();
+    assert!(err.contains("decompresses to more than 1048576 bytes"), "{err}");
+    assert!(decompress_limited(zipped, "bomb.zip", 2 * BOMB_LIMIT).is_ok());
 }

@@ -14,6 +14,8 @@
 //! - [`Sep10Token`]: the extractor every authenticated SEP endpoint takes.
 //! - [`SepError`]: one error type, one mapping to HTTP status and `{"error": "…"}`.
 //! - [`cli::run`]: `serve`, `migrate`, `keys generate`, `config check` for any anchor binary.
+//! - [`net`]: the one outbound HTTP client (public addresses only for URLs from outside, IP
+//!   literals included, outside `LOCAL_MODE`; no redirects off https; bounded answers).
 //! - [`Metrics`]: the app's Prometheus registry (HTTP requests per SEP and status, and any series
 //!   another crate registers), served at `GET /metrics` on the internal listener.
 //!
@@ -38,6 +40,7 @@ pub mod http;
 pub mod integrations;
 pub mod keys;
 pub mod metrics;
+pub mod net;
 pub mod remote_toml;
 mod sensitive;
 mod sep1;

@@ -1,17 +1,18 @@
-//! Fetching another institution's `stellar.toml` without letting it be turned against us: https
-//! only (plain http only in `LOCAL_MODE`), a timeout, a 100 KiB cap, no redirects, no connection
-//! to loopback, private, link-local or otherwise non-public addresses outside `LOCAL_MODE`
-//! (checked on every resolved address, so DNS cannot point it inward), and a TTL cache that a
-//! caller can invalidate after a signature failure (key rotation).
+//! Fetching another institution's `stellar.toml` without letting it be turned against us, through
+//! core's one outbound client ([`crate::net`]): https only (plain http only in `LOCAL_MODE`), a
+//! timeout, a 100 KiB cap, no redirects, no connection to loopback, private, link-local or
+//! otherwise non-public addresses outside `LOCAL_MODE` (checked on every resolved address, so DNS
+//! cannot point it inward), and a TTL cache that a caller can invalidate after a signature
+//! failure (key rotation).
 //!
 //! Used by SEP-10 client attribution, the SEP-3 sender lookup, and anything else that reads a
 //! remote `SIGNING_KEY`.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::net::{self, BodyError, OutboundBuilder, OutboundClient, Trust};
 use crate::sep1::MAX_STELLAR_TOML_BYTES;
 
 /// How long a fetched file is reused.
@@ -76,91 +77,13 @@ pub fn normalize_domain(domain: &str, local_mode: bool) -> Result<String, Remote
     Ok(lower)
 }
 
-/// Whether the framework may contact `ip` outside `LOCAL_MODE`: only globally routable unicast.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public_v4(v4);
-            }
-            let segments = v6.segments();
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (segments[0] & 0xfe00) == 0xfc00 // unique local fc00::/7
-                || (segments[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
-                || (segments[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
-                || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
-                || (segments[0] == 0x0064 && segments[1] == 0xff9b) // NAT64, reaches IPv4 inside
-                || (segments[0] == 0x2002) // 6to4, embeds an IPv4 address
-                || (segments[0] == 0x2001 && segments[1] == 0)) // Teredo
-        }
-    }
-}
-
-fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, c, _] = ip.octets();
-    !(ip.is_private()
-        || ip.is_loopback()
-        || ip.is_link_local()
-        || ip.is_broadcast()
-        || ip.is_documentation()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || a == 0
-        || (a == 100 && (64..128).contains(&b)) // shared address space
-        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
-        || (a == 198 && (b == 18 || b == 19)) // benchmarking
-        || a >= 240) // reserved
-}
-
-/// A DNS resolver for reqwest that fails when any address of a name is not public.
-#[derive(Debug, Clone, Copy)]
-struct PublicOnlyResolver;
-
-impl reqwest::dns::Resolve for PublicOnlyResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if addrs.is_empty() {
-                return Err("the domain has no address".into());
-            }
-            if addrs.iter().any(|addr| !is_public(addr.ip())) {
-                return Err("the domain resolves to a private or loopback address".into());
-            }
-            let addrs: reqwest::dns::Addrs = Box::new(addrs.into_iter());
-            Ok(addrs)
-        })
-    }
-}
-
-/// An HTTP client for contacting other institutions: no redirects, `timeout`, and outside
-/// `LOCAL_MODE` https only and public addresses only. For callbacks and webhooks as well as
-/// stellar.toml files.
-pub fn outbound_client(
-    local_mode: bool,
-    timeout: Duration,
-    user_agent: &str,
-) -> Result<reqwest::Client, String> {
-    let mut builder = reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(user_agent.to_string());
-    if !local_mode {
-        // A proxy from the environment would resolve names itself, around the public-address
-        // check: contact other institutions directly.
-        builder = builder.dns_resolver(Arc::new(PublicOnlyResolver)).https_only(true).no_proxy();
-    }
-    builder.build().map_err(|err| format!("cannot build an HTTP client: {err}"))
-}
+/// Whether the framework may contact `ip` outside `LOCAL_MODE` (defined in [`crate::net`]).
+pub use crate::net::is_public;
 
 /// Fetches and caches other institutions' stellar.toml files.
 #[derive(Debug)]
 pub struct StellarTomlFetcher {
-    client: reqwest::Client,
+    client: OutboundClient,
     local_mode: bool,
     cache: Mutex<HashMap<String, (Instant, Arc<toml::Table>)>>,
 }
@@ -168,7 +91,10 @@ pub struct StellarTomlFetcher {
 impl StellarTomlFetcher {
     /// A fetcher with `timeout` per request.
     pub fn new(local_mode: bool, timeout: Duration) -> Result<Self, String> {
-        let client = outbound_client(local_mode, timeout, "anchor-rs stellar.toml fetcher")?;
+        let client =
+            OutboundBuilder::new(local_mode, Trust::Remote, timeout, "anchor-rs stellar.toml fetcher")
+                .build()
+                .map_err(|err| err.to_string())?;
         Ok(StellarTomlFetcher { client, local_mode, cache: Mutex::new(HashMap::new()) })
     }
 
@@ -216,11 +142,10 @@ impl StellarTomlFetcher {
         };
         let scheme = if self.local_mode { "http" } else { "https" };
         let url = format!("{scheme}://{domain}/.well-known/stellar.toml");
-        let mut response = self.client.get(&url).send().await.map_err(|err| {
+        let request = self.client.get(&url).map_err(|err| fail(&format!("its URL {err}")))?;
+        let response = request.send().await.map_err(|err| {
             if err.is_timeout() {
                 fail("the request timed out")
-            } else if err.is_redirect() {
-                fail("redirects are not followed")
             } else {
                 fail("the request failed (unreachable, or not a public address)")
             }
@@ -228,22 +153,11 @@ impl StellarTomlFetcher {
         if !response.status().is_success() {
             return Err(fail(&format!("HTTP {}", response.status().as_u16())));
         }
-        if response.content_length().is_some_and(|len| len > MAX_STELLAR_TOML_BYTES as u64) {
-            return Err(fail("the file is larger than 100 KiB"));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|err| {
-            if err.is_timeout() {
-                fail("the request timed out")
-            } else {
-                fail("the body could not be read")
-            }
-        })? {
-            if body.len() + chunk.len() > MAX_STELLAR_TOML_BYTES {
-                return Err(fail("the file is larger than 100 KiB"));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = net::read_capped(response, MAX_STELLAR_TOML_BYTES).await.map_err(|err| match err {
+            BodyError::TooLarge(_) => fail("the file is larger than 100 KiB"),
+            BodyError::TimedOut => fail("the request timed out"),
+            _ => fail("the body could not be read"),
+        })?;
         let text = std::str::from_utf8(&body).map_err(|_| fail("the file is not UTF-8"))?;
         text.parse::<toml::Table>().map_err(|_| fail("the file is not valid TOML"))
     }

@@ -1,6 +1,7 @@
 //! Status callbacks: checking a callback URL (https outside `LOCAL_MODE`, no loopback, private,
-//! link-local or otherwise non-public address, checked again at every delivery so DNS cannot
-//! rebind it), signing (`Signature: t=<unix>, s=<base64 ed25519 of "t.host.body">` with
+//! link-local or otherwise non-public address, IP literals included; checked again at every
+//! delivery by core's outbound client, which connects only to the addresses it checked, so DNS
+//! cannot rebind it), signing (`Signature: t=<unix>, s=<base64 ed25519 of "t.host.body">` with
 //! `SIGNING_SEED`, at delivery time), and durable delivery through an outbox.
 //!
 //! A callback fires only when a customer's status differs from the last one recorded for its
@@ -12,12 +13,12 @@
 //! restarted process are sent by the next one. Logs name the outbox row, never the URL, the
 //! customer or the body.
 
-use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use anchor_core::actix_web::web;
 use anchor_core::integrations::customer::CustomerStatus;
 use anchor_core::keys::SigningKey;
+use anchor_core::net::{self, OutboundBuilder, OutboundClient, OutboundError, Trust};
 use anchor_core::AnchorContext;
 use base64::Engine as _;
 use futures_util::StreamExt as _;
@@ -44,44 +45,16 @@ pub async fn check_url(url: &str, local_mode: bool) -> Result<Url, Error> {
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(bad("must not contain credentials"));
     }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(bad("has no host"));
-    }
-    if !local_mode {
-        resolve_public(&parsed).await?;
-    }
+    net::check_resolved(&parsed, local_mode, Trust::Remote).await.map_err(|err| match err {
+        OutboundError::NotPublic => bad("points to a private, loopback or otherwise non-public address"),
+        OutboundError::Unresolvable => Error::bad_request("`url`: its host could not be resolved"),
+        other => bad(&other.to_string()),
+    })?;
     Ok(parsed)
 }
 
-/// Resolves the URL's host and refuses it unless every address is public.
-async fn resolve_public(url: &Url) -> Result<Vec<SocketAddr>, Error> {
-    let host = url
-        .host_str()
-        .ok_or_else(|| Error::bad_request("`url` has no host"))?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
-    let port = url.port_or_known_default().unwrap_or(443);
-    let addresses: Vec<SocketAddr> = match host.parse::<IpAddr>() {
-        Ok(ip) => vec![SocketAddr::new(ip, port)],
-        Err(_) => tokio::net::lookup_host((host.as_str(), port))
-            .await
-            .map_err(|_| Error::bad_request("`url`: its host could not be resolved"))?
-            .collect(),
-    };
-    if addresses.is_empty() {
-        return Err(Error::bad_request("`url`: its host could not be resolved"));
-    }
-    if addresses.iter().any(|address| !is_public(address.ip())) {
-        return Err(Error::bad_request(
-            "`url` points to a private, loopback or otherwise non-public address",
-        ));
-    }
-    Ok(addresses)
-}
-
 /// Whether an address is reachable on the public internet: the framework's one definition.
-pub use anchor_core::remote_toml::is_public;
+pub use anchor_core::net::is_public;
 
 /// The `host` part of the signed payload: the URL's host, with `:port` when it is not the
 /// scheme's default.
@@ -179,7 +152,8 @@ pub(crate) async fn run_outbox(ctx: web::Data<AnchorContext>) {
 /// What one worker needs to send rows.
 struct Worker {
     key: SigningKey,
-    local_mode: bool,
+    /// Core's outbound client for remote URLs: one for every attempt, so connections are reused.
+    client: Result<OutboundClient, OutboundError>,
     timeout: Duration,
     max_attempts: i64,
 }
@@ -189,7 +163,13 @@ impl Worker {
         let settings = ctx.settings();
         Worker {
             key: settings.signing_key.clone(),
-            local_mode: settings.local_mode,
+            client: OutboundBuilder::new(
+                settings.local_mode,
+                Trust::Remote,
+                settings.sep12.callback_timeout,
+                "anchor-rs sep-12 callbacks",
+            )
+            .build(),
             timeout: settings.sep12.callback_timeout,
             max_attempts: i64::from(settings.sep12.callback_max_attempts.max(1)),
         }
@@ -273,31 +253,23 @@ impl Worker {
         Ok(())
     }
 
-    /// One signed POST; the address is checked again and pinned, and redirects are not followed.
-    /// The signature is made now, with a fresh `t`.
+    /// One signed POST through core's outbound client: the URL's address is checked again (an IP
+    /// literal before connecting, a name at resolution, connecting only to the checked
+    /// addresses), and redirects are not followed. The signature is made now, with a fresh `t`.
     async fn attempt(&self, url: &str, body: &[u8]) -> Result<(), String> {
-        let url = Url::parse(url).map_err(|err| format!("bad URL: {err}"))?;
-        let host = url.host_str().unwrap_or_default().to_string();
-        let mut builder =
-            reqwest::Client::builder().timeout(self.timeout).redirect(reqwest::redirect::Policy::none());
-        if !self.local_mode {
-            let addresses = resolve_public(&url).await.map_err(|err| err.to_string())?;
-            // Pinned to the checked addresses; no proxy from the environment may resolve the
-            // name again around the check.
-            builder = builder.resolve_to_addrs(&host, &addresses).no_proxy();
-        }
-        let client = builder.build().map_err(|err| err.to_string())?;
+        let client = self.client.as_ref().map_err(ToString::to_string)?;
+        let parsed = Url::parse(url).map_err(|err| format!("bad URL: {err}"))?;
+        let request = client.post(url).map_err(|err| format!("refused: the URL {err}"))?;
         let t = chrono::Utc::now().timestamp();
-        let signature = signature_header(&self.key, t, &signing_host(&url), body);
-        let response = client
-            .post(url)
+        let signature = signature_header(&self.key, t, &signing_host(&parsed), body);
+        let response = request
             .header("Content-Type", "application/json")
             .header("Signature", &signature)
             .header("X-Stellar-Signature", &signature)
             .body(body.to_vec())
             .send()
             .await
-            .map_err(|err| format!("request failed: {}", err.without_url()))?;
+            .map_err(|err| format!("request failed: {}", net::describe(&err)))?;
         if response.status().is_success() {
             Ok(())
         } else {
@@ -340,6 +312,8 @@ mod tests {
         assert!(check_url("http://wallet.example/cb", false).await.is_err());
         assert!(check_url("https://127.0.0.1/cb", false).await.is_err());
         assert!(check_url("https://[::1]/cb", false).await.is_err());
+        assert!(check_url("https://[::ffff:127.0.0.1]/cb", false).await.is_err());
+        assert!(check_url("https://[::7f00:1]/cb", false).await.is_err());
         assert!(check_url("https://user:pw@8.8.8.8/cb", false).await.is_err());
         assert!(check_url("not a url", false).await.is_err());
         assert!(check_url("https://8.8.8.8/cb", false).await.is_ok());

@@ -13,8 +13,10 @@
 //! One deliberate difference: without a `sanctions` URL the old server approved everyone; here
 //! an unset URL is a failure to screen, which never passes.
 //!
-//! The callbacks are the anchor's own back-office services (often on loopback), so the client
-//! allows plain http and private addresses; it has a timeout and follows no redirects.
+//! The callbacks are the anchor's own back-office services (often on loopback), configured by the
+//! operator, so they go through core's outbound client as configured URLs (`Trust::Configured`):
+//! plain http and private addresses are allowed; a timeout, no redirects, no proxy, and a cap on
+//! every answer.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -23,6 +25,7 @@ use anchor_core::integrations::compliance::{
     ComplianceIntegration, ConsentOutcome, ConsentRequest, CustomerInfo, PaymentState, PaymentStatus,
 };
 use anchor_core::integrations::sanctions::{ScreeningOutcome, ScreeningSubject};
+use anchor_core::net::{self, BodyError, OutboundBuilder, OutboundClient, Trust};
 use anchor_core::{async_trait, IntegrationError, SanctionsIntegration, Sensitive};
 
 /// Wait used when a 202 carries no readable `pending` (the reference server's value).
@@ -33,7 +36,7 @@ const MAX_CALLBACK_BYTES: usize = 256 * 1024;
 /// The SDF compliance server's callbacks.
 #[derive(Debug, Clone)]
 pub struct SdfCallbacks {
-    client: reqwest::Client,
+    client: OutboundClient,
     sanctions: Option<String>,
     ask_user: Option<String>,
     fetch_info: Option<String>,
@@ -63,13 +66,10 @@ impl SdfCallbacks {
                 return Err(format!("callback URL `{url}` must be http or https"));
             }
         }
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent("anchor-rs sep-3 callbacks")
+        // Configured URLs: the client allows any address; `local_mode` does not matter.
+        let client = OutboundBuilder::new(false, Trust::Configured, timeout, "anchor-rs sep-3 callbacks")
             .build()
-            .map_err(|err| format!("cannot build an HTTP client: {err}"))?;
+            .map_err(|err| err.to_string())?;
         Ok(SdfCallbacks {
             client,
             sanctions: urls.sanctions,
@@ -85,7 +85,11 @@ impl SdfCallbacks {
         url: &str,
         form: &[(&str, &str)],
     ) -> Result<(u16, Vec<u8>), IntegrationError> {
-        self.answer(name, self.client.post(url).form(form)).await
+        let request = self
+            .client
+            .post(url)
+            .map_err(|err| IntegrationError::internal(format!("the {name} callback URL {err}")))?;
+        self.answer(name, request.form(form)).await
     }
 
     /// Sends `request` and reads the answer's status and body (at most [`MAX_CALLBACK_BYTES`]).
@@ -94,22 +98,19 @@ impl SdfCallbacks {
         name: &str,
         request: reqwest::RequestBuilder,
     ) -> Result<(u16, Vec<u8>), IntegrationError> {
-        let mut response = request.send().await.map_err(|err| {
+        let response = request.send().await.map_err(|err| {
             IntegrationError::internal(format!(
                 "the {name} callback {}",
                 if err.is_timeout() { "timed out" } else { "is unreachable" }
             ))
         })?;
         let status = response.status().as_u16();
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|_| {
-            IntegrationError::internal(format!("the {name} callback's answer could not be read"))
-        })? {
-            if body.len() + chunk.len() > MAX_CALLBACK_BYTES {
-                return Err(IntegrationError::internal(format!("the {name} callback's answer is too large")));
+        let body = net::read_capped(response, MAX_CALLBACK_BYTES).await.map_err(|err| match err {
+            BodyError::TooLarge(_) => {
+                IntegrationError::internal(format!("the {name} callback's answer is too large"))
             }
-            body.extend_from_slice(&chunk);
-        }
+            _ => IntegrationError::internal(format!("the {name} callback's answer could not be read")),
+        })?;
         Ok((status, body))
     }
 }
@@ -221,8 +222,11 @@ impl ComplianceIntegration for SdfCallbacks {
 
     async fn payment_status(&self, transaction_id: &str) -> Result<Option<PaymentStatus>, IntegrationError> {
         let Some(url) = self.tx_status.as_deref() else { return Ok(None) };
-        let (status, body) =
-            self.answer("tx_status", self.client.get(url).query(&[("id", transaction_id)])).await?;
+        let request = self
+            .client
+            .get(url)
+            .map_err(|err| IntegrationError::internal(format!("the tx_status callback URL {err}")))?;
+        let (status, body) = self.answer("tx_status", request.query(&[("id", transaction_id)])).await?;
         Ok(Some(payment_status_of(status, &body)))
     }
 }

@@ -25,7 +25,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anchor_core::actix_web::web;
-use anchor_core::remote_toml::{outbound_client, StellarTomlFetcher};
+use anchor_core::net::{OutboundBuilder, OutboundClient, Trust};
+use anchor_core::remote_toml::StellarTomlFetcher;
 use anchor_core::{AnchorContext, ConfigProblem, RegisteredIntegrations, SepId, SepModule, Settings};
 
 pub mod callbacks;
@@ -185,7 +186,7 @@ impl Sep3 {
 pub struct Sep3State {
     pub(crate) config: Sep3Config,
     pub(crate) fetcher: StellarTomlFetcher,
-    pub(crate) client: reqwest::Client,
+    pub(crate) client: OutboundClient,
     pub(crate) home_domain: String,
     pub(crate) local_mode: bool,
     /// SHA-256 of the network passphrase (the prefix of every transaction id).
@@ -237,7 +238,14 @@ impl Sep3State {
 
     fn new(config: Sep3Config, settings: &Settings) -> Result<Self, String> {
         let fetcher = StellarTomlFetcher::new(settings.local_mode, config.outbound_timeout)?;
-        let client = outbound_client(settings.local_mode, config.outbound_timeout, "anchor-rs sep-3")?;
+        let client = OutboundBuilder::new(
+            settings.local_mode,
+            Trust::Remote,
+            config.outbound_timeout,
+            "anchor-rs sep-3",
+        )
+        .build()
+        .map_err(|err| err.to_string())?;
         Ok(Sep3State {
             config,
             fetcher,

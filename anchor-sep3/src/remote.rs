@@ -1,8 +1,11 @@
 //! IO with other institutions: their stellar.toml (`SIGNING_KEY`, `AUTH_SERVER`,
 //! `FEDERATION_SERVER`) through core's fetcher, SEP-2 federation look-ups and the SEP-3 POST, all
-//! with the outbound client (timeout, no redirects, https and public addresses outside
-//! `LOCAL_MODE`) and a size cap on every answer.
+//! with core's outbound client (`anchor_core::net`: timeout, no redirects, https and public
+//! addresses outside `LOCAL_MODE`, IP-literal hosts included) and a size cap on every answer.
+//! A URL from a remote stellar.toml that names a non-public address is refused when it is read,
+//! before any connection.
 
+use anchor_core::net::{self, BodyError, OutboundError, Trust};
 use serde::Deserialize;
 
 use crate::error::Error;
@@ -13,21 +16,13 @@ use crate::Sep3State;
 const MAX_ANSWER_BYTES: usize = 256 * 1024;
 
 /// Reads a response body up to [`MAX_ANSWER_BYTES`].
-pub(crate) async fn read_capped(mut response: reqwest::Response, what: &str) -> Result<Vec<u8>, Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|_| Error::Upstream(format!("{what}: the answer could not be read")))?
-    {
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(Error::Upstream(format!(
-                "{what}: the answer is larger than {MAX_ANSWER_BYTES} bytes"
-            )));
+pub(crate) async fn read_capped(response: reqwest::Response, what: &str) -> Result<Vec<u8>, Error> {
+    net::read_capped(response, MAX_ANSWER_BYTES).await.map_err(|err| match err {
+        BodyError::TooLarge(_) => {
+            Error::Upstream(format!("{what}: the answer is larger than {MAX_ANSWER_BYTES} bytes"))
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+        _ => Error::Upstream(format!("{what}: the answer could not be read")),
+    })
 }
 
 /// A URL-valued key of `domain`'s stellar.toml.
@@ -37,19 +32,19 @@ async fn toml_url(state: &Sep3State, domain: &str, key: &str, field: &str) -> Re
         .get(key)
         .and_then(|value| value.as_str())
         .ok_or_else(|| Error::field(field, format!("{domain}'s stellar.toml has no {key}")))?;
-    let parsed =
-        url::Url::parse(url).map_err(|_| Error::field(field, format!("{domain}'s {key} is not a URL")))?;
-    let allowed = parsed.scheme() == "https" || (state.fetcher_local_mode() && parsed.scheme() == "http");
-    if !allowed {
-        return Err(Error::field(field, format!("{domain}'s {key} must be an https URL")));
-    }
-    Ok(url.to_string())
+    checked_url(domain, key, field, url, state.local_mode)
 }
 
-impl Sep3State {
-    fn fetcher_local_mode(&self) -> bool {
-        self.local_mode
-    }
+/// `url`, the value of `key` in `domain`'s stellar.toml, if core's outbound rule for remote URLs
+/// allows it: https, and outside `LOCAL_MODE` no IP literal that is not public.
+fn checked_url(domain: &str, key: &str, field: &str, url: &str, local_mode: bool) -> Result<String, Error> {
+    let parsed =
+        url::Url::parse(url).map_err(|_| Error::field(field, format!("{domain}'s {key} is not a URL")))?;
+    net::check_url(&parsed, local_mode, Trust::Remote).map_err(|err| match err {
+        OutboundError::NotHttps => Error::field(field, format!("{domain}'s {key} must be an https URL")),
+        other => Error::field(field, format!("{domain}'s {key} {other}")),
+    })?;
+    Ok(parsed.to_string())
 }
 
 /// The receiving institution's `AUTH_SERVER`.
@@ -78,9 +73,10 @@ pub(crate) async fn resolve(
         .map_err(|_| Error::field("destination", "FEDERATION_SERVER is not a URL"))?;
     url.query_pairs_mut().append_pair("q", full).append_pair("type", "name");
     let what = "destination federation server";
-    let response = state.client.get(url).send().await.map_err(|_| {
-        Error::field("destination", format!("cannot resolve destination: {what} unreachable"))
-    })?;
+    let unreachable =
+        || Error::field("destination", format!("cannot resolve destination: {what} unreachable"));
+    let request = state.client.get(url.as_str()).map_err(|_| unreachable())?;
+    let response = request.send().await.map_err(|_| unreachable())?;
     let status = response.status();
     let body = read_capped(response, what).await?;
     if status == reqwest::StatusCode::NOT_FOUND {
@@ -120,14 +116,15 @@ pub(crate) async fn post_auth(
     sig: &str,
 ) -> Result<AuthAnswer, Error> {
     let what = "the receiving AUTH_SERVER";
-    let response =
-        state.client.post(auth_server).form(&[("data", data), ("sig", sig)]).send().await.map_err(|err| {
-            Error::Upstream(if err.is_timeout() {
-                format!("{what} timed out")
-            } else {
-                format!("{what} is unreachable")
-            })
-        })?;
+    let request =
+        state.client.post(auth_server).map_err(|err| Error::Upstream(format!("{what}'s URL {err}")))?;
+    let response = request.form(&[("data", data), ("sig", sig)]).send().await.map_err(|err| {
+        Error::Upstream(if err.is_timeout() {
+            format!("{what} timed out")
+        } else {
+            format!("{what} is unreachable")
+        })
+    })?;
     let status = response.status().as_u16();
     let body = read_capped(response, what).await?;
     let body: serde_json::Value = serde_json::from_slice(&body)
@@ -139,5 +136,44 @@ pub(crate) async fn post_auth(
             let message: String = message.chars().take(300).collect();
             Err(Error::Upstream(format!("{what} answered HTTP {status}: {message}")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_remote_toml_pointing_auth_server_inward_is_refused_before_connecting() {
+        for inward in [
+            "https://10.0.0.5/auth",
+            "https://[fd00::1]/auth",
+            "https://127.0.0.1:8443/",
+            "https://[::1]:8443/",
+            "https://[::ffff:192.168.0.1]/",
+            "https://[::a00:5]/",
+            "https://[64:ff9b::a00:5]/",
+            "https://169.254.169.254/",
+        ] {
+            let err = checked_url("evil.example", "AUTH_SERVER", "destination", inward, false).unwrap_err();
+            assert!(err.to_string().contains("non-public address"), "{inward}: {err}");
+            assert!(
+                checked_url("evil.example", "AUTH_SERVER", "destination", inward, true).is_ok(),
+                "{inward}"
+            );
+        }
+        let err =
+            checked_url("evil.example", "FEDERATION_SERVER", "destination", "http://evil.example/", false)
+                .unwrap_err();
+        assert!(err.to_string().contains("must be an https URL"), "{err}");
+        assert!(checked_url(
+            "bank.example",
+            "AUTH_SERVER",
+            "destination",
+            "https://bank.example/auth",
+            false
+        )
+        .is_ok());
     }
 }

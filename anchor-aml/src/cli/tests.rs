@@ -134,3 +134,92 @@ mod aml {
         assert_eq!(cases_text(&[]), "no cases\n");
     }
 }
+
+/// A list server stand-in on loopback: answers each request with the response its path maps to
+/// and records every path asked for.
+struct ListServer {
+    port: u16,
+    asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl ListServer {
+    fn start(routes: Vec<(&'static str, String)>) -> ListServer {
+        use std::io::{BufRead as _, BufReader};
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = std::sync::Arc::clone(&asked);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    continue;
+                }
+                let mut header = String::new();
+                while reader.read_line(&mut header).is_ok_and(|read| read > 2) {
+                    header.clear();
+                }
+                let path = request_line.split(' ').nth(1).unwrap_or_default().to_string();
+                log.lock().unwrap().push(path.clone());
+                let answer = routes.iter().find(|(route, _)| *route == path).map_or_else(
+                    || "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n".to_string(),
+                    |(_, a)| a.clone(),
+                );
+                let _ = stream.write_all(answer.replace("{port}", &port.to_string()).as_bytes());
+            }
+        });
+        ListServer { port, asked }
+    }
+
+    fn asked(&self) -> Vec<String> {
+        self.asked.lock().unwrap().clone()
+    }
+}
+
+fn redirect_to(location: &str) -> String {
+    format!("HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+}
+
+#[test]
+fn a_list_download_redirected_off_https_is_refused() {
+    let server = ListServer::start(vec![
+        ("/list.xml", redirect_to("http://127.0.0.1:{port}/plain.xml")),
+        ("/plain.xml", "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok".to_string()),
+    ]);
+    let err = download(&format!("http://127.0.0.1:{}/list.xml", server.port), true).unwrap_err().to_string();
+    assert!(err.contains("redirected off https"), "{err}");
+    assert_eq!(server.asked(), ["/list.xml"], "the http target was requested");
+}
+
+#[test]
+fn a_list_download_from_a_private_address_is_refused_before_connecting_outside_local_mode() {
+    let server = ListServer::start(vec![]);
+    for address in [
+        format!("https://127.0.0.1:{}/list.xml", server.port),
+        format!("https://[::ffff:127.0.0.1]:{}/list.xml", server.port),
+    ] {
+        let err = download(&address, false).unwrap_err().to_string();
+        assert!(err.contains("non-public address"), "{err}");
+    }
+    let err = download(&format!("http://127.0.0.1:{}/list.xml", server.port), false).unwrap_err().to_string();
+    assert!(err.contains("only https"), "{err}");
+    // Probe: the stand-in answers, and nothing reached it before.
+    let probe = format!("http://127.0.0.1:{}/probe", server.port);
+    assert!(download(&probe, true).is_err());
+    assert_eq!(server.asked(), ["/probe"]);
+}
+
+#[test]
+fn a_list_download_announcing_more_than_the_cap_is_refused_unread() {
+    let server = ListServer::start(vec![(
+        "/huge.xml",
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n<",
+            MAX_DOWNLOAD_BYTES + 1
+        ),
+    )]);
+    let err = download(&format!("http://127.0.0.1:{}/huge.xml", server.port), true).unwrap_err().to_string();
+    assert!(err.contains(&format!("larger than {MAX_DOWNLOAD_BYTES} bytes")), "{err}");
+}

@@ -49,18 +49,33 @@ fn io_error(path: &Path, source: std::io::Error) -> Error {
     Error::Io { path: path.display().to_string(), source }
 }
 
-/// Decompress `.bz2` and `.zip` content (recognised by magic bytes); other input is returned as is.
-/// A zip must hold exactly one file, or one `.xml`/`.csv` file.
+/// Largest decompressed list accepted (the largest official list, OFAC's consolidated advanced
+/// XML, is a small fraction of this).
+pub const MAX_DECOMPRESSED_BYTES: u64 = 1024 * 1024 * 1024;
+/// Most bytes reserved ahead of decompressing; the buffer grows past it only as data arrives.
+const MAX_PREALLOCATION: usize = 64 * 1024 * 1024;
+
+/// Decompress `.bz2`, `.gz` and `.zip` content (recognised by magic bytes), refusing anything
+/// that decompresses to more than [`MAX_DECOMPRESSED_BYTES`]; other input is returned as is. A
+/// zip must hold exactly one file, or one `.xml`/`.csv` file.
 pub fn decompress(bytes: Vec<u8>, what: &str) -> Result<Vec<u8>> {
+    decompress_limited(bytes, what, MAX_DECOMPRESSED_BYTES)
+}
+
+/// [`decompress`] with a cap of `limit` decompressed bytes (per zip member and in total): a
+/// compression bomb is refused with a clear error as soon as the cap is passed, without
+/// inflating the rest.
+pub fn decompress_limited(bytes: Vec<u8>, what: &str, limit: u64) -> Result<Vec<u8>> {
     if bytes.starts_with(b"BZh") {
-        let mut out = Vec::with_capacity(bytes.len() * 8);
-        bzip2::read::MultiBzDecoder::new(bytes.as_slice())
-            .read_to_end(&mut out)
-            .map_err(|e| Error::Decompress { what: what.to_owned(), detail: e.to_string() })?;
-        return Ok(out);
+        let decoder = bzip2::read::MultiBzDecoder::new(bytes.as_slice());
+        return read_limited(decoder, bytes.len(), what, limit);
+    }
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let decoder = flate2::read::MultiGzDecoder::new(bytes.as_slice());
+        return read_limited(decoder, bytes.len(), what, limit);
     }
     if bytes.starts_with(b"PK\x03\x04") {
-        let members = zip_members(&bytes, what)?;
+        let members = zip_members(&bytes, what, limit)?;
         let data_files: Vec<_> =
             members.iter().filter(|(n, _)| n.ends_with(".xml") || n.ends_with(".csv")).collect();
         return match (members.len(), data_files.as_slice()) {
@@ -75,20 +90,42 @@ pub fn decompress(bytes: Vec<u8>, what: &str) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// All members of a zip archive as `(lower-case file name, bytes)`.
-fn zip_members(bytes: &[u8], what: &str) -> Result<Vec<(String, Vec<u8>)>> {
+/// Reads `decoder` to the end, refusing more than `limit` bytes; reserves a bounded guess from the
+/// compressed size.
+fn read_limited(decoder: impl Read, compressed: usize, what: &str, limit: u64) -> Result<Vec<u8>> {
+    read_at_most(decoder, compressed, limit)
+        .map_err(|e| Error::Decompress { what: what.to_owned(), detail: e.to_string() })?
+        .ok_or_else(|| too_large(what, limit))
+}
+
+/// The decoder's output, or `None` when it is longer than `limit` bytes (reading stops there).
+fn read_at_most(decoder: impl Read, compressed: usize, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let guess =
+        compressed.saturating_mul(4).min(MAX_PREALLOCATION).min(usize::try_from(limit).unwrap_or(usize::MAX));
+    let mut out = Vec::with_capacity(guess);
+    decoder.take(limit.saturating_add(1)).read_to_end(&mut out)?;
+    Ok((out.len() as u64 <= limit).then_some(out))
+}
+
+fn too_large(what: &str, limit: u64) -> Error {
+    Error::Decompress { what: what.to_owned(), detail: format!("it decompresses to more than {limit} bytes") }
+}
+
+/// All members of a zip archive as `(lower-case file name, bytes)`, at most `limit` bytes in all.
+fn zip_members(bytes: &[u8], what: &str, limit: u64) -> Result<Vec<(String, Vec<u8>)>> {
     let err = |e: &dyn std::fmt::Display| Error::Decompress { what: what.to_owned(), detail: e.to_string() };
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| err(&e))?;
     let mut out = Vec::new();
+    let mut left = limit;
     for i in 0..archive.len() {
-        let mut file = archive.by_index(i).map_err(|e| err(&e))?;
+        let file = archive.by_index(i).map_err(|e| err(&e))?;
         if file.is_dir() {
             continue;
         }
         let name =
             file.name().map_err(|e| err(&e))?.rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
-        let mut data = Vec::new();
-        file.read_to_end(&mut data).map_err(|e| err(&e))?;
+        let data = read_at_most(file, 0, left).map_err(|e| err(&e))?.ok_or_else(|| too_large(what, limit))?;
+        left = left.saturating_sub(data.len() as u64);
         out.push((name, data));
     }
     Ok(out)
@@ -140,7 +177,7 @@ pub fn load_list(format: ListFormat, list: SourceList, path: &Path) -> Result<Lo
     } else {
         let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
         if bytes.starts_with(b"PK\x03\x04") {
-            zip_members(&bytes, &path.display().to_string())?
+            zip_members(&bytes, &path.display().to_string(), MAX_DECOMPRESSED_BYTES)?
         } else {
             // The primary file: its siblings are found next to it.
             let dir = path.parent().unwrap_or(Path::new("."));

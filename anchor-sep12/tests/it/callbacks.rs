@@ -186,7 +186,7 @@ async fn a_status_change_fires_one_signed_callback_and_retries_on_failure() {
 }
 
 #[actix_web::test]
-async fn callback_urls_must_be_public_https_outside_local_mode() {
+async fn a_callback_url_pointing_inward_is_refused_at_registration_outside_local_mode() {
     let overrides = [("LOCAL_MODE", "false"), ("HOST_URL", "https://anchor.example")];
     for h in harnesses(&overrides) {
         let client = h.as_(G1);
@@ -196,6 +196,12 @@ async fn callback_urls_must_be_public_https_outside_local_mode() {
             ("https://127.0.0.1/hook", "private, loopback"),
             ("https://10.0.0.8/hook", "private, loopback"),
             ("https://[::1]/hook", "private, loopback"),
+            ("https://10.0.0.5/", "private, loopback"),
+            ("https://[fd00::1]/", "private, loopback"),
+            ("https://[::ffff:10.0.0.5]/", "private, loopback"),
+            ("https://[::a00:5]/", "private, loopback"),
+            ("https://[64:ff9b::a00:5]/", "private, loopback"),
+            ("https://169.254.169.254/latest/meta-data/", "private, loopback"),
             ("https://user:pw@wallet.example/hook", "credentials"),
             ("wallet", "not an absolute URL"),
         ] {
