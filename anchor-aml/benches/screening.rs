@@ -1,6 +1,8 @@
 //! Screening benchmark: loads OFAC SDN (advanced XML) + OFAC consolidated + UN + UK from
 //! `../shared/data/sanctions`, builds the index and screens the evaluation customers on one
-//! thread. Run with `cargo bench -p anchor-aml --bench screening`.
+//! thread, then the worst inputs the API accepts (see `hostile_names`). Run with
+//! `cargo bench -p anchor-aml --bench screening`; `SCREENING_BENCH=hostile` runs only the
+//! worst-input part.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs, clippy::print_stdout)]
 
 use std::path::PathBuf;
@@ -91,6 +93,12 @@ fn main() {
         rss_index.saturating_sub(rss_entities) / 1024
     );
 
+    let config = ScreeningConfig::default();
+    hostile_names(&index, &config);
+    if std::env::var("SCREENING_BENCH").as_deref() == Ok("hostile") {
+        return;
+    }
+
     // Queries: 100,000 synthetic customers and the 683 damaged UN persons.
     let mut subjects = Vec::new();
     for file in [
@@ -110,7 +118,6 @@ fn main() {
             });
         }
     }
-    let config = ScreeningConfig::default();
     // Warm-up.
     for s in subjects.iter().take(2_000) {
         std::hint::black_box(index.screen(s, &config));
@@ -159,4 +166,139 @@ fn main() {
     }
     println!("address screening: {:.2} µs per lookup", t.elapsed().as_secs_f64() * 1e6 / n as f64);
     println!("peak RSS {} MB", rss_kib("VmHWM:") / 1024);
+}
+
+/// A small deterministic generator (xorshift64*), so every screened token is new: the index
+/// memoises the expansions of tokens it has seen, and the worst case is a token it has not.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[(self.next() % from.len() as u64) as usize]
+    }
+}
+
+/// A name part of exactly `chars` characters: words of `word` characters from `alphabet`
+/// separated by single spaces.
+fn name_part(rng: &mut Rng, alphabet: &[&str], chars: usize, word: usize) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    while count < chars {
+        if count > 0 && count % (word + 1) == word {
+            out.push(' ');
+        } else {
+            out.push_str(rng.pick(alphabet));
+        }
+        count += 1;
+    }
+    out
+}
+
+/// Per-screen time of the worst inputs the API accepts: a SEP-12 person with every name field
+/// at its limit (`first_name`, `additional_name`, `last_name` of 256 characters, screened as one
+/// name, plus `card.holder_name`) in Latin letters (tokens of 63 bytes, the longest compared by
+/// edit distance) and in Cyrillic letters that transliterate longest (щ → shch: 15 letters, 60
+/// bytes), names of the most short tokens, common tokens repeated, and what the old 2,000
+/// character limit let through. Every screen uses tokens not seen before.
+fn hostile_names(index: &ScreeningIndex, config: &ScreeningConfig) {
+    const PART: usize = 256;
+    const LATIN: &[&str] = &[
+        "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t",
+        "u", "v", "w", "x", "y", "z",
+    ];
+    // Letters that transliterate to two to four Latin letters.
+    const LONG_CYRILLIC: &[&str] = &["щ", "ш", "ч", "ж", "ю", "я", "ё", "ц", "х"];
+    const CYRILLIC: &[&str] = &[
+        "а", "б", "в", "г", "д", "е", "ж", "з", "и", "й", "к", "л", "м", "н", "о", "п", "р", "с", "т", "у",
+        "ф", "х", "ц", "ч", "ш", "щ", "ы", "э", "ю", "я",
+    ];
+    type Case = (&'static str, Box<dyn Fn(&mut Rng) -> ScreeningSubject>);
+    fn person(names: Vec<String>) -> ScreeningSubject {
+        ScreeningSubject {
+            names,
+            kind: Some(EntityKind::Person),
+            birth_date: PartialDate::parse("1970-01-01"),
+            countries: vec!["RU".into()],
+            gender: None,
+        }
+    }
+    /// SEP-12: given, additional and family name screened as one name, and the card holder.
+    fn sep12(rng: &mut Rng, alphabet: &[&str], chars: usize, word: usize) -> ScreeningSubject {
+        let parts: Vec<String> = (0..3).map(|_| name_part(rng, alphabet, chars, word)).collect();
+        person(vec![parts.join(" "), name_part(rng, alphabet, chars, word)])
+    }
+    let cases: Vec<Case> = vec![
+        (
+            "SEP-12 person, every name field 256 Latin letters, 63-byte tokens",
+            Box::new(|rng| sep12(rng, LATIN, PART, 63)),
+        ),
+        (
+            "SEP-12 person, every name field 256 Cyrillic letters, 60-byte tokens (щ, ш, ч…)",
+            Box::new(|rng| sep12(rng, LONG_CYRILLIC, PART, 15)),
+        ),
+        (
+            "SEP-12 person, every name field 256 Cyrillic letters, 8-letter words",
+            Box::new(|rng| sep12(rng, CYRILLIC, PART, 8)),
+        ),
+        (
+            "SEP-12 person, every name field 256 Latin letters, 4-letter words (most tokens)",
+            Box::new(|rng| sep12(rng, LATIN, PART, 4)),
+        ),
+        (
+            "SEP-3 sender, first/middle/last/company 256 Cyrillic letters each (60-byte tokens)",
+            Box::new(|rng| {
+                let parts: Vec<String> = (0..3).map(|_| name_part(rng, LONG_CYRILLIC, PART, 15)).collect();
+                let company = name_part(rng, LONG_CYRILLIC, PART, 15);
+                ScreeningSubject { names: vec![parts.join(" "), company], ..ScreeningSubject::default() }
+            }),
+        ),
+        (
+            "common tokens repeated (\"al mohammad ali\" x 16, \"al\" x 85)",
+            Box::new(|_| {
+                person(vec![
+                    "al mohammad ali ".repeat(16).trim().to_string(),
+                    "al ".repeat(85).trim().to_string(),
+                ])
+            }),
+        ),
+        (
+            "old limit, no edge cap: 2,000 Cyrillic letters in one token (щ), 3 fields",
+            Box::new(|_| person(vec![["щ".repeat(2_000), "щ".repeat(2_000), "щ".repeat(2_000)].join(" ")])),
+        ),
+        (
+            "old limit, no edge cap: 2,000 Cyrillic letters per field in 15-letter words, 3 fields",
+            Box::new(|rng| {
+                let parts: Vec<String> = (0..3).map(|_| name_part(rng, LONG_CYRILLIC, 2_000, 15)).collect();
+                person(vec![parts.join(" ")])
+            }),
+        ),
+    ];
+    println!("worst accepted inputs (each screen with tokens never seen before; 1 thread):");
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for (label, make) in &cases {
+        let subjects: Vec<ScreeningSubject> = (0..500).map(|_| make(&mut rng)).collect();
+        let mut times = Vec::with_capacity(subjects.len());
+        let cpu_start = cpu_seconds();
+        for subject in &subjects {
+            let start = Instant::now();
+            std::hint::black_box(index.screen(subject, config));
+            times.push(start.elapsed());
+        }
+        let cpu = cpu_seconds() - cpu_start;
+        times.sort();
+        println!(
+            "  {label}: wall p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; mean CPU {:.2} ms per screen",
+            percentile(&times, 0.5).as_secs_f64() * 1e3,
+            percentile(&times, 0.99).as_secs_f64() * 1e3,
+            times.last().map_or(0.0, |d| d.as_secs_f64() * 1e3),
+            cpu * 1e3 / subjects.len() as f64,
+        );
+    }
 }

@@ -31,6 +31,7 @@ use actix_web::{web, FromRequest, Handler, HttpMessage as _, HttpRequest, HttpRe
 use anchor_core::http::{
     bearer_credential, check_admin_key, constant_time_eq, with_extractor_rules, BodyLimits, RawBody, SepError,
 };
+use anchor_core::integrations::customer::MAX_NAME_CHARS;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -48,8 +49,9 @@ const OPENAPI: &str = include_str!("admin/openapi.json");
 
 /// Longest `requested_by` name accepted.
 const MAX_NAME_LEN: usize = 128;
-/// Longest name screened on demand.
-const MAX_CHECKED_NAME_LEN: usize = 512;
+/// Longest `name` an officer can check, in characters (any script): the longest person name
+/// SEP-12 accepts, given, additional and family name of `MAX_NAME_CHARS` each, with two spaces.
+const MAX_CHECKED_NAME_CHARS: usize = 3 * MAX_NAME_CHARS + 2;
 
 /// Mounts the AML admin API at `/admin/aml` on an internal listener's `App`.
 ///
@@ -446,8 +448,13 @@ struct NameCheck {
 async fn check_name(admin: Admin, body: web::Json<NameCheck>) -> Reply {
     let NameCheck { name, date_of_birth, country } = body.into_inner();
     let name = name.trim().to_string();
-    if name.is_empty() || name.len() > MAX_CHECKED_NAME_LEN {
-        return Err(SepError::bad_request("`name` is required (at most 512 characters)"));
+    if name.is_empty() {
+        return Err(SepError::bad_request("`name` is required"));
+    }
+    if name.chars().nth(MAX_CHECKED_NAME_CHARS).is_some() {
+        return Err(SepError::bad_request(format!(
+            "`name` is longer than {MAX_CHECKED_NAME_CHARS} characters"
+        )));
     }
     let date_of_birth = date_of_birth.map(|date| date.trim().to_string()).filter(|date| !date.is_empty());
     let country = country.map(|country| country.trim().to_string()).filter(|country| !country.is_empty());

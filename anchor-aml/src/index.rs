@@ -9,7 +9,7 @@ use std::sync::RwLock;
 use crate::address::address_key;
 use crate::model::{AliasStrength, SanctionsEntity};
 use crate::normalize::Role;
-use crate::normalize::{is_vowelless, skeleton, tokenize, Token};
+use crate::normalize::{is_vowelless, skeleton, tokenize, Token, MAX_FUZZY_TOKEN_BYTES};
 use crate::similarity::{edit_budget, token_similarity_within_budget, TokenMatch};
 
 /// A small, fast, deterministic hasher for interned keys (FxHash).
@@ -159,41 +159,89 @@ impl ExpansionCache {
     }
 }
 
-/// FxHash of `text` with the bytes at positions `skip` left out.
-fn hash_without(text: &[u8], skip: [usize; 2]) -> u64 {
-    let mut h: u64 = 0;
-    let mut kept = 0u64;
-    for (i, &b) in text.iter().enumerate() {
-        if i != skip[0] && i != skip[1] {
-            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-            kept += 1;
-        }
-    }
-    (h.rotate_left(5) ^ kept).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+/// Multiplier of the polynomial hash of the deletion neighbourhood (odd, so invertible mod 2^64).
+const POLY: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// A bijective mix of a polynomial hash and the kept length, so the top 16 bits (the radix
+/// bucket) are spread evenly (the splitmix64 finaliser).
+fn finish(h: u64, kept: usize) -> u64 {
+    let mut z = h ^ (kept as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Hashes of every string obtained by deleting up to `k` (≤ 2) bytes, sorted and deduplicated
-/// (the symmetric-deletion neighbourhood, without building the strings).
+/// (the symmetric-deletion neighbourhood, without building the strings). The strings hash
+/// polynomially (`Σ byte × POLY^position`), so each deletion's hash comes from prefix hashes in
+/// constant time: quadratic in the length, not cubic. Equal strings hash equal, whatever bytes
+/// were deleted to reach them; a collision only adds a candidate that the similarity check then
+/// refuses. A text longer than [`MAX_FUZZY_TOKEN_BYTES`] gets only its own hash, whatever `k`:
+/// such a token is compared exactly.
 pub(crate) fn deletion_hashes(text: &str, k: usize, out: &mut Vec<u64>) {
     out.clear();
     let b = text.as_bytes();
     let n = b.len();
-    let none = usize::MAX;
-    out.push(hash_without(b, [none, none]));
-    if k >= 1 && n > 2 {
+    let k = if n > MAX_FUZZY_TOKEN_BYTES { 0 } else { k };
+    // prefix[i]: hash of b[..i]; power[i]: POLY^i.
+    let mut prefix = [0u64; MAX_FUZZY_TOKEN_BYTES + 2];
+    let mut power = [1u64; MAX_FUZZY_TOKEN_BYTES + 2];
+    if k == 0 {
+        let h = b.iter().fold(0u64, |h, &c| h.wrapping_mul(POLY).wrapping_add(u64::from(c) + 1));
+        out.push(finish(h, n));
+        return;
+    }
+    for i in 0..n {
+        prefix[i + 1] = prefix[i].wrapping_mul(POLY).wrapping_add(u64::from(b[i]) + 1);
+        power[i + 1] = power[i].wrapping_mul(POLY);
+    }
+    // Hash of b[from..to].
+    let range = |from: usize, to: usize| prefix[to].wrapping_sub(prefix[from].wrapping_mul(power[to - from]));
+    out.push(finish(prefix[n], n));
+    if n > 2 {
         for i in 0..n {
-            out.push(hash_without(b, [i, none]));
+            let h = prefix[i].wrapping_mul(power[n - i - 1]).wrapping_add(range(i + 1, n));
+            out.push(finish(h, n - 1));
         }
     }
     if k >= 2 && n > 3 {
         for i in 0..n {
+            let head = prefix[i];
             for j in i + 1..n {
-                out.push(hash_without(b, [i, j]));
+                // b[..i] ++ b[i+1..j] ++ b[j+1..]
+                let h = head
+                    .wrapping_mul(power[n - i - 2])
+                    .wrapping_add(range(i + 1, j).wrapping_mul(power[n - j - 1]))
+                    .wrapping_add(range(j + 1, n));
+                out.push(finish(h, n - 2));
             }
         }
     }
     out.sort_unstable();
     out.dedup();
+}
+
+/// Deletion-neighbourhood hashes looked up for one screened subject at most, all its tokens
+/// together. A token whose neighbourhood no longer fits is looked up exactly (itself, its
+/// spelling family, its consonant skeleton). A real name needs far fewer: a 10-byte token has
+/// 56, so 25 such tokens (as many as the longest listed name) need 1,400.
+pub const MAX_DELETIONS_PER_SUBJECT: usize = 8_192;
+
+/// Hashes in the deletion neighbourhood of a screened token of `len` bytes (before
+/// deduplication): what looking it up costs.
+fn query_deletions(len: usize, role: Role) -> usize {
+    if !(3..=MAX_FUZZY_TOKEN_BYTES).contains(&len) || role == Role::Number {
+        return 0;
+    }
+    let depth = if len == 3 { 0 } else { deletion_depth(len) };
+    let mut count = 1;
+    if depth >= 1 {
+        count += len;
+    }
+    if depth >= 2 && len > 3 {
+        count += len * (len - 1) / 2;
+    }
+    count
 }
 
 /// Deletions to index for a token of `len` bytes: enough to cover its edit budget.
@@ -271,10 +319,12 @@ impl ScreeningIndex {
         let mut buf = Vec::new();
         for (id, t) in tokens.iter().enumerate() {
             families.entry(t.key.clone()).or_default().push(id as u32);
-            if t.text.len() >= 3 && t.text.bytes().all(|b| b.is_ascii_alphabetic()) {
+            // Tokens longer than the fuzzy bound are only ever compared exactly.
+            let fuzzy = t.text.len() <= MAX_FUZZY_TOKEN_BYTES;
+            if fuzzy && t.text.len() >= 3 && t.text.bytes().all(|b| b.is_ascii_alphabetic()) {
                 skeletons.entry(skeleton(&t.text)).or_default().push(id as u32);
             }
-            if t.text.len() >= 4 {
+            if fuzzy && t.text.len() >= 4 {
                 deletion_hashes(&t.text, deletion_depth(t.text.len()), &mut buf);
                 dels.extend(buf.iter().map(|&h| (h, id as u32)));
             }
@@ -334,8 +384,16 @@ impl ScreeningIndex {
         self.idf[id] * self.tokens[id].role.weight()
     }
 
-    /// Dictionary tokens related to a query token, with the similarity of each.
-    pub(crate) fn expansions(&self, qt: &Token, out: &mut Vec<(u32, f32, TokenMatch)>, buf: &mut Vec<u64>) {
+    /// Dictionary tokens related to a query token, with the similarity of each. A token longer
+    /// than [`MAX_FUZZY_TOKEN_BYTES`] is looked up exactly (itself and its spelling family);
+    /// without `neighbourhood`, its deletion neighbourhood is not looked up.
+    pub(crate) fn expansions(
+        &self,
+        qt: &Token,
+        out: &mut Vec<(u32, f32, TokenMatch)>,
+        buf: &mut Vec<u64>,
+        neighbourhood: bool,
+    ) {
         out.clear();
         if let Some(&id) = self.token_ids.get(&qt.text) {
             out.push((id, 1.0, TokenMatch::Exact));
@@ -348,7 +406,10 @@ impl ScreeningIndex {
             }
         }
         let len = qt.text.len();
-        if len >= 3 && qt.role != Role::Number {
+        if len > MAX_FUZZY_TOKEN_BYTES {
+            return;
+        }
+        if neighbourhood && len >= 3 && qt.role != Role::Number {
             let depth = if len == 3 { 0 } else { deletion_depth(len) };
             deletion_hashes(&qt.text, depth, buf);
             for &h in buf.iter() {
@@ -387,7 +448,11 @@ impl ScreeningIndex {
 
     /// Expansions of every query token plus the query-token weights (rarity of the token, or of
     /// its closest listed spelling, or the mean rarity when nothing is close; × role).
-    pub(crate) fn analyse(&self, query: &[Token]) -> (Vec<Expansions>, Vec<f32>) {
+    /// `deletions` is what is left of the subject's [`MAX_DELETIONS_PER_SUBJECT`]: a token
+    /// already memoised costs nothing, a new one its neighbourhood, and once the budget is spent
+    /// new tokens are looked up without it (and not memoised, so a later screening with budget
+    /// left gets the full expansions).
+    pub(crate) fn analyse(&self, query: &[Token], deletions: &mut usize) -> (Vec<Expansions>, Vec<f32>) {
         let mut buf = Vec::new();
         let mut expansions = Vec::with_capacity(query.len());
         let mut weights = Vec::with_capacity(query.len());
@@ -396,13 +461,20 @@ impl ScreeningIndex {
             let (ex, idf) = match self.expansion_cache.get(h, qt) {
                 Some(cached) => cached,
                 None => {
+                    let cost = query_deletions(qt.text.len(), qt.role);
+                    let neighbourhood = cost <= *deletions;
+                    if neighbourhood {
+                        *deletions -= cost;
+                    }
                     let mut ex = Vec::new();
-                    self.expansions(qt, &mut ex, &mut buf);
+                    self.expansions(qt, &mut ex, &mut buf, neighbourhood);
                     let idf = ex
                         .iter()
                         .max_by(|a, b| a.1.total_cmp(&b.1))
                         .map_or(self.unknown_idf, |&(id, _, _)| self.idf[id as usize]);
-                    self.expansion_cache.insert(h, qt, &ex, idf);
+                    if neighbourhood {
+                        self.expansion_cache.insert(h, qt, &ex, idf);
+                    }
                     (ex, idf)
                 }
             };
@@ -516,8 +588,10 @@ impl ScreeningIndex {
 
 #[cfg(test)]
 mod tests {
-    use super::{deletion_hashes, ScreeningIndex};
+    #![allow(clippy::unwrap_used)]
+    use super::{deletion_hashes, query_deletions, ScreeningIndex, MAX_DELETIONS_PER_SUBJECT};
     use crate::model::{EntityKind, SanctionsEntity, SourceList};
+    use crate::normalize::{Role, Token, MAX_FUZZY_TOKEN_BYTES};
     use crate::screen::{ScreeningConfig, ScreeningSubject};
 
     /// A word of letters only, distinct for every `n`.
@@ -576,5 +650,109 @@ mod tests {
         assert!(a.contains(&b[0]), "a deletion equals the shorter token");
         deletion_hashes("abcd", 1, &mut a);
         assert_eq!(a.len(), 5);
+    }
+
+    #[test]
+    fn a_subjects_neighbourhood_lookups_are_budgeted_and_only_full_expansions_memoised() {
+        let index = ScreeningIndex::build([SanctionsEntity::new(
+            SourceList::UkSanctionsList,
+            "S1",
+            EntityKind::Person,
+            "Olaf Scholz",
+        )]);
+        let token = |text: &str| Token { text: text.into(), key: text.into(), role: Role::Name };
+        let mut out = Vec::new();
+        deletion_hashes("schulz", 2, &mut out);
+        assert!(query_deletions(6, Role::Name) >= out.len());
+        assert_eq!(query_deletions(64, Role::Name), 0, "beyond the bound: exact");
+        assert_eq!(query_deletions(9, Role::Number), 0);
+        // No budget left: "schulz" is looked up exactly (no hit), and not memoised.
+        let mut spent = 0;
+        let (ex, _) = index.analyse(&[token("schulz")], &mut spent);
+        assert!(ex[0].is_empty());
+        assert_eq!(index.expansion_cache.len(), 0);
+        // With budget: its neighbourhood finds "scholz", at its cost, memoised.
+        let mut budget = MAX_DELETIONS_PER_SUBJECT;
+        let (ex, _) = index.analyse(&[token("schulz")], &mut budget);
+        assert!(!ex[0].is_empty());
+        assert_eq!(budget, MAX_DELETIONS_PER_SUBJECT - query_deletions(6, Role::Name));
+        assert_eq!(index.expansion_cache.len(), 1);
+        // Memoised tokens cost nothing, even with no budget left.
+        let (ex, _) = index.analyse(&[token("schulz")], &mut spent);
+        assert!(!ex[0].is_empty());
+    }
+
+    #[test]
+    fn deletion_hashes_are_the_hashes_of_the_deleted_strings() {
+        let own = |text: &str| {
+            let mut out = Vec::new();
+            deletion_hashes(text, 0, &mut out);
+            out[0]
+        };
+        for text in ["scholz", "abcd", "mohammed", "aaaaaaaa", "shchukin", &"xy".repeat(31)] {
+            let bytes = text.as_bytes();
+            let mut expected = vec![own(text)];
+            for i in 0..bytes.len() {
+                let one: Vec<u8> =
+                    bytes.iter().enumerate().filter(|(p, _)| *p != i).map(|(_, b)| *b).collect();
+                expected.push(own(std::str::from_utf8(&one).unwrap()));
+                for j in i + 1..bytes.len() {
+                    let two: Vec<u8> = bytes
+                        .iter()
+                        .enumerate()
+                        .filter(|(p, _)| *p != i && *p != j)
+                        .map(|(_, b)| *b)
+                        .collect();
+                    expected.push(own(std::str::from_utf8(&two).unwrap()));
+                }
+            }
+            expected.sort_unstable();
+            expected.dedup();
+            let mut out = Vec::new();
+            deletion_hashes(text, 2, &mut out);
+            assert_eq!(out, expected, "{text}");
+        }
+        assert_ne!(own("ab"), own("ba"));
+        assert_ne!(own("a"), own("aa"));
+    }
+
+    #[test]
+    fn a_token_beyond_the_fuzzy_bound_is_never_expanded() {
+        let mut out = Vec::new();
+        let at_bound = "ab".repeat(MAX_FUZZY_TOKEN_BYTES / 2) + "c";
+        assert_eq!(at_bound.len(), MAX_FUZZY_TOKEN_BYTES);
+        deletion_hashes(&at_bound, 2, &mut out);
+        assert!(out.len() > 1, "a token at the bound has its neighbourhood");
+        for len in [MAX_FUZZY_TOKEN_BYTES + 1, 8_000, 200_000] {
+            deletion_hashes(&"shch".repeat(len / 4 + 1), 2, &mut out);
+            assert_eq!(out.len(), 1, "{len} bytes: only its own hash");
+        }
+
+        // Listed: a long token and a near spelling of it; screened: the long token exactly, and
+        // one letter off (no fuzzy match beyond the bound).
+        let long = "shch".repeat(20);
+        let near = format!("{}x", &long[..long.len() - 1]);
+        let index = ScreeningIndex::build([
+            SanctionsEntity::new(
+                SourceList::UkSanctionsList,
+                "L1",
+                EntityKind::Person,
+                format!("{long} Ivanov"),
+            ),
+            SanctionsEntity::new(SourceList::UkSanctionsList, "S1", EntityKind::Person, "Scholz Merkel"),
+        ]);
+        let (mut ex, mut buf) = (Vec::new(), Vec::new());
+        let token = |text: &str| Token { text: text.into(), key: text.into(), role: Role::Name };
+        index.expansions(&token(&long), &mut ex, &mut buf, true);
+        assert_eq!(ex.len(), 1, "exactly itself");
+        index.expansions(&token(&near), &mut ex, &mut buf, true);
+        assert!(ex.is_empty(), "no neighbourhood beyond the bound");
+        index.expansions(&token("schulz"), &mut ex, &mut buf, true);
+        assert!(!ex.is_empty(), "short tokens still match fuzzily");
+        index.expansions(&token("schulz"), &mut ex, &mut buf, false);
+        assert!(ex.is_empty(), "without the neighbourhood, only exact lookups");
+        let config = ScreeningConfig::default();
+        let hits = index.screen(&ScreeningSubject::person(format!("{long} Ivanov")), &config);
+        assert_eq!(hits.first().map(|h| h.source_id.as_str()), Some("L1"));
     }
 }

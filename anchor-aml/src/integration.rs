@@ -2,6 +2,8 @@
 //! versions in the database. A score at or above the match threshold (or an exact address match)
 //! is denied; a score in the review band is pending review; anything lower is clear. An empty
 //! index means "could not screen", which callers treat as a failure, never as a pass.
+//! Screening is CPU work: the async `screen` runs it on tokio's blocking pool, never on the
+//! async worker thread.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -71,8 +73,8 @@ impl ListScreening {
         self.index.read().ok().map(|index| Arc::clone(&index))
     }
 
-    /// Every hit for `party`, best first: names (with date of birth and country) and accounts.
-    pub fn hits(&self, party: &Party) -> std::result::Result<Vec<ScreeningHit>, IntegrationError> {
+    /// The current index, or why there is none to screen with.
+    fn loaded(&self) -> std::result::Result<Arc<ScreeningIndex>, IntegrationError> {
         let index =
             self.current().ok_or_else(|| IntegrationError::internal("screening index lock poisoned"))?;
         if index.entities().is_empty() {
@@ -80,28 +82,43 @@ impl ListScreening {
                 "no sanctions list is loaded; import one with `lists import`".into(),
             ));
         }
-        let mut hits = Vec::new();
-        if !party.names.is_empty() {
-            let subject = ScreeningSubject {
-                names: party.names.iter().map(|name| name.expose().clone()).collect(),
-                birth_date: party.date_of_birth.as_ref().and_then(|date| PartialDate::parse(date.expose())),
-                countries: party.country.iter().cloned().collect(),
-                ..ScreeningSubject::default()
-            };
-            hits.extend(index.screen(&subject, &self.config));
-        }
-        for account in &party.stellar_accounts {
-            hits.extend(index.screen_address(account));
-        }
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
-        Ok(hits)
+        Ok(index)
     }
+
+    /// Every hit for `party`, best first: names (with date of birth and country) and accounts.
+    /// Blocking (CPU-bound): from async code, call it on the blocking pool.
+    pub fn hits(&self, party: &Party) -> std::result::Result<Vec<ScreeningHit>, IntegrationError> {
+        let index = self.loaded()?;
+        Ok(party_hits(&index, &self.config, party))
+    }
+}
+
+/// Every hit for `party` in `index`, best first.
+fn party_hits(index: &ScreeningIndex, config: &ScreeningConfig, party: &Party) -> Vec<ScreeningHit> {
+    let mut hits = Vec::new();
+    if !party.names.is_empty() {
+        let subject = ScreeningSubject {
+            names: party.names.iter().map(|name| name.expose().clone()).collect(),
+            birth_date: party.date_of_birth.as_ref().and_then(|date| PartialDate::parse(date.expose())),
+            countries: party.country.iter().cloned().collect(),
+            ..ScreeningSubject::default()
+        };
+        hits.extend(index.screen(&subject, config));
+    }
+    for account in &party.stellar_accounts {
+        hits.extend(index.screen_address(account));
+    }
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+    hits
 }
 
 #[async_trait::async_trait]
 impl SanctionsIntegration for ListScreening {
     async fn screen(&self, party: &Party) -> std::result::Result<ScreeningOutcome, IntegrationError> {
-        let hits = self.hits(party)?;
+        let (index, config, party) = (self.loaded()?, self.config, party.clone());
+        let hits = tokio::task::spawn_blocking(move || party_hits(&index, &config, &party))
+            .await
+            .map_err(|_| IntegrationError::internal("screening task failed"))?;
         if let Some(hit) = hits.iter().find(|hit| hit.decision == HitDecision::Match) {
             return Ok(ScreeningOutcome::Denied {
                 reason: format!(

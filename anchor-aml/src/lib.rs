@@ -67,7 +67,7 @@ pub use console::{
 };
 pub use custom::parse_custom_csv;
 pub use error::{Error, Result};
-pub use index::ScreeningIndex;
+pub use index::{ScreeningIndex, MAX_DELETIONS_PER_SUBJECT};
 pub use integration::{ListScreening, DEFAULT_REVIEW_RETRY};
 pub use model::{
     AliasStrength, BirthDate, Country, CountryLink, CountryRole, CryptoAddress, EntityKind, EntityName,
@@ -80,6 +80,7 @@ pub use monitor::{
     MonitorStats, NamedCount, RecordOutcome, ReportList, ScanKind, ScanProgress, ScanStatus, ScanSummary,
     SubjectStatus, SubjectSummary, WeeklyReport, ENGINE_VERSION,
 };
+pub use normalize::{MAX_FUZZY_TOKEN_BYTES, MAX_NAME_BYTES, MAX_TOKENS_PER_NAME, MAX_TOKENS_PER_SUBJECT};
 pub use notify::{
     webhook_signature, weekly_summary_key, DeliveryReport, Notification, NotificationKind, Notifier,
     NotifierConfig, OutboxEntry, OutboxStatus,
@@ -88,7 +89,10 @@ pub use parse::{
     decompress, decompress_limited, load_list, parse_bytes, parse_eu_xml, parse_ofac_advanced,
     parse_ofac_csv, parse_uk_csv, parse_un_xml, read_input, ListFormat, LoadedList, OfacCsvFiles,
 };
-pub use screen::{compare_names, HitDecision, ScoreFactor, ScreeningConfig, ScreeningHit, ScreeningSubject};
+pub use screen::{
+    compare_names, HitDecision, ScoreFactor, ScreeningConfig, ScreeningHit, ScreeningSubject,
+    MAX_NAMES_PER_SUBJECT,
+};
 pub use similarity::TokenMatch;
 pub use store::{ImportOutcome, ListStore, StoredVersion, VersionDetails};
 pub use version::{

@@ -567,6 +567,51 @@ fn exact_legal_form(token: &str) -> Option<&'static str> {
     LEGAL_FORMS.iter().find(|(t, _)| *t == token).map(|(_, canonical)| *canonical)
 }
 
+/// Bytes of a screened name read at most (after the cap at the edge, a guard for any caller):
+/// the name is cut at the last separator before this many bytes.
+pub const MAX_NAME_BYTES: usize = 4096;
+
+/// Normalised tokens of one screened name kept at most; the rest is not screened.
+/// Listed names are at most a few dozen tokens and the token pairing reads 48 at most.
+pub const MAX_TOKENS_PER_NAME: usize = 32;
+
+/// Normalised tokens screened per subject at most, all names together: names after the budget
+/// is spent are not screened.
+pub const MAX_TOKENS_PER_SUBJECT: usize = 64;
+
+/// Longest token (bytes after folding and transliteration) compared by edit distance; a longer
+/// token is compared exactly (itself, or its spelling family), never expanded into deletion
+/// neighbourhoods, whose size grows with the square of the length. The edit distance itself
+/// never reached beyond this length, so recall is unchanged.
+pub const MAX_FUZZY_TOKEN_BYTES: usize = 63;
+
+/// `name` cut to at most [`MAX_NAME_BYTES`] bytes at the last whitespace (or character
+/// boundary when there is none), so no token is cut in the middle.
+fn bounded_name(name: &str) -> &str {
+    if name.len() <= MAX_NAME_BYTES {
+        return name;
+    }
+    let mut end = MAX_NAME_BYTES;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &name[..end];
+    match head.rfind(char::is_whitespace) {
+        Some(space) if space > 0 => &head[..space],
+        _ => head,
+    }
+}
+
+/// The tokens of a screened name, within the engine's bounds: the name read up to
+/// [`MAX_NAME_BYTES`], at most [`MAX_TOKENS_PER_NAME`] tokens and at most `budget` (the
+/// subject's remaining token budget, reduced by what is returned).
+pub(crate) fn query_tokens(name: &str, budget: &mut usize) -> Vec<Token> {
+    let mut tokens = tokenize(bounded_name(name));
+    tokens.truncate(MAX_TOKENS_PER_NAME.min(*budget));
+    *budget -= tokens.len();
+    tokens
+}
+
 /// Tokenise a name.
 pub(crate) fn tokenize(name: &str) -> Vec<Token> {
     let folded = fold(name);
@@ -733,6 +778,29 @@ mod tests {
         assert_eq!(t[1].key, "muhammad");
         let t = tokenize("Tactical Missiles Corporation Joint Stock Company");
         assert_eq!(t.last().map(|t| t.text.as_str()), Some("jsc"));
+    }
+
+    #[test]
+    fn screened_names_are_bounded() {
+        // Tokens per name.
+        let many: String = (0..200).map(|i| format!("w{i:03}x ")).collect();
+        let mut budget = usize::MAX;
+        assert_eq!(query_tokens(&many, &mut budget).len(), MAX_TOKENS_PER_NAME);
+        // Tokens per subject: the budget runs out.
+        let mut budget = MAX_TOKENS_PER_SUBJECT;
+        assert_eq!(query_tokens(&many, &mut budget).len(), MAX_TOKENS_PER_NAME);
+        assert_eq!(query_tokens(&many, &mut budget).len(), MAX_TOKENS_PER_SUBJECT - MAX_TOKENS_PER_NAME);
+        assert!(query_tokens(&many, &mut budget).is_empty());
+        assert_eq!(budget, 0);
+        // Bytes read per name: cut at a separator, never inside a word or a character.
+        let long = format!("{} Putin", "щ".repeat(100_000));
+        assert!(bounded_name(&long).len() <= MAX_NAME_BYTES);
+        let words = "Владимир ".repeat(1_000);
+        let cut = bounded_name(&words);
+        assert!(cut.len() <= MAX_NAME_BYTES && cut.ends_with("Владимир"), "{}", cut.len());
+        let mut budget = usize::MAX;
+        assert_eq!(query_tokens("Vladimir Putin", &mut budget).len(), 2);
+        assert_eq!(texts("Vladimir Putin"), ["vladimir", "putin"]);
     }
 
     #[test]

@@ -4,10 +4,19 @@ use crate::address::address_key;
 use crate::error::{Error, Result};
 use crate::index::ScreeningIndex;
 use crate::model::{BirthDate, EntityKind, Gender, PartialDate, SanctionsEntity, SourceList};
-use crate::normalize::tokenize;
+use crate::normalize::{query_tokens, MAX_TOKENS_PER_SUBJECT};
 use crate::similarity::{compare_tokens, compare_tokens_by, token_similarity, NameComparison, TokenMatch};
 
+/// Names of one subject screened at most; the others are not screened.
+pub const MAX_NAMES_PER_SUBJECT: usize = 16;
+
 /// Who is being screened. At least one name is needed for name screening.
+///
+/// The cost of screening one subject is bounded whatever its size: at most
+/// [`MAX_NAMES_PER_SUBJECT`] names, each read up to [`crate::MAX_NAME_BYTES`] bytes, at most
+/// [`crate::MAX_TOKENS_PER_NAME`] tokens per name and [`crate::MAX_TOKENS_PER_SUBJECT`] in all,
+/// and tokens longer than [`crate::MAX_FUZZY_TOKEN_BYTES`] compared exactly. Callers cap names
+/// at their edge (docs/security.md); these bounds hold for any caller.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScreeningSubject {
     /// Names in any script (legal name, transliterations, former names…).
@@ -300,12 +309,14 @@ impl ScreeningIndex {
         let mut best: crate::index::FxMap<u32, ScreeningHit> = crate::index::FxMap::default();
         let country_codes: Vec<&str> =
             subject.countries.iter().filter_map(|c| crate::countries::iso2(c)).collect();
-        for query_name in &subject.names {
-            let q = tokenize(query_name);
+        let mut token_budget = MAX_TOKENS_PER_SUBJECT;
+        let mut deletion_budget = crate::index::MAX_DELETIONS_PER_SUBJECT;
+        for query_name in subject.names.iter().take(MAX_NAMES_PER_SUBJECT) {
+            let q = query_tokens(query_name, &mut token_budget);
             if q.is_empty() {
                 continue;
             }
-            let (expansions, qw) = self.analyse(&q);
+            let (expansions, qw) = self.analyse(&q, &mut deletion_budget);
             // Token similarities already computed while expanding, by (query token, token id).
             let mut known: crate::index::FxMap<(u32, u32), Option<(f32, TokenMatch)>> = expansions
                 .iter()
@@ -425,7 +436,8 @@ impl ScreeningIndex {
 /// the same normalisation and token pairing the screening uses. Useful for one-off comparisons
 /// and for evaluating the matcher on labelled pairs.
 pub fn compare_names(a: &str, b: &str) -> f32 {
-    let (q, l) = (tokenize(a), tokenize(b));
+    let (mut budget_a, mut budget_b) = (usize::MAX, usize::MAX);
+    let (q, l) = (query_tokens(a, &mut budget_a), query_tokens(b, &mut budget_b));
     let qw: Vec<f32> = q.iter().map(|t| t.role.weight()).collect();
     let lw: Vec<f32> = l.iter().map(|t| t.role.weight()).collect();
     compare_tokens(&q, &qw, &l, &lw).score
@@ -459,6 +471,38 @@ mod tests {
             BirthDate { from: PartialDate::year(1955), to: PartialDate::year(1958), approximate: false };
         assert_eq!(effect(PartialDate::ymd(1957, 1, 1), range), 0.05);
         assert!(birth_date_effect(PartialDate::year(1960), &[]).is_none());
+    }
+
+    #[test]
+    fn a_subject_is_screened_within_its_bounds() {
+        use crate::index::ScreeningIndex;
+        use crate::model::SourceList;
+        use crate::normalize::MAX_TOKENS_PER_NAME;
+        let index = ScreeningIndex::build([SanctionsEntity::new(
+            SourceList::UkSanctionsList,
+            "P1",
+            EntityKind::Person,
+            "Vladimir Putin",
+        )]);
+        let config = ScreeningConfig::default();
+        // The listed name as the last of too many names is not screened; within the bound it is.
+        let mut names: Vec<String> = (0..MAX_NAMES_PER_SUBJECT).map(|i| format!("Nobody{i}")).collect();
+        names.push("Vladimir Putin".into());
+        let subject = ScreeningSubject { names: names.clone(), ..ScreeningSubject::default() };
+        assert!(index.screen(&subject, &config).is_empty(), "names beyond the bound are not read");
+        names.swap(0, MAX_NAMES_PER_SUBJECT);
+        let subject = ScreeningSubject { names, ..ScreeningSubject::default() };
+        assert_eq!(index.screen(&subject, &config).len(), 1);
+        // Tokens beyond the per-name bound are not read.
+        let filler: String = (0..MAX_TOKENS_PER_NAME).map(|i| format!("filler{i:02} ")).collect();
+        let subject = ScreeningSubject::person(format!("{filler}Vladimir Putin"));
+        assert!(index.screen(&subject, &config).is_empty());
+        // Hostile sizes come back, with the name still found when it comes first.
+        let hostile = format!("Vladimir Putin {}", "щ".repeat(200_000));
+        let hits = index.screen(&ScreeningSubject::person(hostile), &config);
+        assert_eq!(hits.first().map(|h| h.source_id.as_str()), Some("P1"));
+        let hostile: String = (0..50_000).map(|i| format!("{} ", "щ".repeat(10 + i % 7))).collect();
+        assert!(index.screen(&ScreeningSubject::person(hostile), &config).is_empty());
     }
 
     #[test]

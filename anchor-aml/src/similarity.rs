@@ -1,7 +1,7 @@
 //! Token and name similarity: bounded, confusable-aware edit distance; one-to-one token pairing
 //! with weights; joined/split token handling.
 
-use crate::normalize::{is_vowelless, skeleton, Role, Token};
+use crate::normalize::{is_vowelless, skeleton, Role, Token, MAX_FUZZY_TOKEN_BYTES};
 
 /// How a query token was paired with a listed token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +80,7 @@ pub(crate) fn weighted_osa(a: &[u8], b: &[u8], max: f32) -> Option<f32> {
     if a == b {
         return Some(0.0);
     }
-    const MAX_LEN: usize = 63;
+    const MAX_LEN: usize = MAX_FUZZY_TOKEN_BYTES;
     let n = b.len();
     if n > MAX_LEN || a.len() > MAX_LEN {
         return None;
@@ -133,6 +133,10 @@ fn similarity(q: &Token, l: &Token, soft: bool) -> Option<(f32, TokenMatch)> {
     }
     if q.key == l.key {
         return Some((0.95, TokenMatch::SpellingFamily));
+    }
+    // Beyond the fuzzy bound a token is compared exactly (the edit distance stops there too).
+    if q.text.len() > MAX_FUZZY_TOKEN_BYTES || l.text.len() > MAX_FUZZY_TOKEN_BYTES {
+        return None;
     }
     if q.role == Role::Number || l.role == Role::Number {
         return None;

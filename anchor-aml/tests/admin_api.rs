@@ -249,7 +249,11 @@ async fn an_officers_day_on_every_backend() {
         assert_eq!(check["hits"][0]["entry_id"], "p1");
         assert!(!check["hits"][0]["factors"].as_array().unwrap().is_empty(), "{check}");
         let (status, body) = server.post("/admin/aml/check", json!({"name": "  "})).await;
-        assert_eq!((status, error_of(&body)), (400, "`name` is required (at most 512 characters)"));
+        assert_eq!((status, error_of(&body)), (400, "`name` is required"));
+        let (status, body) = server.post("/admin/aml/check", json!({"name": "щ".repeat(771)})).await;
+        assert_eq!((status, error_of(&body)), (400, "`name` is longer than 770 characters"));
+        let (status, check) = server.post("/admin/aml/check", json!({"name": "щ".repeat(770)})).await;
+        assert_eq!(status, 200, "{backend}: the longest name is screened: {check}");
         let (status, _) = server.post("/admin/aml/check", json!({"nom": "x"})).await;
         assert_eq!(status, 400, "unknown fields are refused");
 

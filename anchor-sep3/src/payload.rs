@@ -23,6 +23,13 @@ pub const MAX_TX_BYTES: usize = 64 * 1024;
 pub const MAX_XDR_DEPTH: u32 = 64;
 /// Longest `nonce` accepted.
 pub const MAX_NONCE_LEN: usize = 128;
+/// `sender_info` fields screened as names: at most [`MAX_NAME_CHARS`] characters each.
+pub const SENDER_NAME_FIELDS: [&str; 4] = ["first_name", "middle_name", "last_name", "company_name"];
+/// Longest value of a name field of `sender_info`, in characters (SEP-9's limit for names).
+pub use anchor_core::integrations::customer::MAX_NAME_CHARS;
+/// Longest value of any other `sender_info` field (address, city, …), in characters (SEP-9's
+/// limit for text).
+pub use anchor_core::integrations::customer::MAX_TEXT_CHARS as MAX_SENDER_INFO_CHARS;
 
 fn xdr_limits(len: usize) -> Limits {
     Limits { depth: MAX_XDR_DEPTH, len }
@@ -308,6 +315,14 @@ pub fn parse_attachment(attachment: &str) -> Result<Attachment, Error> {
                 ))
             }
         };
+        let max =
+            if SENDER_NAME_FIELDS.contains(&key.as_str()) { MAX_NAME_CHARS } else { MAX_SENDER_INFO_CHARS };
+        if value.chars().nth(max).is_some() {
+            return Err(Error::field(
+                field,
+                format!("transaction.sender_info.{} is longer than {max} characters", name_for_message(&key)),
+            ));
+        }
         sender_info.insert(key, value);
     }
     let route = match transaction.route {

@@ -26,6 +26,11 @@ use crate::model::PartialDate;
 use crate::notify::{Notification, NotificationKind};
 use crate::screen::{HitDecision, ScreeningHit, ScreeningSubject};
 
+/// Transactions one record runs at most: the first, and one more when the subject changed
+/// between the read that decided not to screen and the transaction (the fields are screened
+/// then); the hits stay valid after that, so a third is never needed.
+const RECORD_ATTEMPTS: usize = 2;
+
 /// Accounts already recorded from SEP-10, so an authentication costs a set lookup, not a write.
 #[derive(Debug, Default)]
 pub(crate) struct KnownAccounts {
@@ -136,6 +141,16 @@ impl AmlMonitor {
         self.record_fields(key, &fields, trigger)
     }
 
+    /// Records the subject and, when it is new or changed and a list is loaded, screens it.
+    ///
+    /// Screening never runs inside the write transaction (on SQLite that transaction holds the
+    /// database's write lock): whether the subject changed is read first (one indexed read), the
+    /// fields are screened outside any transaction, then one transaction upserts the subject
+    /// and applies the hits with their audit records. The hits depend only on `fields` and the
+    /// list snapshot, so they stay valid whatever happened meanwhile; if the subject turned out
+    /// changed when the read said it was not (a concurrent record or erasure), the transaction
+    /// is rolled back, the fields are screened and it runs again: at most
+    /// [`RECORD_ATTEMPTS`] transactions.
     fn record_fields(&self, key: &str, fields: &SubjectFields, trigger: &str) -> Result<RecordOutcome> {
         if key.is_empty() || key.len() > 255 {
             return Err(Error::Invalid("a subject key must be 1 to 255 bytes".into()));
@@ -144,61 +159,97 @@ impl AmlMonitor {
         let config = self.inner.config.screening;
         let freeze_scope = self.inner.config.freeze_scope;
         let notifier = self.inner.notifier.clone();
+        let fingerprint = fields.fingerprint(key);
+        let loaded = !lists.index.entities().is_empty();
         let started = Instant::now();
-        let now = now();
-        let outcome = in_transaction(&self.inner.database, |conn| {
-            let id = match subjects::upsert(conn, key, fields, now)? {
-                Upserted::Unchanged { id, status } => {
+        let mut screened: Option<Vec<ScreeningHit>> = None;
+        if loaded {
+            let (read_key, read_fingerprint) = (key.to_string(), fingerprint.clone());
+            let changed = self
+                .inner
+                .database
+                .run_blocking(move |conn| subjects::would_change(conn, &read_key, &read_fingerprint))?;
+            if changed {
+                screened = Some(screen_fields(fields, &lists, &config));
+            }
+        }
+        let mut outcome = None;
+        for _ in 0..RECORD_ATTEMPTS {
+            // Set when the subject changed but this attempt had no screening for it.
+            let mut unscreened_change = false;
+            let now = now();
+            let attempt = in_transaction(&self.inner.database, |conn| {
+                unscreened_change = false;
+                let id = match subjects::upsert(conn, key, fields, now)? {
+                    Upserted::Unchanged { id, status } => {
+                        return Ok(RecordOutcome {
+                            subject_id: id,
+                            status,
+                            screened: false,
+                            outcome: None,
+                            newly_frozen: Vec::new(),
+                        });
+                    }
+                    Upserted::Changed { id } => id,
+                };
+                if !loaded {
+                    subjects::set_status(conn, id, subjects::SubjectStatus::Unscreened, None)?;
                     return Ok(RecordOutcome {
                         subject_id: id,
-                        status,
+                        status: subjects::SubjectStatus::Unscreened,
                         screened: false,
                         outcome: None,
                         newly_frozen: Vec::new(),
                     });
                 }
-                Upserted::Changed { id } => id,
-            };
-            if lists.index.entities().is_empty() {
-                subjects::set_status(conn, id, subjects::SubjectStatus::Unscreened, None)?;
-                return Ok(RecordOutcome {
+                let Some(hits) = &screened else {
+                    // Roll back: screen outside the transaction and try again.
+                    unscreened_change = true;
+                    return Err(MonitorTxError::Refused(Error::Store(
+                        "the subject changed meanwhile".into(),
+                    )));
+                };
+                let subject = StoredSubject { id, key: key.to_string(), fields: fields.clone() };
+                let run = ScreeningRun {
+                    lists: &lists,
+                    config: &config,
+                    scan_id: None,
+                    trigger,
+                    notifier: notifier.as_deref(),
+                    freeze_scope,
+                };
+                let applied = cases::apply_hits(conn, &subject, hits, &run, now)?;
+                append_in(
+                    conn,
+                    "screening",
+                    &json!({
+                        "subject_id": id, "trigger": trigger, "fingerprint": fingerprint,
+                        "hits": hits.len(), "cases_opened": applied.opened, "list_versions": lists.versions_json(),
+                        "engine": ENGINE_VERSION, "thresholds": thresholds(&config),
+                    })
+                    .to_string(),
+                    now,
+                )?;
+                Ok(RecordOutcome {
                     subject_id: id,
-                    status: subjects::SubjectStatus::Unscreened,
-                    screened: false,
-                    outcome: None,
-                    newly_frozen: Vec::new(),
-                });
-            }
-            let hits = screen_fields(fields, &lists, &config);
-            let subject = StoredSubject { id, key: key.to_string(), fields: fields.clone() };
-            let run = ScreeningRun {
-                lists: &lists,
-                config: &config,
-                scan_id: None,
-                trigger,
-                notifier: notifier.as_deref(),
-                freeze_scope,
-            };
-            let applied = cases::apply_hits(conn, &subject, &hits, &run, now)?;
-            append_in(
-                conn,
-                "screening",
-                &json!({
-                    "subject_id": id, "trigger": trigger, "fingerprint": fields.fingerprint(key),
-                    "hits": hits.len(), "cases_opened": applied.opened, "list_versions": lists.versions_json(),
-                    "engine": ENGINE_VERSION, "thresholds": thresholds(&config),
+                    status: applied.status.unwrap_or(subjects::SubjectStatus::Clear),
+                    screened: true,
+                    outcome: applied.outcome,
+                    newly_frozen: applied.newly_frozen,
                 })
-                .to_string(),
-                now,
-            )?;
-            Ok(RecordOutcome {
-                subject_id: id,
-                status: applied.status.unwrap_or(subjects::SubjectStatus::Clear),
-                screened: true,
-                outcome: applied.outcome,
-                newly_frozen: applied.newly_frozen,
-            })
-        })?;
+            });
+            match attempt {
+                Ok(recorded) => {
+                    outcome = Some(recorded);
+                    break;
+                }
+                Err(_) if unscreened_change && screened.is_none() => {
+                    screened = Some(screen_fields(fields, &lists, &config));
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        let outcome = outcome.ok_or_else(|| Error::Store("the subject kept changing; try again".into()))?;
         if outcome.screened {
             self.inner.metrics.record_screening(started.elapsed());
             self.inner.series.screenings.inc();

@@ -319,6 +319,23 @@ pub(crate) enum Upserted {
     Changed { id: i64 },
 }
 
+/// Whether a stored subject (its fingerprint and status) is up to date for `fingerprint`: the
+/// same fields, already screened, not erased. [`upsert`] then changes nothing.
+fn is_current(stored: &str, status: &str, fingerprint: &str) -> bool {
+    stored == fingerprint && status != "unscreened" && status != "erased"
+}
+
+/// Whether recording `fields` under `key` would change the subject (new, changed, never
+/// screened or erased): one indexed read, done before screening, outside any transaction.
+pub(crate) fn would_change(conn: &mut AnyConnection, key: &str, fingerprint: &str) -> Result<bool, DbError> {
+    let existing: Option<(String, String)> = s::aml_subjects
+        .select((s::fingerprint, s::status))
+        .filter(s::subject_key.eq(key))
+        .first(conn)
+        .optional()?;
+    Ok(existing.is_none_or(|(stored, status)| !is_current(&stored, &status, fingerprint)))
+}
+
 /// Inserts or updates the subject under `key`.
 pub(crate) fn upsert(
     conn: &mut AnyConnection,
@@ -337,9 +354,7 @@ pub(crate) fn upsert(
     let names_kind = kind_name(fields.names_kind);
     let accounts_json = serde_json::to_string(&fields.accounts).unwrap_or_else(|_| "[]".into());
     match existing {
-        Some((id, stored, status))
-            if stored == fingerprint && status != "unscreened" && status != "erased" =>
-        {
+        Some((id, stored, status)) if is_current(&stored, &status, &fingerprint) => {
             Ok(Upserted::Unchanged { id, status: SubjectStatus::parse(&status) })
         }
         Some((id, _, status)) => {

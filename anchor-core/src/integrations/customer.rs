@@ -24,7 +24,9 @@ mod countries;
 mod sep9;
 
 pub use countries::alpha2_to_alpha3;
-pub use sep9::{Sep9Error, Sep9Field, Sep9Fields, Sep9File, Sep9Type, Sep9Value, MAX_TEXT_CHARS};
+pub use sep9::{
+    Sep9Error, Sep9Field, Sep9Fields, Sep9File, Sep9Type, Sep9Value, MAX_NAME_CHARS, MAX_TEXT_CHARS,
+};
 
 /// The anchor's identifier of a customer (SEP-12 `id`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -225,3 +225,23 @@ fn hex_is_lower_case_and_two_digits_per_byte() {
     assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
     assert_eq!(hex(&[]), "");
 }
+
+#[test]
+fn sender_info_names_and_texts_are_capped_in_characters() {
+    let attachment = |key: &str, value: &str| {
+        serde_json::json!({"nonce": "1", "transaction": {"sender_info": {key: value}}}).to_string()
+    };
+    for key in SENDER_NAME_FIELDS {
+        // 256 letters of any script are a name; one more is refused, naming the field and limit.
+        assert!(parse_attachment(&attachment(key, &"щ".repeat(MAX_NAME_CHARS))).is_ok(), "{key}");
+        let err = parse_attachment(&attachment(key, &"щ".repeat(MAX_NAME_CHARS + 1))).unwrap_err();
+        assert_eq!(
+            message(err),
+            format!("data.attachment: transaction.sender_info.{key} is longer than 256 characters")
+        );
+    }
+    assert!(parse_attachment(&attachment("first_name", &"a".repeat(100_000))).is_err());
+    assert!(parse_attachment(&attachment("address", &"a".repeat(MAX_SENDER_INFO_CHARS))).is_ok());
+    let err = parse_attachment(&attachment("address", &"a".repeat(MAX_SENDER_INFO_CHARS + 1))).unwrap_err();
+    assert!(message(err).contains("transaction.sender_info.address is longer than 2000 characters"));
+}

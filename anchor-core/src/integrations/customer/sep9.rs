@@ -70,8 +70,14 @@ enum Rule {
     Binary,
 }
 
-/// The longest text value accepted, in characters.
+/// The longest text value accepted, in characters (names: [`MAX_NAME_CHARS`]).
 pub const MAX_TEXT_CHARS: usize = 2000;
+
+/// The longest value of a name field, in characters (any script): `first_name`, `last_name`,
+/// `additional_name`, `card.holder_name`, `organization.name`, `organization.director_name`,
+/// `organization.shareholder_name` and `employer_name`. Names are screened against sanctions
+/// lists, so their size bounds the screening's cost; no listed name comes near it.
+pub const MAX_NAME_CHARS: usize = 256;
 
 macro_rules! sep9_catalogue {
     ($( $variant:ident = $name:literal $(| $synonym:literal)* => $rule:expr ),+ $(,)?) => {
@@ -236,6 +242,22 @@ impl Sep9Field {
         self.field_type() == Sep9Type::Number
     }
 
+    /// The longest value accepted, in characters: [`MAX_NAME_CHARS`] for names,
+    /// [`MAX_TEXT_CHARS`] for every other text.
+    pub fn max_chars(self) -> usize {
+        match self {
+            Sep9Field::FirstName
+            | Sep9Field::LastName
+            | Sep9Field::AdditionalName
+            | Sep9Field::CardHolderName
+            | Sep9Field::OrganizationName
+            | Sep9Field::OrganizationDirectorName
+            | Sep9Field::OrganizationShareholderName
+            | Sep9Field::EmployerName => MAX_NAME_CHARS,
+            _ => MAX_TEXT_CHARS,
+        }
+    }
+
     /// The allowed values, when SEP-9 fixes them (`sex`, `bank_account_type`).
     pub fn choices(self) -> &'static [&'static str] {
         match self.rule() {
@@ -397,8 +419,9 @@ impl Sep9Fields {
         if value.trim().is_empty() {
             return Err(invalid(field, "must not be empty"));
         }
-        if value.chars().count() > MAX_TEXT_CHARS {
-            return Err(invalid(field, format!("is longer than {MAX_TEXT_CHARS} characters")));
+        let max = field.max_chars();
+        if value.chars().nth(max).is_some() {
+            return Err(invalid(field, format!("is longer than {max} characters")));
         }
         let multiline = field.rule() == Rule::Multiline;
         if value.chars().any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'))) {
@@ -608,6 +631,32 @@ mod tests {
         assert!(check(Sep9Field::FirstName, "a\u{0}b").is_err());
         assert!(check(Sep9Field::Address, "1 Main St\nSpringfield").is_ok());
         assert!(check(Sep9Field::PhotoIdFront, "aGVsbG8=").is_err());
+    }
+
+    #[test]
+    fn names_are_capped_in_characters_of_any_script() {
+        let name_fields = [
+            Sep9Field::FirstName,
+            Sep9Field::LastName,
+            Sep9Field::AdditionalName,
+            Sep9Field::CardHolderName,
+            Sep9Field::OrganizationName,
+            Sep9Field::OrganizationDirectorName,
+            Sep9Field::OrganizationShareholderName,
+            Sep9Field::EmployerName,
+        ];
+        for field in name_fields {
+            assert_eq!(field.max_chars(), MAX_NAME_CHARS);
+            // Characters, not bytes: 256 Cyrillic letters (512 bytes) or CJK ideographs pass.
+            assert!(check(field, &"щ".repeat(MAX_NAME_CHARS)).is_ok(), "{field}");
+            assert!(check(field, &"李".repeat(MAX_NAME_CHARS)).is_ok(), "{field}");
+            let err = check(field, &"щ".repeat(MAX_NAME_CHARS + 1)).unwrap_err();
+            assert_eq!(err.to_string(), format!("field `{field}` is longer than 256 characters"));
+        }
+        assert!(check(Sep9Field::FirstName, &"щ".repeat(100_000)).is_err());
+        assert_eq!(Sep9Field::Address.max_chars(), MAX_TEXT_CHARS);
+        assert!(check(Sep9Field::Address, &"a".repeat(MAX_TEXT_CHARS)).is_ok());
+        assert!(check(Sep9Field::Address, &"a".repeat(MAX_TEXT_CHARS + 1)).is_err());
     }
 
     #[test]
