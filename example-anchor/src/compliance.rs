@@ -217,6 +217,7 @@ async fn put_federation(
 ) -> Result<HttpResponse, SepError> {
     let name = name.into_inner().to_ascii_lowercase();
     let FederationForm { account_id, memo, kyc } = form.into_inner();
+    const MAX_KYC_BYTES: usize = 60_000;
     if name.is_empty() || name.len() > 64 || name.contains('*') {
         return Err(SepError::bad_request("name: 1 to 64 characters, without `*`"));
     }
@@ -225,6 +226,10 @@ async fn put_federation(
     }
     if memo < 0 {
         return Err(SepError::bad_request("memo: must be a non-negative integer"));
+    }
+    // The column is TEXT on every backend: 65,535 bytes on MySQL.
+    if kyc.len() > MAX_KYC_BYTES {
+        return Err(SepError::bad_request(format!("kyc: at most {MAX_KYC_BYTES} bytes of JSON")));
     }
     if !matches!(serde_json::from_str::<serde_json::Value>(&kyc), Ok(serde_json::Value::Object(_))) {
         return Err(SepError::bad_request("kyc: must be a JSON object"));

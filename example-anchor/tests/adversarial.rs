@@ -9,11 +9,10 @@ mod support;
 
 use std::time::Duration;
 
-use anchor_core::auth::{encode_token, token_issuer, Sep10Claims};
 use anchor_core::testing;
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::{internal_json, register, run_cli, Bank};
+use support::{account, internal_json, register, run_cli, sep10_token, Bank};
 
 /// Ivan is listed (born 1958); "Maria Gonzalez" scores in the review band against Maria
 /// Gonzalez Ruiz, "Maria Gonzalez Ruiz" is a match.
@@ -22,30 +21,10 @@ const LIST_V1: &str =
 /// V1 and Peter Quentin Novak.
 const LIST_V2: &str = "id,name,kind,birth_date\na,Ivan Petrovich Sidorov,person,1958-03-02\nd,Maria Gonzalez Ruiz,person,\ng,Peter Quentin Novak,person,\n";
 
-fn account(n: u8) -> String {
-    stellar_strkey::ed25519::PublicKey([n; 32]).to_string().as_str().to_owned()
-}
-
-/// A SEP-10 token for `sub` (`G…`, `G…:<memo>` or `M…`), signed with the bank's JWT key.
-fn token(bank: &Bank, sub: &str) -> String {
-    let settings = testing::settings(&[("HOST_URL", &bank.public)]);
-    let now = chrono::Utc::now().timestamp();
-    let claims = Sep10Claims {
-        iss: token_issuer(&settings),
-        sub: sub.to_string(),
-        iat: now,
-        exp: now + 600,
-        jti: "7".repeat(64),
-        client_domain: None,
-        home_domain: None,
-    };
-    encode_token(&settings, &claims).unwrap()
-}
-
 async fn put_customer(bank: &Bank, sub: &str, fields: Value) -> (u16, Value) {
     let response = reqwest::Client::new()
         .put(format!("{}/kyc/customer", bank.public))
-        .bearer_auth(token(bank, sub))
+        .bearer_auth(sep10_token(bank, sub))
         .json(&fields)
         .send()
         .await
@@ -57,7 +36,7 @@ async fn put_customer(bank: &Bank, sub: &str, fields: Value) -> (u16, Value) {
 async fn get_customer(bank: &Bank, sub: &str) -> u16 {
     let response = reqwest::Client::new()
         .get(format!("{}/kyc/customer", bank.public))
-        .bearer_auth(token(bank, sub))
+        .bearer_auth(sep10_token(bank, sub))
         .send()
         .await
         .unwrap();
@@ -67,7 +46,7 @@ async fn get_customer(bank: &Bank, sub: &str) -> u16 {
 async fn delete_customer(bank: &Bank, sub: &str, account: &str) -> (u16, Value) {
     let response = reqwest::Client::new()
         .delete(format!("{}/kyc/customer/{account}", bank.public))
-        .bearer_auth(token(bank, sub))
+        .bearer_auth(sep10_token(bank, sub))
         .send()
         .await
         .unwrap();
@@ -422,24 +401,7 @@ async fn a_scan_request_without_a_body_starts_a_full_scan() {
 #[tokio::test]
 async fn an_anchor_without_a_list_says_so_on_health_and_fails_closed() {
     let database = testing::test_databases().into_iter().next().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (env, key, port, internal_port) = support::bank_env(&database, "sep-1,sep-10,sep-12", &[]);
-    let child = support::command(dir.path(), &env)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut bank = Bank {
-        child,
-        public: format!("http://127.0.0.1:{port}"),
-        internal: format!("http://127.0.0.1:{internal_port}"),
-        domain: format!("127.0.0.1:{port}"),
-        key,
-        env,
-        dir,
-        database,
-    };
-    support::wait_until_serving(&mut bank).await;
+    let mut bank = support::start_bank_without_list(database, "sep-1,sep-10,sep-12", &[]).await;
     let health: Value = reqwest::get(format!("{}/health", bank.public)).await.unwrap().json().await.unwrap();
     assert_eq!(health["status"], "degraded", "{health}");
     assert_eq!(health["screening"], "not_ready", "{health}");

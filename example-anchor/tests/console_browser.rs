@@ -16,10 +16,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use anchor_core::auth::{encode_token, token_issuer, Sep10Claims};
 use anchor_core::testing;
 use serde_json::{json, Value};
-use support::{internal_json, Bank};
+use support::{account, internal_json, sep10_token, Bank};
 
 /// The monitoring test's excerpt: both names open a case when a customer registers with them.
 const LIST: &str = "id,name,kind\na,Ivan Petrovich Sidorov,person\nd,Maria Gonzalez Ruiz,person\n";
@@ -29,10 +28,6 @@ const OFFICER: &str = "alice";
 const OFFICER_NAME: &str = "Alice Officer";
 const OFFICER_PASSWORD: &str = "violet-harbour-lantern-7291";
 const REASON: &str = "Different date of birth and nationality";
-
-fn account(n: u8) -> String {
-    stellar_strkey::ed25519::PublicKey([n; 32]).to_string().as_str().to_owned()
-}
 
 /// What the browser test needs and this machine lacks.
 fn missing_prerequisites() -> Vec<String> {
@@ -52,27 +47,11 @@ fn missing_prerequisites() -> Vec<String> {
     missing
 }
 
-/// A SEP-10 token for `sub`, signed with the bank's JWT key.
-fn token(bank: &Bank, sub: &str) -> String {
-    let settings = testing::settings(&[("HOST_URL", &bank.public)]);
-    let now = chrono::Utc::now().timestamp();
-    let claims = Sep10Claims {
-        iss: token_issuer(&settings),
-        sub: sub.to_string(),
-        iat: now,
-        exp: now + 600,
-        jti: "7".repeat(64),
-        client_domain: None,
-        home_domain: None,
-    };
-    encode_token(&settings, &claims).expect("a SEP-10 token")
-}
-
 /// Registers customer `n` over SEP-12; a listed name is screened and opens a case.
 async fn put_customer(bank: &Bank, n: u8, first: &str, last: &str) {
     let response = reqwest::Client::new()
         .put(format!("{}/kyc/customer", bank.public))
-        .bearer_auth(token(bank, &account(n)))
+        .bearer_auth(sep10_token(bank, &account(n)))
         .json(&json!({"first_name": first, "last_name": last}))
         .send()
         .await

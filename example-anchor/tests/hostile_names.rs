@@ -16,10 +16,9 @@ mod support;
 
 use std::time::Duration;
 
-use anchor_core::auth::{encode_token, token_issuer, Sep10Claims};
 use anchor_core::testing;
 use serde_json::{json, Value};
-use support::{register, Bank};
+use support::{account, register, sep10_token, Bank};
 
 /// Far above any honest answer, far below "minutes".
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -34,10 +33,6 @@ const SENDER: &str = "GBEEAAVX5GMUEWFL6Q6UQUAH3WAPGNFSIQCI6YXVGXTCPOZ22PGFWMEC";
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder().timeout(CLIENT_TIMEOUT).build().unwrap()
-}
-
-fn account(n: u8) -> String {
-    stellar_strkey::ed25519::PublicKey([n; 32]).to_string().as_str().to_owned()
 }
 
 /// A name of exactly `chars` characters: Cyrillic words of 15 letters (щ transliterates to
@@ -56,26 +51,10 @@ fn cyrillic_name(chars: usize, seed: usize) -> String {
         .collect()
 }
 
-/// A SEP-10 token for `sub`, signed with the bank's JWT key.
-fn token(bank: &Bank, sub: &str) -> String {
-    let settings = testing::settings(&[("HOST_URL", &bank.public)]);
-    let now = chrono::Utc::now().timestamp();
-    let claims = Sep10Claims {
-        iss: token_issuer(&settings),
-        sub: sub.to_string(),
-        iat: now,
-        exp: now + 600,
-        jti: "7".repeat(64),
-        client_domain: None,
-        home_domain: None,
-    };
-    encode_token(&settings, &claims).unwrap()
-}
-
 async fn put_customer(bank: &Bank, sub: &str, fields: Value) -> (u16, Value) {
     let response = client()
         .put(format!("{}/kyc/customer", bank.public))
-        .bearer_auth(token(bank, sub))
+        .bearer_auth(sep10_token(bank, sub))
         .json(&fields)
         .send()
         .await
@@ -148,7 +127,7 @@ async fn names_of_the_longest_accepted_cyrillic_length_are_screened_while_sep10_
             });
             let request = client()
                 .put(format!("{}/kyc/customer", bank.public))
-                .bearer_auth(token(&bank, &account(20 + n)))
+                .bearer_auth(sep10_token(&bank, &account(20 + n)))
                 .json(&fields);
             puts.spawn(async move {
                 let response = request.send().await.expect("PUT answered within the client timeout");

@@ -10,39 +10,19 @@ mod support;
 
 use std::time::Duration;
 
-use anchor_core::auth::{encode_token, token_issuer, Sep10Claims};
 use anchor_core::testing;
 use serde_json::{json, Value};
-use support::{internal_json, officer_post, officer_token, register, run_cli, Bank};
+use support::{account, internal_json, officer_post, officer_token, register, run_cli, sep10_token, Bank};
 
 const LIST_V1: &str = "id,name,kind\na,Ivan Petrovich Sidorov,person\nd,Maria Gonzalez Ruiz,person\n";
 const LIST_V2: &str =
     "id,name,kind\na,Ivan Petrovich Sidorov,person\nd,Maria Gonzalez Ruiz,person\ng,Peter Quentin Novak,person\n";
 const SENDER: &str = "GBEEAAVX5GMUEWFL6Q6UQUAH3WAPGNFSIQCI6YXVGXTCPOZ22PGFWMEC";
 
-fn account(n: u8) -> String {
-    stellar_strkey::ed25519::PublicKey([n; 32]).to_string().as_str().to_owned()
-}
-
-fn token(bank: &Bank, sub: &str) -> String {
-    let settings = testing::settings(&[("HOST_URL", &bank.public)]);
-    let now = chrono::Utc::now().timestamp();
-    let claims = Sep10Claims {
-        iss: token_issuer(&settings),
-        sub: sub.to_string(),
-        iat: now,
-        exp: now + 600,
-        jti: "7".repeat(64),
-        client_domain: None,
-        home_domain: None,
-    };
-    encode_token(&settings, &claims).unwrap()
-}
-
 async fn put_customer(bank: &Bank, n: u8, first: &str, last: &str) -> u16 {
     let response = reqwest::Client::new()
         .put(format!("{}/kyc/customer", bank.public))
-        .bearer_auth(token(bank, &account(n)))
+        .bearer_auth(sep10_token(bank, &account(n)))
         .json(&json!({"first_name": first, "last_name": last}))
         .send()
         .await
@@ -53,7 +33,7 @@ async fn put_customer(bank: &Bank, n: u8, first: &str, last: &str) -> u16 {
 async fn get_customer(bank: &Bank, n: u8) -> u16 {
     let response = reqwest::Client::new()
         .get(format!("{}/kyc/customer", bank.public))
-        .bearer_auth(token(bank, &account(n)))
+        .bearer_auth(sep10_token(bank, &account(n)))
         .send()
         .await
         .unwrap();

@@ -228,3 +228,45 @@ pub async fn officer_post(bank: &Bank, token: &str, path: &str, body: Value) -> 
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
+
+/// The `G…` account of the key made of 32 bytes `n` (a fixed, valid account for tests).
+pub fn account(n: u8) -> String {
+    stellar_strkey::ed25519::PublicKey([n; 32]).to_string().as_str().to_owned()
+}
+
+/// A SEP-10 token for `sub` (`G…`, `G…:<memo>` or `M…`), signed with the bank's JWT key, as
+/// the bank's `POST /auth` would issue it.
+pub fn sep10_token(bank: &Bank, sub: &str) -> String {
+    use anchor_core::auth::{encode_token, token_issuer, Sep10Claims};
+    let settings = testing::settings(&[("HOST_URL", &bank.public)]);
+    let now = chrono::Utc::now().timestamp();
+    let claims = Sep10Claims {
+        iss: token_issuer(&settings),
+        sub: sub.to_string(),
+        iat: now,
+        exp: now + 600,
+        jti: "7".repeat(64),
+        client_domain: None,
+        home_domain: None,
+    };
+    encode_token(&settings, &claims).unwrap()
+}
+
+/// Starts the bank's binary without importing any list first (`start_bank` imports one).
+pub async fn start_bank_without_list(database: TestDatabase, seps: &str, extra: &[(&str, &str)]) -> Bank {
+    let dir = tempfile::tempdir().unwrap();
+    let (env, key, port, internal_port) = bank_env(&database, seps, extra);
+    let child = command(dir.path(), &env).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut bank = Bank {
+        child,
+        public: format!("http://127.0.0.1:{port}"),
+        internal: format!("http://127.0.0.1:{internal_port}"),
+        domain: format!("127.0.0.1:{port}"),
+        key,
+        env,
+        dir,
+        database,
+    };
+    wait_until_serving(&mut bank).await;
+    bank
+}
