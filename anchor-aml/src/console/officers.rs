@@ -6,8 +6,10 @@
 //! form of the console must send back.
 //!
 //! Sign-in failures are counted per officer: after [`MAX_FAILED_SIGN_INS`] in a row the account
-//! is locked for [`LOCKOUT_SECONDS`]. Unknown names cost the same argon2 work as known ones, so
-//! timing does not tell which names exist. Sign-ins, failed sign-ins, sign-outs and account
+//! is locked for [`LOCKOUT_SECONDS`]. Each guess is reserved atomically before the password is
+//! checked, so parallel attempts make no more guesses than that. Unknown names, locked accounts
+//! and wrong passwords cost the same argon2 work and get the same answer, so neither timing nor
+//! text tells which names exist; an unknown typed name is never written to the audit trail. Sign-ins, failed sign-ins, sign-outs and account
 //! changes are written to the audit trail.
 
 use anchor_core::db::schema::aml_officer_sessions::dsl as s;
@@ -339,13 +341,42 @@ impl Officers {
         } else {
             None
         };
-        let Some((id, username, display_name, hash, active, _failed, locked_until)) = row else {
+        let Some((id, username, display_name, hash, active, _failed, _locked_until)) = row else {
             let _ = password_matches(password, decoy_hash());
-            self.audit_failure(&name, "unknown officer", now)?;
+            // The typed name is not recorded: it may be a password typed in the wrong field, and
+            // anyone can send one, so it must not grow a trail nobody can delete.
+            self.audit_failure(None, "unknown officer", now)?;
             return Ok(Err(SignInRefusal::WrongCredentials));
         };
-        if locked_until > now {
-            self.audit_failure(&username, "account locked", now)?;
+        // One guess is reserved atomically before argon2 runs: parallel attempts cannot make more
+        // than MAX_FAILED_SIGN_INS guesses per lockout window, on any backend.
+        let reserved = self.database.run_blocking(|conn| {
+            conn.transaction::<_, DbError, _>(|conn| {
+                // A lock that has run out starts a fresh window.
+                diesel::update(
+                    o::aml_officers
+                        .filter(o::id.eq(id))
+                        .filter(o::locked_until.gt(0))
+                        .filter(o::locked_until.le(now)),
+                )
+                .set((o::locked_until.eq(0_i64), o::failed_logins.eq(0)))
+                .execute(conn)?;
+                Ok(diesel::update(
+                    o::aml_officers
+                        .filter(o::id.eq(id))
+                        .filter(o::locked_until.le(now))
+                        .filter(o::failed_logins.lt(MAX_FAILED_SIGN_INS)),
+                )
+                .set(o::failed_logins.eq(o::failed_logins + 1))
+                .execute(conn)?
+                    == 1)
+            })
+        })?;
+        if !reserved {
+            // The same work and the same answer as a wrong password: nothing tells a guesser
+            // that the name exists and is locked.
+            let _ = password_matches(password, decoy_hash());
+            self.audit_failure(Some(&username), "account locked", now)?;
             return Ok(Err(SignInRefusal::Locked));
         }
         let matches = password.len() <= MAX_PASSWORD_LEN && password_matches(password, &hash);
@@ -353,16 +384,16 @@ impl Officers {
             let reason = if active { "wrong password" } else { "account disabled" };
             let locked = self.database.run_blocking(|conn| {
                 conn.transaction::<_, DbError, _>(|conn| {
-                    let failed: i32 =
-                        o::aml_officers.select(o::failed_logins).filter(o::id.eq(id)).first(conn)?;
-                    let failed = failed.saturating_add(1);
-                    let lock = failed >= MAX_FAILED_SIGN_INS;
-                    diesel::update(o::aml_officers.filter(o::id.eq(id)))
-                        .set((
-                            o::failed_logins.eq(if lock { 0 } else { failed }),
-                            o::locked_until.eq(if lock { now + LOCKOUT_SECONDS } else { 0 }),
-                        ))
-                        .execute(conn)?;
+                    // The reserved guess stands; the one that reaches the limit locks the account.
+                    let lock = diesel::update(
+                        o::aml_officers
+                            .filter(o::id.eq(id))
+                            .filter(o::locked_until.le(now))
+                            .filter(o::failed_logins.ge(MAX_FAILED_SIGN_INS)),
+                    )
+                    .set((o::failed_logins.eq(0), o::locked_until.eq(now + LOCKOUT_SECONDS)))
+                    .execute(conn)?
+                        == 1;
                     append_in(
                         conn,
                         "officer_sign_in_failed",
@@ -400,10 +431,14 @@ impl Officers {
         Ok(Ok(NewSession { token, officer: Officer { id, username, display_name } }))
     }
 
-    fn audit_failure(&self, username: &str, reason: &str, now: i64) -> Result<()> {
-        // An unknown name is recorded shortened: it may be a password typed in the wrong field.
-        let shown: String = username.chars().take(64).collect();
-        let payload = json!({"username": shown, "reason": reason}).to_string();
+    /// Audits a refused sign-in: the officer's name when the account exists, nothing typed when
+    /// it does not.
+    fn audit_failure(&self, username: Option<&str>, reason: &str, now: i64) -> Result<()> {
+        let payload = match username {
+            Some(username) => json!({"username": username, "reason": reason}),
+            None => json!({"reason": reason}),
+        }
+        .to_string();
         self.database.run_blocking(|conn| {
             conn.transaction::<_, DbError, _>(|conn| append_in(conn, "officer_sign_in_failed", &payload, now))
         })?;

@@ -7,13 +7,17 @@ use maud::html;
 use serde::Deserialize;
 
 use super::layout;
-use super::officers::{random_token, SignInRefusal, LOCKOUT_SECONDS};
+use super::officers::{random_token, SignInRefusal, LOCKOUT_SECONDS, MAX_FAILED_SIGN_INS};
 use super::session::{
     blocking, check_origin, console_cookie, page_response, redirect, removal_cookie, safe_next, PageError,
     PageResult, SignedIn, CONSOLE_PATH, SESSION_COOKIE, SIGN_IN_CSRF_COOKIE,
 };
 use super::ConsoleState;
 use crate::monitor::now;
+
+/// How many sign-ins check a password (argon2, 19 MiB each) at once; the others wait.
+const ARGON2_CONCURRENCY: usize = 2;
+static ARGON2_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(ARGON2_CONCURRENCY);
 
 type State = web::Data<ConsoleState>;
 
@@ -113,6 +117,9 @@ pub(crate) async fn submit(req: HttpRequest, state: State, form: web::Form<SignI
         ));
     }
     let officers = state.officers.clone();
+    // argon2 takes 19 MiB and a core's worth of work per attempt: at most ARGON2_SLOTS run at
+    // once, the rest wait their turn without holding a thread.
+    let _slot = ARGON2_SLOTS.acquire().await.map_err(|_| PageError::Internal)?;
     let outcome = blocking(move || officers.sign_in(&username, &password, now())).await?;
     match outcome {
         Ok(session) => {
@@ -123,13 +130,13 @@ pub(crate) async fn submit(req: HttpRequest, state: State, form: web::Form<SignI
             Ok(response)
         }
         Err(refusal) => {
-            let message = match refusal {
-                SignInRefusal::WrongCredentials => "Wrong username or password.".to_string(),
-                SignInRefusal::Locked => format!(
-                    "Too many failed sign-ins: this account is locked for {} minutes.",
-                    LOCKOUT_SECONDS / 60
-                ),
-            };
+            // One answer for an unknown name, a wrong password and a locked account, so the page
+            // does not tell which officer names exist.
+            let (SignInRefusal::WrongCredentials | SignInRefusal::Locked) = refusal;
+            let message = format!(
+                "Wrong username or password. After {MAX_FAILED_SIGN_INS} failed sign-ins in a row an account is locked for {} minutes.",
+                LOCKOUT_SECONDS / 60
+            );
             let fresh = random_token()?;
             Ok(sign_in_page(StatusCode::UNAUTHORIZED, &fresh, &next, Notice::Error(&message), secure))
         }

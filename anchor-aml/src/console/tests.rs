@@ -88,6 +88,16 @@ impl Console {
         self.handle.stop(true).await;
     }
 
+    /// Another browser on the same console: its own cookies.
+    fn browser(&self) -> Console {
+        Console {
+            base: self.base.clone(),
+            handle: self.handle.clone(),
+            client: self.client.clone(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
     fn keep_cookies(&mut self, headers: &HeaderMap) {
         for value in headers.get_all(SET_COOKIE) {
             let text = value.to_str().unwrap();
@@ -261,6 +271,40 @@ async fn wrong_credentials_are_refused_with_one_message_and_five_failures_lock_t
         failures.iter().all(|record| !record.payload.contains("not the password")),
         "no password in the audit"
     );
+    assert!(
+        failures.iter().all(|record| !record.payload.contains("mallory")),
+        "a typed unknown name is not kept in the audit trail"
+    );
+    // An unknown name, a wrong password and a locked account get the same page.
+    assert_eq!(message_of(&unknown.body), message_of(&right_but_locked.body));
+    console.stop().await;
+}
+
+/// The alert of a sign-in page.
+fn message_of(body: &str) -> String {
+    let start = body.find("role=\"alert\"").unwrap_or(0);
+    body[start..].chars().take(200).collect()
+}
+
+#[actix_web::test]
+async fn parallel_wrong_passwords_make_no_more_guesses_than_the_lockout_allows() {
+    let monitor = sqlite_monitor();
+    let trail = AuditTrail::new(monitor.database().clone());
+    let mut console = Console::start(monitor, false);
+    let attempts: Vec<_> = (0..20)
+        .map(|_| {
+            let mut browser = console.browser();
+            actix_web::rt::spawn(async move { browser.sign_in("alice", "not the password at all").await })
+        })
+        .collect();
+    for attempt in attempts {
+        assert_eq!(attempt.await.unwrap().status, 401);
+    }
+    let right_but_locked = console.sign_in("alice", PASSWORD).await;
+    assert_eq!(right_but_locked.status, 401, "the account must be locked after the burst");
+    let failures = trail.browse(Some("officer_sign_in_failed"), None, None, 100).unwrap();
+    let guesses = failures.iter().filter(|record| record.payload.contains("wrong password")).count();
+    assert_eq!(guesses, 5, "parallel attempts made {guesses} password checks");
     console.stop().await;
 }
 
