@@ -3,7 +3,8 @@
 //! The challenge hash is inserted only after every other check passed; the primary key makes a
 //! second insert fail on every backend, so a challenge yields at most one token even across
 //! server instances sharing the database. Rows are kept until the challenge's own maxTime (after
-//! which rule 3 refuses it anyway) and purged opportunistically.
+//! which rule 3 refuses it anyway) plus a margin (`routes::PURGE_MARGIN_SECONDS`: a slow Horizon
+//! lookup, another instance's clock), then purged opportunistically.
 //!
 //! [`UseRecorder`] group-commits: requests arriving together are inserted in one transaction by
 //! one writer task per worker, because each commit (plus the blocking-pool hand-off and pool

@@ -23,6 +23,12 @@ use crate::{body, replay, Error};
 /// How often (seconds) a POST also purges expired single-use records.
 pub const PURGE_INTERVAL_SECONDS: i64 = 60;
 
+/// How long (seconds) a single-use record outlives its challenge's maxTime before it may be
+/// purged: a POST that passed the time-bounds check can still be waiting on Horizon (up to its
+/// timeout), and another instance's clock may run behind ours. Without the margin a record
+/// purged in that window would let the same challenge be used twice.
+pub const PURGE_MARGIN_SECONDS: i64 = 15 * 60;
+
 /// The server signatures of the challenges this process issued, shared by its workers (a `GET`
 /// and its `POST` may reach different workers): rule 7 compares against them instead of signing
 /// again.
@@ -263,7 +269,7 @@ pub async fn post_token(
     let last = state.last_purge.load(Ordering::Relaxed);
     let purge = (now - last >= PURGE_INTERVAL_SECONDS
         && state.last_purge.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok())
-    .then_some(now);
+    .then_some(now.saturating_sub(PURGE_MARGIN_SECONDS));
     let recorder = state.recorder.get_or_init(|| replay::UseRecorder::new(ctx.database().clone()));
     if !recorder.record(read.hash_hex(), expires_at, purge).await? {
         return Err(Error::Replayed.into());
