@@ -89,7 +89,20 @@ pub async fn start_bank(database: TestDatabase, seps: &str, list_csv: &str, extr
         .output()
         .unwrap();
     assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
-    let child = command(dir.path(), &env).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    serve_bank(database, dir, env, key, (port, internal_port), Stdio::null()).await
+}
+
+/// Spawns the binary in `dir` with `env` (its standard output to `stdout`) and waits until it
+/// serves.
+async fn serve_bank(
+    database: TestDatabase,
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+    key: SigningKey,
+    (port, internal_port): (u16, u16),
+    stdout: Stdio,
+) -> Bank {
+    let child = command(dir.path(), &env).stdout(stdout).stderr(Stdio::null()).spawn().unwrap();
     let mut bank = Bank {
         child,
         public: format!("http://127.0.0.1:{port}"),
@@ -256,17 +269,6 @@ pub fn sep10_token(bank: &Bank, sub: &str) -> String {
 pub async fn start_bank_without_list(database: TestDatabase, seps: &str, extra: &[(&str, &str)]) -> Bank {
     let dir = tempfile::tempdir().unwrap();
     let (env, key, port, internal_port) = bank_env(&database, seps, extra);
-    let child = command(dir.path(), &env).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let mut bank = Bank {
-        child,
-        public: format!("http://127.0.0.1:{port}"),
-        internal: format!("http://127.0.0.1:{internal_port}"),
-        domain: format!("127.0.0.1:{port}"),
-        key,
-        env,
-        dir,
-        database,
-    };
-    wait_until_serving(&mut bank).await;
-    bank
+    // Standard output is kept: the caller reads what start-up said.
+    serve_bank(database, dir, env, key, (port, internal_port), Stdio::piped()).await
 }
