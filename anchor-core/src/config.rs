@@ -266,6 +266,10 @@ pub struct Sep12Settings {
     pub file_content_types: Vec<String>,
     /// `SEP12_FILE_EXPIRY`: how long an uploaded file no customer references is kept.
     pub file_expiry: Duration,
+    /// `SEP12_MAX_FILES_PER_CUSTOMER`: files one SEP-10 identity (`sub`) may store at once.
+    pub max_files_per_customer: u32,
+    /// `SEP12_MAX_FILE_BYTES_PER_CUSTOMER`: bytes of files one SEP-10 identity may store at once.
+    pub max_file_bytes_per_customer: u64,
     /// `SEP12_CALLBACK_TIMEOUT`: timeout of one status-callback delivery attempt.
     pub callback_timeout: Duration,
     /// `SEP12_CALLBACK_MAX_ATTEMPTS`: delivery attempts per status change (with backoff).
@@ -480,6 +484,8 @@ impl Settings {
             ("SEP12_MAX_FILE_BYTES", self.sep12.max_file_bytes.to_string()),
             ("SEP12_FILE_CONTENT_TYPES", list(&self.sep12.file_content_types)),
             ("SEP12_FILE_EXPIRY", secs(self.sep12.file_expiry)),
+            ("SEP12_MAX_FILES_PER_CUSTOMER", self.sep12.max_files_per_customer.to_string()),
+            ("SEP12_MAX_FILE_BYTES_PER_CUSTOMER", self.sep12.max_file_bytes_per_customer.to_string()),
             ("SEP12_CALLBACK_TIMEOUT", secs(self.sep12.callback_timeout)),
             ("SEP12_CALLBACK_MAX_ATTEMPTS", self.sep12.callback_max_attempts.to_string()),
         ]
@@ -604,7 +610,9 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc { name: "STELLAR_TOML_FILE", kind: "path", default: "(not set)", used_by: "SEP-1", description: "TOML file with the anchor's own part of stellar.toml (`[DOCUMENTATION]`, `[[CURRENCIES]]`, …), merged with the generated keys." },
     SettingDoc { name: "SEP12_MAX_FILE_BYTES", kind: "bytes", default: "10485760", used_by: "SEP-12", description: "Largest uploaded file (a multipart part of `PUT /customer` or `POST /customer/files`); larger files get 413." },
     SettingDoc { name: "SEP12_FILE_CONTENT_TYPES", kind: "list of media types", default: "image/jpeg,image/png,image/gif,image/webp,application/pdf", used_by: "SEP-12", description: "Media types accepted for uploaded files; the bytes must match the declared type." },
-    SettingDoc { name: "SEP12_FILE_EXPIRY", kind: "seconds", default: "86400", used_by: "SEP-12", description: "How long an uploaded file that no customer references is kept (`expires_at`)." },
+    SettingDoc { name: "SEP12_FILE_EXPIRY", kind: "seconds", default: "86400", used_by: "SEP-12", description: "How long an uploaded file that no customer references is kept (`expires_at`); the module's background task then deletes it." },
+    SettingDoc { name: "SEP12_MAX_FILES_PER_CUSTOMER", kind: "whole number, 1–10000", default: "20", used_by: "SEP-12", description: "Files one SEP-10 identity (token `sub`: account, account and memo, or muxed account) may store at once, referenced or not; an upload past it gets 413 and stores nothing." },
+    SettingDoc { name: "SEP12_MAX_FILE_BYTES_PER_CUSTOMER", kind: "bytes", default: "52428800", used_by: "SEP-12", description: "Total bytes of files one SEP-10 identity may store at once; at least `SEP12_MAX_FILE_BYTES`. An upload past it gets 413 and stores nothing." },
     SettingDoc { name: "SEP12_CALLBACK_TIMEOUT", kind: "seconds", default: "10", used_by: "SEP-12", description: "Timeout of one status-callback delivery attempt." },
     SettingDoc { name: "SEP12_CALLBACK_MAX_ATTEMPTS", kind: "whole number", default: "20", used_by: "SEP-12", description: "Delivery attempts per status change from the durable outbox, with exponential backoff from 1 s (1, 2, 4, … s, at most 5 min apart): 20 attempts span about an hour; a callback is also given up once it is 24 h old." },
     SettingDoc { name: "MAX_REQUEST_BODY_BYTES", kind: "bytes", default: "262144", used_by: "all", description: "Largest JSON or form request body; larger bodies get 413." },
@@ -1039,10 +1047,30 @@ impl Validator {
                 }
             },
         };
+        let max_files_per_customer = self.whole_number("SEP12_MAX_FILES_PER_CUSTOMER", 20, 1..=10_000);
+        const DEFAULT_MAX_FILE_BYTES_PER_CUSTOMER: u64 = 50 * 1024 * 1024;
+        let max_file_bytes_per_customer = match self.string("SEP12_MAX_FILE_BYTES_PER_CUSTOMER") {
+            None => DEFAULT_MAX_FILE_BYTES_PER_CUSTOMER.max(max_file_bytes as u64),
+            Some(text) => match text.parse::<u64>() {
+                Ok(bytes) if bytes >= max_file_bytes as u64 && bytes <= 1 << 40 => bytes,
+                _ => {
+                    self.problem(
+                        "SEP12_MAX_FILE_BYTES_PER_CUSTOMER",
+                        format!(
+                            "must be a whole number of bytes from SEP12_MAX_FILE_BYTES ({max_file_bytes}) \
+                             to 1099511627776"
+                        ),
+                    );
+                    DEFAULT_MAX_FILE_BYTES_PER_CUSTOMER
+                }
+            },
+        };
         Sep12Settings {
             max_file_bytes,
             file_content_types,
             file_expiry: self.seconds("SEP12_FILE_EXPIRY", 86_400),
+            max_files_per_customer,
+            max_file_bytes_per_customer,
             callback_timeout: self.seconds("SEP12_CALLBACK_TIMEOUT", 10),
             callback_max_attempts,
         }
