@@ -188,6 +188,18 @@ pub struct Sep10Settings {
     /// `SEP10_REQUIRE_SIGNED_REQUESTS`: refuse `GET /auth` without the v3.4 signed request
     /// header (401).
     pub require_signed_requests: bool,
+
+    // ----- Outbound lookups of SEP-10: caches and concurrency (security review L2) -----
+    /// `SEP10_HORIZON_CACHE_TTL`: how long an account's signers and threshold read from Horizon
+    /// may refuse further signatures without a new lookup (zero: no cache).
+    pub horizon_cache_ttl: Duration,
+    /// `SEP10_HORIZON_CACHE_ENTRIES`: most accounts kept in that cache.
+    pub horizon_cache_entries: usize,
+    /// `SEP10_CLIENT_DOMAIN_FAILURE_TTL`: how long a client domain whose stellar.toml could not
+    /// be used is refused without fetching it again (zero: no negative cache).
+    pub client_domain_failure_ttl: Duration,
+    /// `SEP10_MAX_CONCURRENT_LOOKUPS`: most Horizon lookups and client-domain fetches in flight.
+    pub max_concurrent_lookups: u32,
 }
 
 /// What SEP-3 answers when the sending party could not be screened (never a pass).
@@ -435,6 +447,11 @@ impl Settings {
             ("SEP10_CLIENT_ATTRIBUTION_DENYLIST", list(&self.sep10.client_attribution_denylist)),
             ("SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT", secs(self.sep10.client_attribution_request_timeout)),
             ("SEP10_REQUIRE_SIGNED_REQUESTS", self.sep10.require_signed_requests.to_string()),
+            // Outbound lookups of SEP-10: caches and concurrency.
+            ("SEP10_HORIZON_CACHE_TTL", secs(self.sep10.horizon_cache_ttl)),
+            ("SEP10_HORIZON_CACHE_ENTRIES", self.sep10.horizon_cache_entries.to_string()),
+            ("SEP10_CLIENT_DOMAIN_FAILURE_TTL", secs(self.sep10.client_domain_failure_ttl)),
+            ("SEP10_MAX_CONCURRENT_LOOKUPS", self.sep10.max_concurrent_lookups.to_string()),
             (
                 "SEP3_SCREENING_FAILURE",
                 match self.sep3.screening_failure {
@@ -582,6 +599,11 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc { name: "SEP10_CLIENT_ATTRIBUTION_DENYLIST", kind: "list of domains", default: "(empty)", used_by: "SEP-10", description: "Client domains that are refused." },
     SettingDoc { name: "SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT", kind: "seconds", default: "3", used_by: "SEP-10", description: "Timeout for fetching a client domain's stellar.toml." },
     SettingDoc { name: "SEP10_REQUIRE_SIGNED_REQUESTS", kind: "bool", default: "false", used_by: "SEP-10", description: "Refuse `GET /auth` without the v3.4 signed request header (`Authorization: Bearer <EdDSA JWT>`) with 401." },
+    // Outbound lookups of SEP-10: caches and concurrency.
+    SettingDoc { name: "SEP10_HORIZON_CACHE_TTL", kind: "seconds, 0–300", default: "10", used_by: "SEP-10", description: "How long the signers and medium threshold of an account read from Horizon are reused to refuse a `POST /auth` whose signatures do not meet them; a POST whose signatures do is always checked again against a fresh lookup before a token is issued. `0` turns the cache off." },
+    SettingDoc { name: "SEP10_HORIZON_CACHE_ENTRIES", kind: "whole number", default: "10000", used_by: "SEP-10", description: "Most accounts kept in that cache per worker (it starts over when full)." },
+    SettingDoc { name: "SEP10_CLIENT_DOMAIN_FAILURE_TTL", kind: "seconds, 0–3600", default: "60", used_by: "SEP-10", description: "How long a `client_domain` whose stellar.toml could not be fetched or used is refused (400) without fetching it again. `0` turns the negative cache off." },
+    SettingDoc { name: "SEP10_MAX_CONCURRENT_LOOKUPS", kind: "whole number, 1–1024", default: "32", used_by: "SEP-10", description: "Most Horizon account lookups and client stellar.toml fetches in flight at once per worker; a request that cannot start one within the Horizon timeout gets 503." },
     SettingDoc { name: "SEP3_SCREENING_FAILURE", kind: "`pending:<seconds>` or `deny`", default: "pending:300", used_by: "SEP-3", description: "What `AUTH_SERVER` answers when the sending party could not be screened (the sanctions integration failed): pending with a retry delay, or denied. Never a pass." },
     SettingDoc { name: "SEP3_NEED_INFO", kind: "bool", default: "false", used_by: "SEP-3", description: "Whether `/send` asks the receiving institution for its customer's data (`need_info`; the SDF server's `needs_auth`)." },
     SettingDoc { name: "SEP3_OUTBOUND_TIMEOUT", kind: "seconds", default: "10", used_by: "SEP-3", description: "Timeout of requests to other institutions (stellar.toml, federation, `AUTH_SERVER`, callbacks)." },
@@ -777,6 +799,21 @@ impl Validator {
             client_attribution_denylist: denylist,
             client_attribution_request_timeout: self.seconds("SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT", 3),
             require_signed_requests: self.flag("SEP10_REQUIRE_SIGNED_REQUESTS", false),
+
+            // Outbound lookups of SEP-10: caches and concurrency.
+            horizon_cache_ttl: Duration::from_secs(u64::from(self.whole_number(
+                "SEP10_HORIZON_CACHE_TTL",
+                10,
+                0..=300,
+            ))),
+            horizon_cache_entries: self.whole_number("SEP10_HORIZON_CACHE_ENTRIES", 10_000, 1..=1_000_000)
+                as usize,
+            client_domain_failure_ttl: Duration::from_secs(u64::from(self.whole_number(
+                "SEP10_CLIENT_DOMAIN_FAILURE_TTL",
+                60,
+                0..=3_600,
+            ))),
+            max_concurrent_lookups: self.whole_number("SEP10_MAX_CONCURRENT_LOOKUPS", 32, 1..=1_024),
         };
 
         let database_url = self.database_url();
