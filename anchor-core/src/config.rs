@@ -188,6 +188,18 @@ pub struct Sep10Settings {
     /// `SEP10_REQUIRE_SIGNED_REQUESTS`: refuse `GET /auth` without the v3.4 signed request
     /// header (401).
     pub require_signed_requests: bool,
+
+    // ----- Outbound lookups of SEP-10: caches and concurrency (security review L2) -----
+    /// `SEP10_HORIZON_CACHE_TTL`: how long an account's signers and threshold read from Horizon
+    /// may refuse further signatures without a new lookup (zero: no cache).
+    pub horizon_cache_ttl: Duration,
+    /// `SEP10_HORIZON_CACHE_ENTRIES`: most accounts kept in that cache.
+    pub horizon_cache_entries: usize,
+    /// `SEP10_CLIENT_DOMAIN_FAILURE_TTL`: how long a client domain whose stellar.toml could not
+    /// be used is refused without fetching it again (zero: no negative cache).
+    pub client_domain_failure_ttl: Duration,
+    /// `SEP10_MAX_CONCURRENT_LOOKUPS`: most Horizon lookups and client-domain fetches in flight.
+    pub max_concurrent_lookups: u32,
 }
 
 /// What SEP-3 answers when the sending party could not be screened (never a pass).
@@ -266,6 +278,10 @@ pub struct Sep12Settings {
     pub file_content_types: Vec<String>,
     /// `SEP12_FILE_EXPIRY`: how long an uploaded file no customer references is kept.
     pub file_expiry: Duration,
+    /// `SEP12_MAX_FILES_PER_CUSTOMER`: files one SEP-10 identity (`sub`) may store at once.
+    pub max_files_per_customer: u32,
+    /// `SEP12_MAX_FILE_BYTES_PER_CUSTOMER`: bytes of files one SEP-10 identity may store at once.
+    pub max_file_bytes_per_customer: u64,
     /// `SEP12_CALLBACK_TIMEOUT`: timeout of one status-callback delivery attempt.
     pub callback_timeout: Duration,
     /// `SEP12_CALLBACK_MAX_ATTEMPTS`: delivery attempts per status change (with backoff).
@@ -431,6 +447,11 @@ impl Settings {
             ("SEP10_CLIENT_ATTRIBUTION_DENYLIST", list(&self.sep10.client_attribution_denylist)),
             ("SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT", secs(self.sep10.client_attribution_request_timeout)),
             ("SEP10_REQUIRE_SIGNED_REQUESTS", self.sep10.require_signed_requests.to_string()),
+            // Outbound lookups of SEP-10: caches and concurrency.
+            ("SEP10_HORIZON_CACHE_TTL", secs(self.sep10.horizon_cache_ttl)),
+            ("SEP10_HORIZON_CACHE_ENTRIES", self.sep10.horizon_cache_entries.to_string()),
+            ("SEP10_CLIENT_DOMAIN_FAILURE_TTL", secs(self.sep10.client_domain_failure_ttl)),
+            ("SEP10_MAX_CONCURRENT_LOOKUPS", self.sep10.max_concurrent_lookups.to_string()),
             (
                 "SEP3_SCREENING_FAILURE",
                 match self.sep3.screening_failure {
@@ -480,6 +501,8 @@ impl Settings {
             ("SEP12_MAX_FILE_BYTES", self.sep12.max_file_bytes.to_string()),
             ("SEP12_FILE_CONTENT_TYPES", list(&self.sep12.file_content_types)),
             ("SEP12_FILE_EXPIRY", secs(self.sep12.file_expiry)),
+            ("SEP12_MAX_FILES_PER_CUSTOMER", self.sep12.max_files_per_customer.to_string()),
+            ("SEP12_MAX_FILE_BYTES_PER_CUSTOMER", self.sep12.max_file_bytes_per_customer.to_string()),
             ("SEP12_CALLBACK_TIMEOUT", secs(self.sep12.callback_timeout)),
             ("SEP12_CALLBACK_MAX_ATTEMPTS", self.sep12.callback_max_attempts.to_string()),
         ]
@@ -576,6 +599,11 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc { name: "SEP10_CLIENT_ATTRIBUTION_DENYLIST", kind: "list of domains", default: "(empty)", used_by: "SEP-10", description: "Client domains that are refused." },
     SettingDoc { name: "SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT", kind: "seconds", default: "3", used_by: "SEP-10", description: "Timeout for fetching a client domain's stellar.toml." },
     SettingDoc { name: "SEP10_REQUIRE_SIGNED_REQUESTS", kind: "bool", default: "false", used_by: "SEP-10", description: "Refuse `GET /auth` without the v3.4 signed request header (`Authorization: Bearer <EdDSA JWT>`) with 401." },
+    // Outbound lookups of SEP-10: caches and concurrency.
+    SettingDoc { name: "SEP10_HORIZON_CACHE_TTL", kind: "seconds, 0–300", default: "10", used_by: "SEP-10", description: "How long the signers and medium threshold of an account read from Horizon are reused to refuse a `POST /auth` whose signatures do not meet them; a POST whose signatures do is always checked again against a fresh lookup before a token is issued. `0` turns the cache off." },
+    SettingDoc { name: "SEP10_HORIZON_CACHE_ENTRIES", kind: "whole number", default: "10000", used_by: "SEP-10", description: "Most accounts kept in that cache per worker (it starts over when full)." },
+    SettingDoc { name: "SEP10_CLIENT_DOMAIN_FAILURE_TTL", kind: "seconds, 0–3600", default: "60", used_by: "SEP-10", description: "How long a `client_domain` whose stellar.toml could not be fetched or used is refused (400) without fetching it again. `0` turns the negative cache off." },
+    SettingDoc { name: "SEP10_MAX_CONCURRENT_LOOKUPS", kind: "whole number, 1–1024", default: "32", used_by: "SEP-10", description: "Most Horizon account lookups and client stellar.toml fetches in flight at once per worker; a request that cannot start one within the Horizon timeout gets 503." },
     SettingDoc { name: "SEP3_SCREENING_FAILURE", kind: "`pending:<seconds>` or `deny`", default: "pending:300", used_by: "SEP-3", description: "What `AUTH_SERVER` answers when the sending party could not be screened (the sanctions integration failed): pending with a retry delay, or denied. Never a pass." },
     SettingDoc { name: "SEP3_NEED_INFO", kind: "bool", default: "false", used_by: "SEP-3", description: "Whether `/send` asks the receiving institution for its customer's data (`need_info`; the SDF server's `needs_auth`)." },
     SettingDoc { name: "SEP3_OUTBOUND_TIMEOUT", kind: "seconds", default: "10", used_by: "SEP-3", description: "Timeout of requests to other institutions (stellar.toml, federation, `AUTH_SERVER`, callbacks)." },
@@ -604,7 +632,9 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc { name: "STELLAR_TOML_FILE", kind: "path", default: "(not set)", used_by: "SEP-1", description: "TOML file with the anchor's own part of stellar.toml (`[DOCUMENTATION]`, `[[CURRENCIES]]`, …), merged with the generated keys." },
     SettingDoc { name: "SEP12_MAX_FILE_BYTES", kind: "bytes", default: "10485760", used_by: "SEP-12", description: "Largest uploaded file (a multipart part of `PUT /customer` or `POST /customer/files`); larger files get 413." },
     SettingDoc { name: "SEP12_FILE_CONTENT_TYPES", kind: "list of media types", default: "image/jpeg,image/png,image/gif,image/webp,application/pdf", used_by: "SEP-12", description: "Media types accepted for uploaded files; the bytes must match the declared type." },
-    SettingDoc { name: "SEP12_FILE_EXPIRY", kind: "seconds", default: "86400", used_by: "SEP-12", description: "How long an uploaded file that no customer references is kept (`expires_at`)." },
+    SettingDoc { name: "SEP12_FILE_EXPIRY", kind: "seconds", default: "86400", used_by: "SEP-12", description: "How long an uploaded file that no customer references is kept (`expires_at`); the module's background task then deletes it." },
+    SettingDoc { name: "SEP12_MAX_FILES_PER_CUSTOMER", kind: "whole number, 1–10000", default: "20", used_by: "SEP-12", description: "Files one SEP-10 identity (token `sub`: account, account and memo, or muxed account) may store at once, referenced or not; an upload past it gets 413 and stores nothing." },
+    SettingDoc { name: "SEP12_MAX_FILE_BYTES_PER_CUSTOMER", kind: "bytes", default: "52428800", used_by: "SEP-12", description: "Total bytes of files one SEP-10 identity may store at once; at least `SEP12_MAX_FILE_BYTES`. An upload past it gets 413 and stores nothing." },
     SettingDoc { name: "SEP12_CALLBACK_TIMEOUT", kind: "seconds", default: "10", used_by: "SEP-12", description: "Timeout of one status-callback delivery attempt." },
     SettingDoc { name: "SEP12_CALLBACK_MAX_ATTEMPTS", kind: "whole number", default: "20", used_by: "SEP-12", description: "Delivery attempts per status change from the durable outbox, with exponential backoff from 1 s (1, 2, 4, … s, at most 5 min apart): 20 attempts span about an hour; a callback is also given up once it is 24 h old." },
     SettingDoc { name: "MAX_REQUEST_BODY_BYTES", kind: "bytes", default: "262144", used_by: "all", description: "Largest JSON or form request body; larger bodies get 413." },
@@ -769,6 +799,21 @@ impl Validator {
             client_attribution_denylist: denylist,
             client_attribution_request_timeout: self.seconds("SEP10_CLIENT_ATTRIBUTION_REQUEST_TIMEOUT", 3),
             require_signed_requests: self.flag("SEP10_REQUIRE_SIGNED_REQUESTS", false),
+
+            // Outbound lookups of SEP-10: caches and concurrency.
+            horizon_cache_ttl: Duration::from_secs(u64::from(self.whole_number(
+                "SEP10_HORIZON_CACHE_TTL",
+                10,
+                0..=300,
+            ))),
+            horizon_cache_entries: self.whole_number("SEP10_HORIZON_CACHE_ENTRIES", 10_000, 1..=1_000_000)
+                as usize,
+            client_domain_failure_ttl: Duration::from_secs(u64::from(self.whole_number(
+                "SEP10_CLIENT_DOMAIN_FAILURE_TTL",
+                60,
+                0..=3_600,
+            ))),
+            max_concurrent_lookups: self.whole_number("SEP10_MAX_CONCURRENT_LOOKUPS", 32, 1..=1_024),
         };
 
         let database_url = self.database_url();
@@ -1039,10 +1084,30 @@ impl Validator {
                 }
             },
         };
+        let max_files_per_customer = self.whole_number("SEP12_MAX_FILES_PER_CUSTOMER", 20, 1..=10_000);
+        const DEFAULT_MAX_FILE_BYTES_PER_CUSTOMER: u64 = 50 * 1024 * 1024;
+        let max_file_bytes_per_customer = match self.string("SEP12_MAX_FILE_BYTES_PER_CUSTOMER") {
+            None => DEFAULT_MAX_FILE_BYTES_PER_CUSTOMER.max(max_file_bytes as u64),
+            Some(text) => match text.parse::<u64>() {
+                Ok(bytes) if bytes >= max_file_bytes as u64 && bytes <= 1 << 40 => bytes,
+                _ => {
+                    self.problem(
+                        "SEP12_MAX_FILE_BYTES_PER_CUSTOMER",
+                        format!(
+                            "must be a whole number of bytes from SEP12_MAX_FILE_BYTES ({max_file_bytes}) \
+                             to 1099511627776"
+                        ),
+                    );
+                    DEFAULT_MAX_FILE_BYTES_PER_CUSTOMER
+                }
+            },
+        };
         Sep12Settings {
             max_file_bytes,
             file_content_types,
             file_expiry: self.seconds("SEP12_FILE_EXPIRY", 86_400),
+            max_files_per_customer,
+            max_file_bytes_per_customer,
             callback_timeout: self.seconds("SEP12_CALLBACK_TIMEOUT", 10),
             callback_max_attempts,
         }

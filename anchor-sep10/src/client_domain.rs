@@ -7,10 +7,20 @@
 //!
 //! This module adds SEP-10's own rule (the domain is a Manage Data value, so at most 64 bytes)
 //! and maps failures to [`Error`]: a bad domain or an unusable file is a 400.
+//!
+//! **Negative cache.** A domain whose file could not be fetched or used is refused with the same
+//! answer for `SEP10_CLIENT_DOMAIN_FAILURE_TTL` without being fetched again (per worker, at most
+//! [`FAILURE_CACHE_ENTRIES`] domains), so repeating `GET /auth` with an unknown or failing
+//! `client_domain` costs one fetch per TTL. A wallet that fixes its file waits that long.
+//! Fetches take a permit of the worker's lookup semaphore (`SEP10_MAX_CONCURRENT_LOOKUPS`),
+//! shared with the Horizon lookups.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anchor_core::remote_toml::{self, RemoteTomlError, StellarTomlFetcher};
+use tokio::sync::Semaphore;
 
 use crate::Error;
 
@@ -26,24 +36,91 @@ pub fn normalize_domain(domain: &str, local_mode: bool) -> Result<String, Error>
     Ok(domain)
 }
 
-/// Fetches and caches client domains' `SIGNING_KEY`s (one per worker).
+/// Most failing domains remembered per worker (the oldest half is dropped when full).
+pub const FAILURE_CACHE_ENTRIES: usize = 10_000;
+
+/// Fetches and caches client domains' `SIGNING_KEY`s, and remembers failures (one per worker).
 #[derive(Debug)]
 pub struct ClientDomains {
     fetcher: StellarTomlFetcher,
+    timeout: Duration,
+    failure_ttl: Duration,
+    /// Domain → when its fetch failed and the message it was refused with.
+    failures: Mutex<HashMap<String, (Instant, String)>>,
+    in_flight: Arc<Semaphore>,
 }
 
 impl ClientDomains {
-    /// A fetcher with `timeout` per request.
+    /// A fetcher with `timeout` per request, no negative cache and one fetch at a time.
     pub fn new(local_mode: bool, timeout: Duration) -> Result<Self, String> {
-        Ok(ClientDomains { fetcher: StellarTomlFetcher::new(local_mode, timeout)? })
+        ClientDomains::with_limits(local_mode, timeout, Duration::ZERO, Arc::new(Semaphore::new(1)))
     }
 
-    /// The `SIGNING_KEY` of `domain` (already normalised), from the cache or the network.
-    pub async fn signing_key(&self, domain: &str) -> Result<[u8; 32], Error> {
-        self.fetcher.signing_key(domain).await.map_err(|err| match err {
-            RemoteTomlError::InvalidDomain(_) => Error::InvalidClientDomain,
-            other => Error::ClientDomainToml(other.to_string()),
+    /// A fetcher with `timeout` per request that refuses a failed domain for `failure_ttl`
+    /// without fetching it again, each fetch taking a permit of `in_flight`.
+    pub fn with_limits(
+        local_mode: bool,
+        timeout: Duration,
+        failure_ttl: Duration,
+        in_flight: Arc<Semaphore>,
+    ) -> Result<Self, String> {
+        Ok(ClientDomains {
+            fetcher: StellarTomlFetcher::new(local_mode, timeout)?,
+            timeout,
+            failure_ttl,
+            failures: Mutex::new(HashMap::new()),
+            in_flight,
         })
+    }
+
+    /// The `SIGNING_KEY` of `domain` (already normalised), from the cache or the network; a
+    /// domain that failed less than the failure TTL ago gets the same refusal again.
+    pub async fn signing_key(&self, domain: &str) -> Result<[u8; 32], Error> {
+        if let Some(refusal) = self.recent_failure(domain) {
+            return Err(Error::ClientDomainToml(refusal));
+        }
+        let fetched = {
+            let _permit = tokio::time::timeout(self.timeout, self.in_flight.acquire())
+                .await
+                .map_err(|_| {
+                    Error::ClientDomainToml("too many client domains are being fetched; try again".into())
+                })?
+                .map_err(|_| Error::ClientDomainToml("fetches are closed".into()))?;
+            self.fetcher.signing_key(domain).await
+        };
+        fetched.map_err(|err| match err {
+            RemoteTomlError::InvalidDomain(_) => Error::InvalidClientDomain,
+            other => {
+                let refusal = other.to_string();
+                self.remember_failure(domain, &refusal);
+                Error::ClientDomainToml(refusal)
+            }
+        })
+    }
+
+    fn recent_failure(&self, domain: &str) -> Option<String> {
+        if self.failure_ttl.is_zero() {
+            return None;
+        }
+        let failures = self.failures.lock().ok()?;
+        let (at, refusal) = failures.get(domain)?;
+        (at.elapsed() < self.failure_ttl).then(|| refusal.clone())
+    }
+
+    fn remember_failure(&self, domain: &str, refusal: &str) {
+        if self.failure_ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut failures) = self.failures.lock() {
+            if failures.len() >= FAILURE_CACHE_ENTRIES {
+                let ttl = self.failure_ttl;
+                failures.retain(|_, (at, _)| at.elapsed() < ttl);
+                if failures.len() >= FAILURE_CACHE_ENTRIES {
+                    failures.clear();
+                }
+            }
+            failures.insert(domain.to_string(), (Instant::now(), refusal.to_string()));
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use crate::challenge::{self, ChallengeRequest, ClientAccount, Verifier, NONCE_BY
 use crate::client_domain::{normalize_domain, ClientDomains};
 use crate::issued::IssuedSignatures;
 use crate::request_auth::{bearer_token, verify_request_jwt, SignedQuery};
-use crate::signers::Horizon;
+use crate::signers::{Horizon, HorizonLimits};
 use crate::{body, replay, Error};
 
 /// How often (seconds) a POST also purges expired single-use records.
@@ -49,11 +49,19 @@ pub struct Sep10State {
 impl Sep10State {
     /// Builds the HTTP clients and derived values.
     pub fn new(settings: &Settings) -> Result<Self, String> {
+        let sep10 = &settings.sep10;
+        // One bound on this worker's outbound lookups, Horizon and client domains together.
+        let in_flight =
+            std::sync::Arc::new(tokio::sync::Semaphore::new(sep10.max_concurrent_lookups as usize));
+        let limits =
+            HorizonLimits { cache_ttl: sep10.horizon_cache_ttl, cache_entries: sep10.horizon_cache_entries };
         Ok(Sep10State {
-            horizon: Horizon::new(&settings.horizon_uri)?,
-            client_domains: ClientDomains::new(
+            horizon: Horizon::with_limits(&settings.horizon_uri, limits, in_flight.clone())?,
+            client_domains: ClientDomains::with_limits(
                 settings.local_mode,
-                settings.sep10.client_attribution_request_timeout,
+                sep10.client_attribution_request_timeout,
+                sep10.client_domain_failure_ttl,
+                in_flight,
             )?,
             network_id: challenge::network_id(&settings.network_passphrase),
             web_auth_domain: settings.host_domain(),
@@ -253,8 +261,13 @@ pub async fn post_token(
         now.max(0) as u64,
     )?;
     let account_id = read.client.account_id();
-    let account = state.horizon.account(&account_id).await?;
-    challenge::verify_signatures(&read, &verifier.server_key, &account)?;
+    // A refusal may come from a recent lookup of the account; a token only from a fresh one.
+    state
+        .horizon
+        .verify(&account_id, |account| {
+            challenge::verify_signatures(&read, &verifier.server_key, account).map(drop)
+        })
+        .await?;
     // The AML monitor screens every account that authenticates (by address, once); a listed
     // address is frozen by that screening and refused just below. A failure leaves the
     // challenge unused, so the client can try again.

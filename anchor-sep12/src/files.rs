@@ -1,7 +1,43 @@
 //! Uploaded files: content checks (the declared media type must be allowed by
-//! `SEP12_FILE_CONTENT_TYPES` and the bytes must match it) and new file ids. Pure.
+//! `SEP12_FILE_CONTENT_TYPES` and the bytes must match it) and new file ids, which are pure; and
+//! the background task that deletes unreferenced files once `SEP12_FILE_EXPIRY` has passed
+//! ([`run_purge`], started through `SepModule::background_tasks`).
 
-use crate::Error;
+use std::time::Duration;
+
+use actix_web::web;
+use anchor_core::AnchorContext;
+
+use crate::{store, Error};
+
+/// How often the purge runs: a quarter of the expiry, at least every second and at most every
+/// minute, so an expired file outlives its `expires_at` by about a minute at most.
+fn purge_interval(expiry: Duration) -> Duration {
+    (expiry / 4).clamp(Duration::from_secs(1), Duration::from_secs(60))
+}
+
+/// Deletes expired unreferenced files (and idle quota rows) for as long as the server runs.
+/// Several instances may run it on one database: each deletion is conditional on the row still
+/// being unreferenced and expired.
+pub(crate) async fn run_purge(ctx: web::Data<AnchorContext>) {
+    let expiry = ctx.settings().sep12.file_expiry;
+    let idle = i64::try_from(expiry.as_secs()).unwrap_or(i64::MAX);
+    let mut ticks = tokio::time::interval(purge_interval(expiry));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let now = chrono::Utc::now().timestamp();
+        match ctx
+            .database()
+            .run(move |conn| store::purge_expired_files(conn, now, now.saturating_sub(idle)))
+            .await
+        {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "SEP-12: expired unreferenced files deleted"),
+            Err(err) => tracing::warn!(error = %err, "SEP-12: the purge of expired files failed"),
+        }
+    }
+}
 
 /// Media types whose bytes we can recognise, with their signatures.
 fn sniff(bytes: &[u8]) -> Option<&'static str> {
@@ -71,6 +107,13 @@ mod tests {
 
     fn allowed() -> Vec<String> {
         vec!["image/png".into(), "image/jpeg".into(), "text/plain".into()]
+    }
+
+    #[test]
+    fn the_purge_runs_often_enough_for_the_expiry() {
+        assert_eq!(purge_interval(Duration::from_secs(1)), Duration::from_secs(1));
+        assert_eq!(purge_interval(Duration::from_secs(20)), Duration::from_secs(5));
+        assert_eq!(purge_interval(Duration::from_secs(86_400)), Duration::from_secs(60));
     }
 
     #[test]

@@ -22,6 +22,10 @@
 //! queued in the table `sep12_callback_outbox` in the transaction that records the status, and
 //! delivered by the module's background task (started by `serve` for an active `sep-12`).
 //!
+//! Files are bounded per SEP-10 identity (`SEP12_MAX_FILES_PER_CUSTOMER`,
+//! `SEP12_MAX_FILE_BYTES_PER_CUSTOMER`, 413 past either), and a file no customer references is
+//! deleted by a second background task once `SEP12_FILE_EXPIRY` has passed.
+//!
 //! Layout: `routes.rs` (thin handlers), `request.rs` (parameters checked against the token),
 //! `body.rs` (JSON/form/multipart), `wire.rs` (JSON shapes), `store.rs` (framework tables),
 //! `files.rs` (content checks), `callbacks.rs` (signed deliveries and the delivery worker),
@@ -90,9 +94,9 @@ impl SepModule for Sep12 {
         });
     }
 
-    /// The status-callback delivery worker: it sends what the outbox holds, including what a
-    /// previous process left undelivered.
+    /// The status-callback delivery worker, which sends what the outbox holds (including what a
+    /// previous process left undelivered), and the purge of expired unreferenced files.
     fn background_tasks(&self, ctx: &web::Data<AnchorContext>) -> Vec<BackgroundTask> {
-        vec![Box::pin(callbacks::run_outbox(ctx.clone()))]
+        vec![Box::pin(callbacks::run_outbox(ctx.clone())), Box::pin(files::run_purge(ctx.clone()))]
     }
 }

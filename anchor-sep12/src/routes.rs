@@ -15,7 +15,7 @@ use anchor_core::{AnchorContext, CustomerIntegration, Sensitive, Sep10Token, Sep
 
 use crate::body::{self, Limits, Params, Value};
 use crate::request::{self, IdParams, Identity, Purpose};
-use crate::store::{self, NewFile};
+use crate::store::{self, NewFile, Quota, QuotaExceeded};
 use crate::wire::{CustomerBody, FileBody, FilesBody, IdBody};
 use crate::{callbacks, files, Error};
 
@@ -75,6 +75,36 @@ fn integration(ctx: &AnchorContext) -> Result<Arc<dyn CustomerIntegration>, Erro
 
 fn limits(ctx: &AnchorContext) -> Limits {
     Limits { text: ctx.settings().max_request_body_bytes, file: ctx.settings().sep12.max_file_bytes }
+}
+
+/// The per-identity file quota of the settings.
+fn quota(ctx: &AnchorContext) -> Quota {
+    let settings = &ctx.settings().sep12;
+    Quota {
+        max_files: i64::from(settings.max_files_per_customer),
+        max_bytes: i64::try_from(settings.max_file_bytes_per_customer).unwrap_or(i64::MAX),
+    }
+}
+
+/// The 413 of an upload past the caller's file quota, naming the limit.
+fn over_quota(ctx: &AnchorContext, exceeded: QuotaExceeded) -> Error {
+    let settings = &ctx.settings().sep12;
+    let limit = match exceeded {
+        QuotaExceeded::Files => {
+            format!(
+                "at most {} files per customer (SEP12_MAX_FILES_PER_CUSTOMER)",
+                settings.max_files_per_customer
+            )
+        }
+        QuotaExceeded::Bytes => format!(
+            "at most {} bytes of files per customer (SEP12_MAX_FILE_BYTES_PER_CUSTOMER)",
+            settings.max_file_bytes_per_customer
+        ),
+    };
+    Error::TooLarge(format!(
+        "file quota exceeded: {limit}; nothing was stored (a file no customer references is deleted {} s after its upload)",
+        settings.file_expiry.as_secs()
+    ))
 }
 
 /// A screening-registry failure: 503 with a generic message; the cause goes to the log only.
@@ -278,8 +308,9 @@ async fn put(
     let stored_ids: Vec<String> = new_files.iter().map(|(_, id)| id.clone()).collect();
     if !new_files.is_empty() {
         let (sub, expiry, at) = (owner_sub.clone(), settings.sep12.file_expiry.as_secs() as i64, now());
+        let quota = quota(ctx);
         // `fields` goes to the blocking pool and back, so the files are stored from it in place.
-        fields = ctx
+        let (returned, stored) = ctx
             .database()
             .run(move |conn| {
                 let rows: Vec<NewFile<'_>> = new_files
@@ -287,7 +318,6 @@ async fn put(
                     .filter_map(|(field, file_id)| match fields.get(*field) {
                         Some(Sep9Value::File(file)) => Some(NewFile {
                             file_id,
-                            owner: &sub,
                             content_type: &file.content_type,
                             data: file.bytes.expose(),
                             expires_at: at + expiry,
@@ -295,10 +325,12 @@ async fn put(
                         _ => None,
                     })
                     .collect();
-                store::insert_files(conn, &rows, at)?;
-                Ok(fields)
+                let stored = store::insert_files(conn, &sub, &rows, quota, at)?;
+                Ok((fields, stored))
             })
             .await?;
+        stored.map_err(|exceeded| over_quota(ctx, exceeded))?;
+        fields = returned;
     }
 
     let screening_update = screening_values(&fields);
@@ -719,21 +751,19 @@ async fn upload(
     let expires_at = at + settings.sep12.file_expiry.as_secs() as i64;
     let size = upload.bytes.len() as i64;
     let (row_id, sub, row_type) = (file_id.clone(), token.claims().sub.clone(), content_type.clone());
+    let quota = quota(ctx);
     ctx.database()
         .run(move |conn| {
             store::insert_files(
                 conn,
-                &[NewFile {
-                    file_id: &row_id,
-                    owner: &sub,
-                    content_type: &row_type,
-                    data: &upload.bytes,
-                    expires_at,
-                }],
+                &sub,
+                &[NewFile { file_id: &row_id, content_type: &row_type, data: &upload.bytes, expires_at }],
+                quota,
                 at,
             )
         })
-        .await?;
+        .await?
+        .map_err(|exceeded| over_quota(ctx, exceeded))?;
     Ok(HttpResponse::Ok().json(FileBody {
         file_id,
         content_type,

@@ -1,8 +1,8 @@
-//! IO: the framework's SEP-12 tables (`sep12_customer_owners`, `sep12_callbacks`, `sep12_files`)
-//! through diesel, portable over SQLite, PostgreSQL and MySQL. Every function is blocking and
+//! IO: the framework's SEP-12 tables (`sep12_customer_owners`, `sep12_callbacks`, `sep12_files`,
+//! `sep12_file_quotas`) through diesel, portable over SQLite, PostgreSQL and MySQL. Every function is blocking and
 //! runs inside `Database::run`.
 
-use anchor_core::db::schema::{sep12_callbacks, sep12_customer_owners, sep12_files};
+use anchor_core::db::schema::{sep12_callbacks, sep12_customer_owners, sep12_file_quotas, sep12_files};
 use anchor_core::db::{AnyConnection, DbError};
 use diesel::prelude::*;
 
@@ -271,8 +271,6 @@ const FILE_META: FileMetaColumns = (
 pub struct NewFile<'a> {
     /// Id.
     pub file_id: &'a str,
-    /// The uploader's SEP-10 `sub`.
-    pub owner: &'a str,
     /// Media type.
     pub content_type: &'a str,
     /// The bytes.
@@ -281,31 +279,146 @@ pub struct NewFile<'a> {
     pub expires_at: i64,
 }
 
-/// Stores files in one transaction, purging expired unreferenced files first.
-pub fn insert_files(conn: &mut AnyConnection, files: &[NewFile<'_>], now: i64) -> Result<(), DbError> {
-    conn.transaction::<_, diesel::result::Error, _>(|conn| {
-        diesel::delete(
+/// What one SEP-10 identity may store at once (`SEP12_MAX_FILES_PER_CUSTOMER`,
+/// `SEP12_MAX_FILE_BYTES_PER_CUSTOMER`), counting referenced and unexpired files.
+#[derive(Debug, Clone, Copy)]
+pub struct Quota {
+    /// Most files.
+    pub max_files: i64,
+    /// Most bytes.
+    pub max_bytes: i64,
+}
+
+/// Which part of the [`Quota`] an upload would pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaExceeded {
+    /// The number of files.
+    Files,
+    /// The total bytes.
+    Bytes,
+}
+
+/// Stores `owner`'s files in one transaction if they fit `owner`'s quota, otherwise nothing.
+///
+/// Atomic on every backend: the transaction first updates the owner's `sep12_file_quotas` row,
+/// which holds a row lock (PostgreSQL, MySQL) or the write lock (SQLite) until it commits, so the
+/// owner's concurrent uploads count and insert one after the other; the count is read after the
+/// lock is taken, so it sees every upload that committed before. Expired unreferenced files do not
+/// count (the purge deletes them).
+pub fn insert_files(
+    conn: &mut AnyConnection,
+    owner: &str,
+    files: &[NewFile<'_>],
+    quota: Quota,
+    now: i64,
+) -> Result<Result<(), QuotaExceeded>, DbError> {
+    // The purge may delete an idle quota row between its creation and the transaction: create it
+    // again (a few times at most; the purge only takes rows idle for the file expiry).
+    for _ in 0..4 {
+        ensure_quota_row(conn, owner, now)?;
+        let outcome = conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            let taken = diesel::update(sep12_file_quotas::table.find(owner))
+                .set(sep12_file_quotas::updated_at.eq(now))
+                .execute(conn)?;
+            if taken == 0 {
+                return Ok(None);
+            }
+            let sizes: Vec<i64> = sep12_files::table
+                .filter(sep12_files::owner.eq(owner))
+                .filter(sep12_files::customer_id.is_not_null().or(sep12_files::expires_at.ge(now)))
+                .select(sep12_files::size)
+                .load(conn)?;
+            let count = i64::try_from(sizes.len() + files.len()).unwrap_or(i64::MAX);
+            let bytes = sizes
+                .iter()
+                .copied()
+                .chain(files.iter().map(|file| i64::try_from(file.data.len()).unwrap_or(i64::MAX)))
+                .fold(0_i64, i64::saturating_add);
+            if count > quota.max_files {
+                return Ok(Some(Err(QuotaExceeded::Files)));
+            }
+            if bytes > quota.max_bytes {
+                return Ok(Some(Err(QuotaExceeded::Bytes)));
+            }
+            for file in files {
+                diesel::insert_into(sep12_files::table)
+                    .values((
+                        sep12_files::file_id.eq(file.file_id),
+                        sep12_files::owner.eq(owner),
+                        sep12_files::content_type.eq(file.content_type),
+                        sep12_files::size.eq(file.data.len() as i64),
+                        sep12_files::data.eq(file.data),
+                        sep12_files::created_at.eq(now),
+                        sep12_files::expires_at.eq(Some(file.expires_at)),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok(Some(Ok(())))
+        })?;
+        if let Some(outcome) = outcome {
+            return Ok(outcome);
+        }
+    }
+    Err(DbError::Unavailable("the file quota row kept disappearing; try again".into()))
+}
+
+/// Creates `owner`'s quota row if it is missing, outside any transaction (a unique violation
+/// inside a PostgreSQL transaction would abort it); a concurrent creation is fine.
+fn ensure_quota_row(conn: &mut AnyConnection, owner: &str, now: i64) -> Result<(), DbError> {
+    let exists = sep12_file_quotas::table
+        .find(owner)
+        .select(sep12_file_quotas::owner)
+        .first::<String>(conn)
+        .optional()?
+        .is_some();
+    if exists {
+        return Ok(());
+    }
+    let inserted = diesel::insert_into(sep12_file_quotas::table)
+        .values((sep12_file_quotas::owner.eq(owner), sep12_file_quotas::updated_at.eq(now)))
+        .execute(conn);
+    match inserted {
+        Ok(_)
+        | Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+            Ok(())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Files deleted per statement by [`purge_expired_files`].
+const PURGE_BATCH: i64 = 100;
+
+/// Deletes the unreferenced files whose expiry passed before `now` (a batch at a time, so no
+/// statement holds many rows), and the quota rows idle since before `idle_before`. Returns how
+/// many files were deleted.
+pub fn purge_expired_files(conn: &mut AnyConnection, now: i64, idle_before: i64) -> Result<usize, DbError> {
+    let mut purged = 0;
+    loop {
+        let ids: Vec<String> = sep12_files::table
+            .filter(sep12_files::customer_id.is_null())
+            .filter(sep12_files::expires_at.lt(now))
+            .select(sep12_files::file_id)
+            .limit(PURGE_BATCH)
+            .load(conn)?;
+        if ids.is_empty() {
+            break;
+        }
+        // `customer_id` again: a `PUT /customer` may have referenced one since.
+        purged += diesel::delete(
             sep12_files::table
+                .filter(sep12_files::file_id.eq_any(&ids))
                 .filter(sep12_files::customer_id.is_null())
                 .filter(sep12_files::expires_at.lt(now)),
         )
         .execute(conn)?;
-        for file in files {
-            diesel::insert_into(sep12_files::table)
-                .values((
-                    sep12_files::file_id.eq(file.file_id),
-                    sep12_files::owner.eq(file.owner),
-                    sep12_files::content_type.eq(file.content_type),
-                    sep12_files::size.eq(file.data.len() as i64),
-                    sep12_files::data.eq(file.data),
-                    sep12_files::created_at.eq(now),
-                    sep12_files::expires_at.eq(Some(file.expires_at)),
-                ))
-                .execute(conn)?;
+        if (ids.len() as i64) < PURGE_BATCH {
+            break;
         }
-        Ok(())
-    })?;
-    Ok(())
+    }
+    diesel::delete(sep12_file_quotas::table.filter(sep12_file_quotas::updated_at.lt(idle_before)))
+        .execute(conn)?;
+    Ok(purged)
 }
 
 /// A file of `owner` with its bytes (unexpired or referenced).

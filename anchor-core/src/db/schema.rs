@@ -101,6 +101,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// SEP-12 file quotas: one row per SEP-10 `sub` that uploaded files. An upload updates its
+    /// owner's row first, so one owner's uploads are counted against the quota one at a time.
+    sep12_file_quotas (owner) {
+        /// The SEP-10 `sub`.
+        owner -> Varchar,
+        /// Unix seconds of the owner's last upload; rows idle longer than the file expiry are purged.
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     /// SEP-3: payments this anchor approved (stored only when it answered 200).
     sep3_authorized_transactions (transaction_id) {
         /// Hex transaction hash on this anchor's network.

@@ -7,6 +7,7 @@ mod bodies;
 mod client_domain;
 mod get;
 mod interop;
+mod lookups;
 mod multisig;
 mod post;
 mod support;

@@ -45,11 +45,12 @@ macro_rules! start {
 }
 
 /// The Horizon stand-in: `GET /accounts/{id}` answers the JSON stored for `id`, 404 otherwise;
-/// `fail` makes every request a 500.
+/// `fail` makes every request a 500; every request is counted.
 #[derive(Clone, Default)]
 pub struct HorizonState {
     accounts: Arc<Mutex<HashMap<String, Value>>>,
     fail: Arc<Mutex<bool>>,
+    requests: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl HorizonState {
@@ -71,9 +72,15 @@ impl HorizonState {
     pub fn set_failing(&self, fail: bool) {
         *self.fail.lock().unwrap() = fail;
     }
+
+    /// How many requests the stand-in has answered.
+    pub fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 async fn horizon_account(state: web::Data<HorizonState>, path: web::Path<String>) -> HttpResponse {
+    state.requests.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     if *state.fail.lock().unwrap() {
         return HttpResponse::InternalServerError().json(json!({"title": "boom"}));
     }
@@ -112,6 +119,27 @@ pub fn start_wallet_toml(body: String, delay: std::time::Duration) -> Server {
         },
         1,
     )
+}
+
+/// A wallet's home that fails: `GET /.well-known/stellar.toml` answers 404; the returned counter
+/// counts the requests.
+pub fn start_failing_wallet_toml() -> (Server, Arc<std::sync::atomic::AtomicUsize>) {
+    let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = requests.clone();
+    let server = start!(
+        move || {
+            let counter = counter.clone();
+            App::new().route(
+                "/.well-known/stellar.toml",
+                web::get().to(move || {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    async { HttpResponse::NotFound().body("no such file") }
+                }),
+            )
+        },
+        1,
+    );
+    (server, requests)
 }
 
 /// A screening registry freezing one account.

@@ -19,6 +19,8 @@ fn defaults_and_overrides() {
     assert_eq!(settings.sep12.callback_max_attempts, 20);
     assert_eq!(settings.sep12.callback_timeout.as_secs(), 10);
     assert_eq!(settings.sep12.file_expiry.as_secs(), 86_400);
+    assert_eq!(settings.sep12.max_files_per_customer, 20);
+    assert_eq!(settings.sep12.max_file_bytes_per_customer, 50 * 1024 * 1024);
     assert!(settings.sep12.file_content_types.iter().any(|t| t == "application/pdf"));
     let settings =
         load(&[("SEP12_FILE_CONTENT_TYPES", "Image/PNG, video/mp4"), ("SEP12_MAX_FILE_BYTES", "4096")])
@@ -37,6 +39,8 @@ fn every_bad_value_is_reported_together() {
         ("SEP12_FILE_EXPIRY", "soon"),
         ("SEP12_CALLBACK_TIMEOUT", "0"),
         ("SEP12_CALLBACK_MAX_ATTEMPTS", "1000"),
+        ("SEP12_MAX_FILES_PER_CUSTOMER", "0"),
+        ("SEP12_MAX_FILE_BYTES_PER_CUSTOMER", "1000"),
     ])
     .unwrap_err();
     for setting in [
@@ -45,6 +49,8 @@ fn every_bad_value_is_reported_together() {
         "SEP12_FILE_EXPIRY",
         "SEP12_CALLBACK_TIMEOUT",
         "SEP12_CALLBACK_MAX_ATTEMPTS",
+        "SEP12_MAX_FILES_PER_CUSTOMER",
+        "SEP12_MAX_FILE_BYTES_PER_CUSTOMER",
     ] {
         assert!(err.mentions(setting), "{setting} in {err}");
     }
