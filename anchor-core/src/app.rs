@@ -13,6 +13,7 @@ use crate::db::Database;
 use crate::http::BodyLimits;
 use crate::integrations::RegisteredIntegrations;
 use crate::metrics::{Metrics, RequestRecorder, SepRoutes};
+use crate::ratelimit::RateLimits;
 use crate::sep1::StellarToml;
 
 /// A SEP implementation the router can mount. Each SEP crate exports one value implementing it
@@ -60,6 +61,7 @@ pub struct AnchorContext {
     database: Database,
     integrations: RegisteredIntegrations,
     metrics: Metrics,
+    rate_limits: RateLimits,
 }
 
 impl AnchorContext {
@@ -82,6 +84,13 @@ impl AnchorContext {
     /// a crate's own series here.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// The rate limits per client address of the unauthenticated routes, built once from the
+    /// settings and shared by every worker: wrap a route with one
+    /// (`web::get().to(handler).wrap(ctx.rate_limits().federation.clone())`).
+    pub fn rate_limits(&self) -> &RateLimits {
+        &self.rate_limits
     }
 
     /// The body limits every route applies.
@@ -229,7 +238,9 @@ impl AnchorAppBuilder {
         }
         let stellar_toml =
             stellar_toml.ok_or_else(|| ConfigError::single("STELLAR_TOML_FILE", "could not be rendered"))?;
+        let rate_limits = RateLimits::from_settings(&settings.rate_limits);
         let ctx = web::Data::new(AnchorContext {
+            rate_limits,
             settings: Arc::new(settings),
             database,
             integrations,

@@ -16,6 +16,7 @@ use config::Source as _;
 use url::Url;
 
 use crate::keys::SigningKey;
+use crate::ratelimit::{AddressRange, Rate};
 use crate::sensitive::Sensitive;
 
 /// The test network's passphrase, the default of `STELLAR_NETWORK_PASSPHRASE`.
@@ -288,6 +289,103 @@ pub struct Sep12Settings {
     pub callback_max_attempts: u32,
 }
 
+// ---------------------------------------------------------------------------------------------
+// Rate limits per client address (`crate::ratelimit`; docs/security.md, "Rate limits").
+// ---------------------------------------------------------------------------------------------
+
+/// Rate limits per client address on unauthenticated routes. A `None` rate is off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimitSettings {
+    /// `RATE_LIMIT_SEP10_CHALLENGE`: SEP-10 `GET /auth`.
+    pub sep10_challenge: Option<Rate>,
+    /// `RATE_LIMIT_SEP10_TOKEN`: SEP-10 `POST /auth`.
+    pub sep10_token: Option<Rate>,
+    /// `RATE_LIMIT_SEP3_AUTH_SERVER`: SEP-3 `POST AUTH_SERVER` and its `tx_status`.
+    pub sep3_auth_server: Option<Rate>,
+    /// `RATE_LIMIT_FEDERATION`: SEP-2 `GET /federation`.
+    pub federation: Option<Rate>,
+    /// `RATE_LIMIT_CONSOLE_SIGN_IN`: the officer console's `POST /admin/login`.
+    pub console_sign_in: Option<Rate>,
+    /// `RATE_LIMIT_MAX_ADDRESSES`: addresses each limiter tracks at most.
+    pub max_addresses: usize,
+    /// `TRUSTED_PROXIES`: peers whose `Forwarded`/`X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<AddressRange>,
+}
+
+/// The defaults of the rate-limit settings, in the setting's syntax.
+pub mod rate_limit_defaults {
+    /// `RATE_LIMIT_SEP10_CHALLENGE`.
+    pub const SEP10_CHALLENGE: &str = "60/min burst 30";
+    /// `RATE_LIMIT_SEP10_TOKEN`.
+    pub const SEP10_TOKEN: &str = "60/min burst 30";
+    /// `RATE_LIMIT_SEP3_AUTH_SERVER`.
+    pub const SEP3_AUTH_SERVER: &str = "600/min burst 120";
+    /// `RATE_LIMIT_FEDERATION`.
+    pub const FEDERATION: &str = "120/min burst 60";
+    /// `RATE_LIMIT_CONSOLE_SIGN_IN`.
+    pub const CONSOLE_SIGN_IN: &str = "10/min burst 5";
+    /// `RATE_LIMIT_MAX_ADDRESSES`.
+    pub const MAX_ADDRESSES: u32 = 100_000;
+}
+
+impl Validator {
+    fn rate(&mut self, name: &str, default: &str) -> Option<Rate> {
+        let text = self.string(name).unwrap_or_else(|| default.to_string());
+        match Rate::parse_setting(&text) {
+            Ok(rate) => rate,
+            Err(message) => {
+                self.problem(name, format!("{message} (default `{default}`)"));
+                Rate::parse_setting(default).ok().flatten()
+            }
+        }
+    }
+
+    fn rate_limit_settings(&mut self) -> RateLimitSettings {
+        use rate_limit_defaults as default;
+        let mut trusted_proxies = Vec::new();
+        for entry in self.list("TRUSTED_PROXIES").unwrap_or_default() {
+            match entry.parse::<AddressRange>() {
+                Ok(range) => trusted_proxies.push(range),
+                Err(message) => self.problem("TRUSTED_PROXIES", message),
+            }
+        }
+        RateLimitSettings {
+            sep10_challenge: self.rate("RATE_LIMIT_SEP10_CHALLENGE", default::SEP10_CHALLENGE),
+            sep10_token: self.rate("RATE_LIMIT_SEP10_TOKEN", default::SEP10_TOKEN),
+            sep3_auth_server: self.rate("RATE_LIMIT_SEP3_AUTH_SERVER", default::SEP3_AUTH_SERVER),
+            federation: self.rate("RATE_LIMIT_FEDERATION", default::FEDERATION),
+            console_sign_in: self.rate("RATE_LIMIT_CONSOLE_SIGN_IN", default::CONSOLE_SIGN_IN),
+            max_addresses: self.whole_number(
+                "RATE_LIMIT_MAX_ADDRESSES",
+                default::MAX_ADDRESSES,
+                100..=10_000_000,
+            ) as usize,
+            trusted_proxies,
+        }
+    }
+}
+
+impl RateLimitSettings {
+    fn redacted(&self) -> Vec<(&'static str, String)> {
+        let rate = |rate: Option<Rate>| rate.map_or_else(|| "off".to_string(), |rate| rate.to_string());
+        vec![
+            ("RATE_LIMIT_SEP10_CHALLENGE", rate(self.sep10_challenge)),
+            ("RATE_LIMIT_SEP10_TOKEN", rate(self.sep10_token)),
+            ("RATE_LIMIT_SEP3_AUTH_SERVER", rate(self.sep3_auth_server)),
+            ("RATE_LIMIT_FEDERATION", rate(self.federation)),
+            ("RATE_LIMIT_CONSOLE_SIGN_IN", rate(self.console_sign_in)),
+            ("RATE_LIMIT_MAX_ADDRESSES", self.max_addresses.to_string()),
+            (
+                "TRUSTED_PROXIES",
+                self.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+            ),
+        ]
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
 /// The validated configuration. Built only by [`Settings::load`]; never changes afterwards.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -328,6 +426,8 @@ pub struct Settings {
     pub stellar_toml_static: toml::Table,
     /// `MAX_REQUEST_BODY_BYTES`: largest JSON or form body accepted.
     pub max_request_body_bytes: usize,
+    /// Rate limits per client address (`RATE_LIMIT_*`, `TRUSTED_PROXIES`).
+    pub rate_limits: RateLimitSettings,
 }
 
 impl Settings {
@@ -506,6 +606,9 @@ impl Settings {
             ("SEP12_CALLBACK_TIMEOUT", secs(self.sep12.callback_timeout)),
             ("SEP12_CALLBACK_MAX_ATTEMPTS", self.sep12.callback_max_attempts.to_string()),
         ]
+        .into_iter()
+        .chain(self.rate_limits.redacted())
+        .collect()
     }
 }
 
@@ -638,6 +741,14 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc { name: "SEP12_CALLBACK_TIMEOUT", kind: "seconds", default: "10", used_by: "SEP-12", description: "Timeout of one status-callback delivery attempt." },
     SettingDoc { name: "SEP12_CALLBACK_MAX_ATTEMPTS", kind: "whole number", default: "20", used_by: "SEP-12", description: "Delivery attempts per status change from the durable outbox, with exponential backoff from 1 s (1, 2, 4, … s, at most 5 min apart): 20 attempts span about an hour; a callback is also given up once it is 24 h old." },
     SettingDoc { name: "MAX_REQUEST_BODY_BYTES", kind: "bytes", default: "262144", used_by: "all", description: "Largest JSON or form request body; larger bodies get 413." },
+    // Rate limits per client address (docs/security.md, "Rate limits").
+    SettingDoc { name: "RATE_LIMIT_SEP10_CHALLENGE", kind: "rate (`N/s`, `N/min`, `N/h`, optional `burst B`) or `off`", default: rate_limit_defaults::SEP10_CHALLENGE, used_by: "SEP-10", description: "Challenges (`GET /auth`) per client address; past it 429 with `Retry-After`." },
+    SettingDoc { name: "RATE_LIMIT_SEP10_TOKEN", kind: "rate or `off`", default: rate_limit_defaults::SEP10_TOKEN, used_by: "SEP-10", description: "Signed challenges (`POST /auth`) per client address; each may cost a Horizon look-up." },
+    SettingDoc { name: "RATE_LIMIT_SEP3_AUTH_SERVER", kind: "rate or `off`", default: rate_limit_defaults::SEP3_AUTH_SERVER, used_by: "SEP-3", description: "`POST AUTH_SERVER` and `GET AUTH_SERVER/tx_status` together, per client address (other institutions' servers)." },
+    SettingDoc { name: "RATE_LIMIT_FEDERATION", kind: "rate or `off`", default: rate_limit_defaults::FEDERATION, used_by: "SEP-3 (SEP-2)", description: "Federation look-ups (`GET /federation`) per client address." },
+    SettingDoc { name: "RATE_LIMIT_CONSOLE_SIGN_IN", kind: "rate or `off`", default: rate_limit_defaults::CONSOLE_SIGN_IN, used_by: "AML console", description: "Officer console sign-in attempts (`POST /admin/login`) per client address, on top of the per-officer lockout; past it a 429 page." },
+    SettingDoc { name: "RATE_LIMIT_MAX_ADDRESSES", kind: "whole number, 100–10000000", default: "100000", used_by: "rate limits", description: "Addresses each rate limit tracks at most (about 64 bytes each): bounds their memory." },
+    SettingDoc { name: "TRUSTED_PROXIES", kind: "list of IP addresses or CIDR ranges", default: "(empty)", used_by: "rate limits", description: "Reverse proxies whose `Forwarded` / `X-Forwarded-For` header names the client for the rate limits. Empty: the TCP peer is the client and those headers are ignored." },
 ];
 
 /// The raw, merged key/value map, looked up case-insensitively (the `config` crate lowercases
@@ -863,6 +974,7 @@ impl Validator {
         let sep12 = self.sep12_settings();
         let aml = self.aml_settings(local_mode, host_url.as_deref());
         let sep3 = self.sep3_settings();
+        let rate_limits = self.rate_limit_settings();
 
         Some(Settings {
             active_seps,
@@ -883,6 +995,7 @@ impl Validator {
             admin_api_key,
             stellar_toml_static,
             max_request_body_bytes,
+            rate_limits,
         })
     }
 

@@ -61,6 +61,10 @@ pub enum SepError {
     /// read ([`LimitedPayload`]). The rest of the body is not read: the connection is closed.
     #[error("{0}")]
     BodyLimit(BodyLimitError),
+    /// 429: this client address sent too many requests to this route family
+    /// ([`crate::ratelimit`]); answered with `Retry-After`.
+    #[error("{0}")]
+    TooManyRequests(crate::ratelimit::TooManyRequests),
     /// 501: the anchor has not implemented this optional feature.
     #[error("{0}")]
     NotImplemented(String),
@@ -110,6 +114,7 @@ impl ResponseError for SepError {
             SepError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             SepError::BodyLimit(limit) if limit.is_size() => StatusCode::PAYLOAD_TOO_LARGE,
             SepError::BodyLimit(_) => StatusCode::BAD_REQUEST,
+            SepError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             SepError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             SepError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             SepError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -131,6 +136,11 @@ impl ResponseError for SepError {
             SepError::Unauthorized(_) => {
                 response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
+            SepError::TooManyRequests(refusal) => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(refusal.retry_after_secs));
+            }
             // The rest of the body is not read: close instead of draining it for keep-alive.
             SepError::PayloadTooLarge(_) | SepError::BodyLimit(_) => {
                 response.head_mut().set_connection_type(ConnectionType::Close);
@@ -138,6 +148,12 @@ impl ResponseError for SepError {
             _ => {}
         }
         response
+    }
+}
+
+impl From<crate::ratelimit::TooManyRequests> for SepError {
+    fn from(refusal: crate::ratelimit::TooManyRequests) -> Self {
+        SepError::TooManyRequests(refusal)
     }
 }
 

@@ -16,6 +16,8 @@
 //! - [`cli::run`]: `serve`, `migrate`, `keys generate`, `config check` for any anchor binary.
 //! - [`net`]: the one outbound HTTP client (public addresses only for URLs from outside, IP
 //!   literals included, outside `LOCAL_MODE`; no redirects off https; bounded answers).
+//! - [`ratelimit`]: rate limits per client address on the unauthenticated routes (429 with
+//!   `Retry-After`), one limiter per family of routes, bounded memory.
 //! - [`Metrics`]: the app's Prometheus registry (HTTP requests per SEP and status, and any series
 //!   another crate registers), served at `GET /metrics` on the internal listener.
 //!
@@ -41,6 +43,7 @@ pub mod integrations;
 pub mod keys;
 pub mod metrics;
 pub mod net;
+pub mod ratelimit;
 pub mod remote_toml;
 mod sensitive;
 mod sep1;

@@ -31,8 +31,19 @@ pub const TEST_JWT_KEY: &str = "test-jwt-key-test-jwt-key-test-jwt-key-0123";
 /// A fixed `ADMIN_API_KEY` for tests.
 pub const TEST_ADMIN_API_KEY: &str = "test-admin-key-test-admin-key-test-admin-key";
 
+/// Every rate-limit setting, `off`: tests and benchmarks send many requests from one loopback
+/// address, so they switch the limits off explicitly (a test of the limits sets its own).
+pub const RATE_LIMITS_OFF: [(&str, &str); 5] = [
+    ("RATE_LIMIT_SEP10_CHALLENGE", "off"),
+    ("RATE_LIMIT_SEP10_TOKEN", "off"),
+    ("RATE_LIMIT_SEP3_AUTH_SERVER", "off"),
+    ("RATE_LIMIT_FEDERATION", "off"),
+    ("RATE_LIMIT_CONSOLE_SIGN_IN", "off"),
+];
+
 /// The environment [`settings`] starts from: LOCAL_MODE, `http://localhost:8000`, every SEP
-/// this framework knows active, the fixed keys, an in-memory SQLite URL.
+/// this framework knows active, the fixed keys, an in-memory SQLite URL, and the rate limits
+/// off ([`RATE_LIMITS_OFF`]).
 pub fn base_environment() -> Vec<(String, String)> {
     [
         ("ACTIVE_SEPS", "sep-1"),
@@ -44,6 +55,7 @@ pub fn base_environment() -> Vec<(String, String)> {
         ("DATABASE_URL", "sqlite://:memory:"),
     ]
     .into_iter()
+    .chain(RATE_LIMITS_OFF)
     .map(|(key, value)| (key.to_string(), value.to_string()))
     .collect()
 }

@@ -101,14 +101,18 @@ impl SepModule for Sep10 {
                 None
             }
         };
+        // Per client address (`RATE_LIMIT_SEP10_CHALLENGE`, `RATE_LIMIT_SEP10_TOKEN`): refused
+        // with 429 before the query or body is read.
+        let limits = ctx.rate_limits();
+        let (challenges, tokens) = (limits.sep10_challenge.clone(), limits.sep10_token.clone());
         anchor_core::http::mount_public_scope(cfg, WEB_AUTH_PATH, ctx.body_limits(), |scope| {
             let scope = match state {
                 Some(state) => scope.app_data(state),
                 None => scope,
             };
             scope
-                .route("", web::get().to(routes::get_challenge))
-                .route("", web::post().to(routes::post_token))
+                .route("", web::get().to(routes::get_challenge).wrap(challenges))
+                .route("", web::post().to(routes::post_token).wrap(tokens))
         });
     }
 }

@@ -156,6 +156,9 @@ fn start_anchor(database: &TestDatabase, log: &std::path::Path, workdir: &std::p
         .env("SERVER_JWT_KEY", testing::TEST_JWT_KEY)
         .env("ADMIN_API_KEY", testing::TEST_ADMIN_API_KEY)
         .env("DATABASE_URL", database.url_string())
+        // Every request comes from this one loopback address: the benchmark measures the
+        // anchor, not its per-address rate limits.
+        .envs(testing::RATE_LIMITS_OFF)
         // No stray `.env` is read: the anchor runs in an empty directory.
         .current_dir(workdir)
         .stdin(Stdio::null())

@@ -29,17 +29,24 @@ fn now_seconds() -> i64 {
 pub(crate) fn mount_public(cfg: &mut web::ServiceConfig, ctx: &AnchorContext, state: web::Data<Sep3State>) {
     let auth_state = state.clone();
     let writer = web::Data::new(AuthorizedWriter::new(ctx.database().clone()));
+    // Per client address, one budget for the whole AUTH_SERVER (`RATE_LIMIT_SEP3_AUTH_SERVER`)
+    // and one for federation (`RATE_LIMIT_FEDERATION`): refused with 429 before the form is read.
+    let auth_limit = ctx.rate_limits().sep3_auth_server.clone();
+    let federation_limit = ctx.rate_limits().federation.clone();
     mount_public_scope(cfg, AUTH_SERVER_PATH, ctx.body_limits(), move |scope| {
         scope
             .app_data(auth_state)
             .app_data(writer)
-            .route("", web::post().to(authorize))
-            .route("/", web::post().to(authorize))
-            .route("/tx_status", web::get().to(tx_status))
+            .route("", web::post().to(authorize).wrap(auth_limit.clone()))
+            .route("/", web::post().to(authorize).wrap(auth_limit.clone()))
+            .route("/tx_status", web::get().to(tx_status).wrap(auth_limit))
     });
     if state.config.external_federation_server.is_none() {
         mount_public_scope(cfg, FEDERATION_PATH, ctx.body_limits(), move |scope| {
-            scope.app_data(state).route("", web::get().to(federation)).route("/", web::get().to(federation))
+            scope
+                .app_data(state)
+                .route("", web::get().to(federation).wrap(federation_limit.clone()))
+                .route("/", web::get().to(federation).wrap(federation_limit))
         });
     }
 }

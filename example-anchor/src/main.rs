@@ -123,7 +123,7 @@ impl Anchor for ExampleAnchor {
             let key = ctx.settings().admin_api_key.as_ref().map(|key| key.expose().clone());
             anchor_aml::mount_admin_api(cfg, monitor.clone(), ctx.body_limits(), key);
             // The officers' console (`/admin/…`, sign-in with `officers create`), after the API.
-            anchor_aml::mount_console(cfg, monitor.clone(), ConsoleConfig::from_settings(ctx.settings()));
+            anchor_aml::mount_console(cfg, monitor.clone(), ConsoleConfig::from_context(ctx));
             monitor.register_metrics(ctx.metrics());
         }
     }

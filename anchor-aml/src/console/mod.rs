@@ -33,6 +33,7 @@ mod session;
 mod sign_in;
 
 use actix_web::{web, HttpResponse};
+use anchor_core::ratelimit::RateLimiter;
 
 use crate::monitor::AmlMonitor;
 use crate::store::ListStore;
@@ -53,15 +54,20 @@ pub struct ConsoleConfig {
     /// `AML_LIST_UPDATE_INTERVAL` in seconds: a list not confirmed current for longer is shown
     /// as stale.
     pub list_update_interval: i64,
+    /// `RATE_LIMIT_CONSOLE_SIGN_IN`: sign-in attempts per client address (shared by every
+    /// worker), on top of the per-officer lockout; past it a 429 page.
+    pub sign_in_limit: RateLimiter,
 }
 
 impl ConsoleConfig {
-    /// From the anchor's settings.
-    pub fn from_settings(settings: &anchor_core::Settings) -> Self {
+    /// From the anchor's settings and shared rate limits.
+    pub fn from_context(ctx: &anchor_core::AnchorContext) -> Self {
+        let settings = ctx.settings();
         ConsoleConfig {
             secure_cookies: !settings.local_mode,
             list_update_interval: i64::try_from(settings.aml.list_update_interval.as_secs())
                 .unwrap_or(86_400),
+            sign_in_limit: ctx.rate_limits().console_sign_in.clone(),
         }
     }
 }
@@ -84,7 +90,7 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 /// ```ignore
 /// fn internal_routes(&self, cfg: &mut web::ServiceConfig, ctx: &AnchorContext) {
 ///     anchor_aml::mount_admin_api(cfg, monitor.clone(), ctx.body_limits(), key);
-///     anchor_aml::mount_console(cfg, monitor.clone(), ConsoleConfig::from_settings(ctx.settings()));
+///     anchor_aml::mount_console(cfg, monitor.clone(), ConsoleConfig::from_context(ctx));
 /// }
 /// ```
 ///
@@ -121,7 +127,10 @@ pub fn mount_console(cfg: &mut web::ServiceConfig, monitor: AmlMonitor, config: 
             .route("/", web::get().to(overview::overview))
             .route("/static/console.css", web::get().to(stylesheet))
             .route("/login", web::get().to(sign_in::form))
-            .route("/login", web::post().to(sign_in::submit))
+            .route(
+                "/login",
+                web::post().to(sign_in::submit).wrap(actix_web::middleware::from_fn(sign_in::throttle)),
+            )
             .route("/logout", web::post().to(sign_in::sign_out))
             .route("/cases", web::get().to(cases::queue))
             .route("/cases/{id}", web::get().to(cases::case_page))

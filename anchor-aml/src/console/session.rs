@@ -44,6 +44,9 @@ pub(crate) enum PageError {
     /// Someone else acted first (a case already decided).
     #[error("{0}")]
     Conflict(String),
+    /// Too many sign-in attempts from this address (`RATE_LIMIT_CONSOLE_SIGN_IN`).
+    #[error("{0}")]
+    TooManyRequests(anchor_core::ratelimit::TooManyRequests),
     /// The database is down.
     #[error("the database is unavailable; try again in a moment")]
     Unavailable,
@@ -80,6 +83,7 @@ impl ResponseError for PageError {
             PageError::NotFound(_) => StatusCode::NOT_FOUND,
             PageError::Conflict(_) => StatusCode::CONFLICT,
             PageError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            PageError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             PageError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             PageError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -98,6 +102,7 @@ impl ResponseError for PageError {
             PageError::BadRequest(_) | PageError::TooLarge(_) => "Please correct the request",
             PageError::NotFound(_) => "Not found",
             PageError::Conflict(_) => "Already decided",
+            PageError::TooManyRequests(_) => "Too many sign-in attempts",
             _ => "Unavailable",
         };
         let body = html! {
@@ -106,9 +111,17 @@ impl ResponseError for PageError {
             p { a href={(CONSOLE_PATH) "/"} { "Back to the overview" } }
         };
         let mut response = page_response(self.status_code(), layout::bare(title, body));
-        if let PageError::TooLarge(_) = self {
-            // The rest of the form is not read: close rather than drain it for keep-alive.
-            response.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+        match self {
+            PageError::TooLarge(_) => {
+                // The rest of the form is not read: close rather than drain it for keep-alive.
+                response.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+            }
+            PageError::TooManyRequests(refusal) => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(refusal.retry_after_secs));
+            }
+            _ => {}
         }
         response
     }

@@ -1,6 +1,9 @@
 //! Sign-in and sign-out.
 
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest, HttpResponse};
 use anchor_core::http::constant_time_eq;
 use maud::html;
@@ -78,6 +81,20 @@ pub(crate) async fn form(state: State, query: web::Query<NextQuery>) -> PageResu
         _ => Notice::None,
     };
     Ok(sign_in_page(StatusCode::OK, &csrf, &next, notice, state.config.secure_cookies))
+}
+
+/// Middleware of `POST /admin/login`: past `RATE_LIMIT_CONSOLE_SIGN_IN` for this client
+/// address, a 429 page with `Retry-After`, before the form is read or a password checked.
+pub(crate) async fn throttle<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let refused =
+        req.app_data::<State>().and_then(|state| state.config.sign_in_limit.check(req.request()).err());
+    match refused {
+        Some(refusal) => Ok(req.error_response(PageError::TooManyRequests(refusal)).map_into_right_body()),
+        None => next.call(req).await.map(ServiceResponse::map_into_left_body),
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -68,7 +68,11 @@ impl Reply {
 
 impl Console {
     fn start(monitor: AmlMonitor, secure_cookies: bool) -> Self {
-        let config = ConsoleConfig { secure_cookies, list_update_interval: 86_400 };
+        let config = ConsoleConfig {
+            secure_cookies,
+            list_update_interval: 86_400,
+            sign_in_limit: anchor_core::ratelimit::RateLimiter::off(),
+        };
         let server = HttpServer::new(move || {
             let (monitor, config) = (monitor.clone(), config.clone());
             App::new().configure(|cfg| mount_console(cfg, monitor, config))

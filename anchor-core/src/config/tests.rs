@@ -263,3 +263,52 @@ fn the_example_env_file_shows_every_setting() {
         );
     }
 }
+
+#[test]
+fn rate_limits_have_defaults_can_be_switched_off_and_are_checked() {
+    use crate::ratelimit::Rate;
+    let defaults = Settings::from_sources(None, good_env()).unwrap().rate_limits;
+    assert_eq!(defaults.sep10_challenge, Some(Rate::per_minute(60, 30)));
+    assert_eq!(defaults.sep10_token, Some(Rate::per_minute(60, 30)));
+    assert_eq!(defaults.sep3_auth_server, Some(Rate::per_minute(600, 120)));
+    assert_eq!(defaults.federation, Some(Rate::per_minute(120, 60)));
+    assert_eq!(defaults.console_sign_in, Some(Rate::per_minute(10, 5)));
+    assert_eq!(defaults.max_addresses, 100_000);
+    assert!(defaults.trusted_proxies.is_empty(), "no proxy is trusted by default");
+
+    let set = Settings::from_sources(
+        None,
+        with(&[
+            ("RATE_LIMIT_SEP10_CHALLENGE", "off"),
+            ("RATE_LIMIT_FEDERATION", "0"),
+            ("RATE_LIMIT_SEP3_AUTH_SERVER", "5/s"),
+            ("RATE_LIMIT_MAX_ADDRESSES", "1000"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+        ]),
+    )
+    .unwrap();
+    let limits = &set.rate_limits;
+    assert_eq!((limits.sep10_challenge, limits.federation), (None, None));
+    assert_eq!(limits.sep3_auth_server.map(|rate| (rate.requests, rate.burst)), Some((5, 5)));
+    assert_eq!(limits.max_addresses, 1000);
+    assert_eq!(limits.trusted_proxies.len(), 2);
+    let shown: std::collections::HashMap<_, _> = set.redacted().into_iter().collect();
+    assert_eq!(shown["RATE_LIMIT_SEP10_CHALLENGE"], "off");
+    assert_eq!(shown["RATE_LIMIT_SEP10_TOKEN"], "60/min burst 30");
+    assert_eq!(shown["TRUSTED_PROXIES"], "10.0.0.0/8,::1/128");
+
+    let err = problems(with(&[
+        ("RATE_LIMIT_SEP10_TOKEN", "lots"),
+        ("RATE_LIMIT_CONSOLE_SIGN_IN", "10/fortnight"),
+        ("RATE_LIMIT_MAX_ADDRESSES", "5"),
+        ("TRUSTED_PROXIES", "proxy.internal"),
+    ]));
+    for setting in [
+        "RATE_LIMIT_SEP10_TOKEN",
+        "RATE_LIMIT_CONSOLE_SIGN_IN",
+        "RATE_LIMIT_MAX_ADDRESSES",
+        "TRUSTED_PROXIES",
+    ] {
+        assert!(err.mentions(setting), "{setting} missing from:\n{err}");
+    }
+}

@@ -53,7 +53,8 @@ pub fn run_cli(bank: &Bank, args: &[&str]) -> Output {
     command(bank.dir.path(), &bank.env).args(args).output().unwrap()
 }
 
-/// A bank's environment: `LOCAL_MODE`, fresh keys, its own ports and `database`.
+/// A bank's environment: `LOCAL_MODE`, fresh keys, its own ports and `database`, the rate limits
+/// off ([`testing::RATE_LIMITS_OFF`]), then `extra`.
 pub fn bank_env(
     database: &TestDatabase,
     seps: &str,
@@ -75,6 +76,9 @@ pub fn bank_env(
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    // Tests send many requests from one loopback address: the rate limits are off unless a test
+    // sets them (`extra` comes after and wins).
+    env.extend(testing::RATE_LIMITS_OFF.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     (env, key, port, internal_port)
 }
