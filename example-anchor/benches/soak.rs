@@ -339,8 +339,7 @@ impl Soak {
             amount: 10_000_000,
         };
         let transaction =
-            payload::build_transaction(&self.sender_key.public_key().to_string(), &spec, &attachment)
-                .unwrap();
+            payload::build_transaction(self.sender_key.public_key(), &spec, &attachment).unwrap();
         let data = payload::build_data(&AuthData {
             sender: format!("aldi*{}", self.sender_domain),
             need_info: false,
