@@ -1,0 +1,39 @@
+//! Helpers shared by the fuzz targets.
+
+use anchor_core::actix_web::dev::Payload as DevPayload;
+use anchor_core::actix_web::test::TestRequest;
+use anchor_core::actix_web::{web, FromRequest as _, HttpRequest};
+
+/// The multipart boundary the body targets use (`multipart/form-data; boundary=XyZ`).
+pub const BOUNDARY: &str = "XyZ";
+
+/// The `Content-Type` selected by an input's first byte, and the rest of the input as the body.
+pub fn content_type_and_body(data: &[u8]) -> Option<(&'static str, &[u8])> {
+    let (&selector, body) = data.split_first()?;
+    let content_type = match selector % 6 {
+        0 => "application/json",
+        1 => "application/x-www-form-urlencoded",
+        2 => "multipart/form-data; boundary=XyZ",
+        3 => "",
+        4 => "text/plain",
+        _ => "multipart/form-data",
+    };
+    Some((content_type, body))
+}
+
+/// A POST request with this content type and body, as actix hands it to a handler.
+pub fn request(content_type: &str, body: &[u8]) -> (HttpRequest, web::Payload) {
+    let mut test = TestRequest::post().uri("/");
+    if !content_type.is_empty() {
+        test = test.insert_header(("content-type", content_type));
+    }
+    let (req, mut payload): (HttpRequest, DevPayload) = test.set_payload(body.to_vec()).to_http_parts();
+    let payload = futures_executor::block_on(web::Payload::from_request(&req, &mut payload))
+        .unwrap_or_else(|_| unreachable!("web::Payload extraction cannot fail"));
+    (req, payload)
+}
+
+/// Runs a future to completion on this thread.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    futures_executor::block_on(future)
+}
