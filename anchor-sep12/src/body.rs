@@ -236,6 +236,9 @@ async fn from_multipart(
     limits: Limits,
     allow_files: bool,
 ) -> Result<Params, Error> {
+    if let Some(problem) = anchor_core::http::multipart_boundary_problem(req) {
+        return Err(Error::bad_request(problem));
+    }
     let limits_of_parts = MultipartLimits { parts: MAX_PARTS, ..MultipartLimits::default() };
     let payload =
         LimitedPayload::multipart(req, payload, limits.multipart_total(allow_files), limits_of_parts);
@@ -341,21 +344,21 @@ mod tests {
         use futures_util::FutureExt as _;
         let read_once = |body: &'static [u8]| {
             let (req, mut payload) = actix_web::test::TestRequest::post()
-                .insert_header(("content-type", "multipart/form-data; boundary=XyZ"))
+                .insert_header(("content-type", "multipart/form-data; boundary=XyZ4"))
                 .set_payload(body)
                 .to_http_parts();
             let payload = web::Payload::from_request(&req, &mut payload).now_or_never().unwrap().unwrap();
             read(&req, payload, Limits { text: 4096, file: 4096 }, true).now_or_never()
         };
         for body in [
-            &b"--XyZ\r\nContent-Disposition: form-data; name=\"photo_id_back\"; filename=\"b.png\"\r\n\
-               Content-Type: image/png\r\n\r\nPNG\r:--XyZ--\r\n"[..],
-            b"--XyZ\r\nContent-Disposition: form-data; name=\"first_name\"\r\n\r\nJane",
+            &b"--XyZ4\r\nContent-Disposition: form-data; name=\"photo_id_back\"; filename=\"b.png\"\r\n\
+               Content-Type: image/png\r\n\r\nPNG\r:--XyZ4--\r\n"[..],
+            b"--XyZ4\r\nContent-Disposition: form-data; name=\"first_name\"\r\n\r\nJane",
         ] {
             assert!(matches!(read_once(body), Some(Err(Error::BadRequest(_)))));
         }
         let params = read_once(
-            b"--XyZ\r\nContent-Disposition: form-data; name=\"first_name\"\r\n\r\nJane\r\n--XyZ--\r\n",
+            b"--XyZ4\r\nContent-Disposition: form-data; name=\"first_name\"\r\n\r\nJane\r\n--XyZ4--\r\n",
         );
         assert_eq!(names(&params.unwrap().unwrap()), ["first_name"]);
     }
