@@ -23,16 +23,17 @@ for name in ["spec_challenge_server_signed", "spec_challenge_client_signed"]:
     put("sep10_challenge_read", f"{name}-raw", b"\x01" + raw)
     put("sep10_challenge_read", f"{name}-resigned", b"\x02" + raw)
 
-# POST /auth bodies: 0 = JSON, 1 = form, 2 = multipart (boundary XyZ).
+# POST /auth bodies: 0 = JSON, 1 = form, 2 = multipart (boundary XyZ4).
 tx = read("anchor-sep10/tests/data/spec_challenge_client_signed.txt").decode().strip()
 put("sep10_post_body", "json", b"\x00" + json.dumps({"transaction": tx}).encode())
 put("sep10_post_body", "form", b"\x01" + ("transaction=" + urllib.parse.quote(tx, safe="")).encode())
 multipart = (
-    "--XyZ\r\nContent-Disposition: form-data; name=\"transaction\"\r\n\r\n" + tx + "\r\n"
-    "--XyZ\r\nContent-Disposition: form-data; name=\"other\"\r\nContent-Type: text/plain\r\n\r\nx\r\n"
-    "--XyZ--\r\n"
+    "--XyZ4\r\nContent-Disposition: form-data; name=\"transaction\"\r\n\r\n" + tx + "\r\n"
+    "--XyZ4\r\nContent-Disposition: form-data; name=\"other\"\r\nContent-Type: text/plain\r\n\r\nx\r\n"
+    "--XyZ4--\r\n"
 )
 put("sep10_post_body", "multipart", b"\x02" + multipart.encode())
+put("sep10_post_body", "short-boundary", b"\x06--\n")
 
 # The request JWT: 0 = header value as sent, 1 = `header.payload` the target signs.
 jwt = read("anchor-sep10/tests/data/spec_request_jwt.txt").decode().strip()
@@ -56,10 +57,10 @@ fields = {"account": "GBAQD4VYNI2255CFRDNDM4LVAEITMCNS7HJCI7I46XJE756ITCJXLV7E",
           "photo_id_front_file_id": "file_1", "organization.name": "Acme"}
 put("sep12_body", "json", b"\x00\x00" + json.dumps(fields).encode())
 put("sep12_body", "form", b"\x00\x01" + urllib.parse.urlencode(fields).encode())
-mp = "".join(f"--XyZ\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+mp = "".join(f"--XyZ4\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
              for k, v in list(fields.items())[:6])
-mp += ("--XyZ\r\nContent-Disposition: form-data; name=\"photo_id_back\"; filename=\"b.png\"\r\n"
-       "Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n\r\n--XyZ--\r\n")
+mp += ("--XyZ4\r\nContent-Disposition: form-data; name=\"photo_id_back\"; filename=\"b.png\"\r\n"
+       "Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n\r\n--XyZ4--\r\n")
 put("sep12_body", "multipart", b"\x00\x02" + mp.encode("latin-1"))
 put("sep12_body", "verification", b"\x01\x00" + json.dumps(
     {"id": "d1ce2f48-3ff1-495d-9240-7a50d806cfed", "mobile_number_verification": "2735021"}).encode())
@@ -96,3 +97,7 @@ for i, name in enumerate(["Nicolás Maduro Moros", "MADURO MOROS, Nicolas", "А�
                           "金正恩", "김정은", "Acme Trading Co. Ltd", "Mohammed bin Abdullah Al Rashidi",
                           "GBAQD4VYNI2255CFRDNDM4LVAEITMCNS7HJCI7I46XJE756ITCJXLV7E", "O'Brien-Smith Jr."]):
     put("screen_name", f"name{i}", name)
+# Long names (issue 14's worst cases): 2,000 Cyrillic letters, one 4,096-byte token, many tokens.
+put("screen_name", "long-cyrillic", "Щ" * 2000)
+put("screen_name", "long-token", "a" * 4096)
+put("screen_name", "many-tokens", " ".join(["ab", "Мухаммад", "al"] * 300)[:4096])
