@@ -26,8 +26,8 @@ use crate::metrics::RequestRecorder;
 mod limited;
 
 pub use limited::{
-    BodyLimitError, BodyReadError, LimitTrip, LimitedPayload, MultipartLimits, MAX_BOUNDARY_LINE_BYTES,
-    MAX_MULTIPART_PARTS, MAX_PART_HEADER_BYTES,
+    multipart_boundary_problem, BodyLimitError, BodyReadError, LimitTrip, LimitedPayload, MultipartLimits,
+    MAX_BOUNDARY_LINE_BYTES, MAX_MULTIPART_PARTS, MAX_PART_HEADER_BYTES, MIN_MULTIPART_BOUNDARY_BYTES,
 };
 
 /// An error answered to an HTTP client. The status mapping is [`ResponseError::status_code`];

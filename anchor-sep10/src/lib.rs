@@ -39,6 +39,14 @@ mod routes;
 pub mod signers;
 
 pub use error::Error;
+
+/// Entry points of the fuzz targets (`fuzz/`), compiled only by `cargo fuzz` (`--cfg fuzzing`).
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// `POST /auth`'s body reader: JSON, form or multipart, by the request's `Content-Type`.
+    pub use crate::body::transaction as post_body;
+}
 pub use routes::{parse_memo, Sep10State};
 
 /// The SEP-10 module value.

@@ -177,6 +177,12 @@ async fn read_all(payload: web::Payload, limit: usize) -> Result<Vec<u8>, Error>
     })
 }
 
+/// A multipart body that ended where the parser still waits for bytes (inside a part or a
+/// boundary): see [`LimitTrip::unless_stalled`].
+fn stalled() -> Error {
+    Error::bad_request("invalid multipart body: it ends inside a part or boundary")
+}
+
 /// The limit the payload passed, or else the parser's complaint.
 fn invalid_multipart(trip: &LimitTrip, err: actix_multipart::MultipartError) -> Error {
     match trip.tripped() {
@@ -230,6 +236,9 @@ async fn from_multipart(
     limits: Limits,
     allow_files: bool,
 ) -> Result<Params, Error> {
+    if let Some(problem) = anchor_core::http::multipart_boundary_problem(req) {
+        return Err(Error::bad_request(problem));
+    }
     let limits_of_parts = MultipartLimits { parts: MAX_PARTS, ..MultipartLimits::default() };
     let payload =
         LimitedPayload::multipart(req, payload, limits.multipart_total(allow_files), limits_of_parts);
@@ -239,7 +248,7 @@ async fn from_multipart(
     let mut params = Params::default();
     let mut text_total = 0usize;
     let mut files = 0usize;
-    while let Some(field) = multipart.next().await {
+    while let Some(field) = trip.unless_stalled(multipart.next()).await.ok_or_else(stalled)? {
         let mut field = field.map_err(invalid)?;
         // actix-multipart reads a part that declares its own length by that length, past any
         // boundary, where the limits could not follow it; RFC 7578 parts carry no such header.
@@ -271,7 +280,7 @@ async fn from_multipart(
                 .map(|mime| mime.essence_str().to_ascii_lowercase())
                 .unwrap_or_else(|| "application/octet-stream".to_string());
             let mut bytes = Vec::new();
-            while let Some(chunk) = field.next().await {
+            while let Some(chunk) = trip.unless_stalled(field.next()).await.ok_or_else(stalled)? {
                 let chunk = chunk.map_err(invalid)?;
                 if bytes.len() + chunk.len() > limits.file {
                     return Err(Error::TooLarge(format!(
@@ -285,7 +294,7 @@ async fn from_multipart(
             params.insert(name, Value::File(Upload { content_type, bytes }))?;
         } else {
             let mut bytes = Vec::new();
-            while let Some(chunk) = field.next().await {
+            while let Some(chunk) = trip.unless_stalled(field.next()).await.ok_or_else(stalled)? {
                 let chunk = chunk.map_err(invalid)?;
                 text_total += chunk.len();
                 if text_total > limits.text {
@@ -323,5 +332,34 @@ mod tests {
         assert!(from_form(b"a=1&a=2").is_err());
         let mut params = from_form(b"first_name=J%C3%A1ne&type=default").unwrap();
         assert_eq!(params.take_text("first_name").unwrap().unwrap(), "Jáne");
+    }
+
+    /// Found by the `sep12_body` fuzz target: a multipart body that ends inside a part (here a
+    /// file part whose closing boundary is broken) left actix-multipart waiting for bytes that
+    /// could not arrive, so the request never got an answer. Polled once here, with the whole
+    /// body available: it must be answered at once.
+    #[test]
+    fn multipart_ending_inside_a_part_is_refused_at_once() {
+        use actix_web::FromRequest as _;
+        use futures_util::FutureExt as _;
+        let read_once = |body: &'static [u8]| {
+            let (req, mut payload) = actix_web::test::TestRequest::post()
+                .insert_header(("content-type", "multipart/form-data; boundary=XyZ4"))
+                .set_payload(body)
+                .to_http_parts();
+            let payload = web::Payload::from_request(&req, &mut payload).now_or_never().unwrap().unwrap();
+            read(&req, payload, Limits { text: 4096, file: 4096 }, true).now_or_never()
+        };
+        for body in [
+            &b"--XyZ4\r\nContent-Disposition: form-data; name=\"photo_id_back\"; filename=\"b.png\"\r\n\
+               Content-Type: image/png\r\n\r\nPNG\r:--XyZ4--\r\n"[..],
+            b"--XyZ4\r\nContent-Disposition: form-data; name=\"first_name\"\r\n\r\nJane",
+        ] {
+            assert!(matches!(read_once(body), Some(Err(Error::BadRequest(_)))));
+        }
+        let params = read_once(
+            b"--XyZ4\r\nContent-Disposition: form-data; name=\"first_name\"\r\n\r\nJane\r\n--XyZ4--\r\n",
+        );
+        assert_eq!(names(&params.unwrap().unwrap()), ["first_name"]);
     }
 }

@@ -50,6 +50,35 @@ pub mod wire;
 pub use callbacks::notify_status_change;
 pub use error::Error;
 
+/// Entry points of the fuzz targets (`fuzz/`), compiled only by `cargo fuzz` (`--cfg fuzzing`).
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    use actix_web::{web, HttpRequest};
+
+    /// What `PUT /customer` (or, with `verification`, `PUT /customer/verification`) does with a
+    /// body before anything else is called: read it (JSON, form or multipart), take the id and
+    /// purpose parameters, and validate the rest as SEP-9 fields.
+    pub async fn put_body(
+        req: &HttpRequest,
+        payload: web::Payload,
+        text_limit: usize,
+        file_limit: usize,
+        verification: bool,
+    ) -> Result<(), crate::Error> {
+        let limits = crate::body::Limits { text: text_limit, file: file_limit };
+        let mut params = crate::body::read(req, payload, limits, !verification).await?;
+        crate::request::IdParams::take(&mut params)?;
+        if verification {
+            crate::request::verification_codes(params)?;
+        } else {
+            crate::request::Purpose::take(&mut params)?;
+            crate::request::fields(params)?;
+        }
+        Ok(())
+    }
+}
+
 /// The path `KYC_SERVER` points to, under `HOST_URL`.
 pub const KYC_PATH: &str = "/kyc";
 

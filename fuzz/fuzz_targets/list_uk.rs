@@ -1,0 +1,8 @@
+//! UK Sanctions List CSV (the full list layout and the FCDO summary sheet).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = anchor_aml::parse_uk_csv(data);
+});

@@ -1,0 +1,8 @@
+//! UN Security Council consolidated list XML.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = anchor_aml::parse_un_xml(data);
+});
