@@ -71,6 +71,17 @@ const HOSTILE: [&str; 8] = [
     "oversized_json",
 ];
 
+/// An error with its sources (reqwest's own message hides the cause).
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|value| value.parse().ok()).unwrap_or(default)
 }
@@ -123,6 +134,36 @@ fn start_stand_ins(sender_key: String) -> SocketAddr {
     addr
 }
 
+/// `example-anchor serve` as the integration tests start it (`tests/support`), with the list
+/// imported first and its log kept in `target/soak-anchor.log` (a 5xx is explained there).
+async fn start_anchor(database: testing::TestDatabase, extra: &[(&str, &str)]) -> support::Bank {
+    let dir = tempfile::tempdir().unwrap();
+    let (env, key, port, internal_port) = support::bank_env(&database, "sep-1,sep-10,sep-12,sep-3", extra);
+    std::fs::write(dir.path().join("blocklist.csv"), LIST).unwrap();
+    let imported = support::command(dir.path(), &env)
+        .args(["lists", "import", "--source", "custom:internal", "--file", "blocklist.csv"])
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    let log_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/soak-anchor.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let child =
+        support::command(dir.path(), &env).stdout(log.try_clone().unwrap()).stderr(log).spawn().unwrap();
+    println!("soak: the anchor's log: {}", log_path.display());
+    let mut bank = support::Bank {
+        child,
+        public: format!("http://127.0.0.1:{port}"),
+        internal: format!("http://127.0.0.1:{internal_port}"),
+        domain: format!("127.0.0.1:{port}"),
+        key,
+        env,
+        dir,
+        database,
+    };
+    support::wait_until_serving(&mut bank).await;
+    bank
+}
+
 // ---------------------------------------------------------------------------------------------
 // Counters.
 
@@ -139,14 +180,17 @@ struct Counters {
     hostile_leaked: AtomicU64,
     not_sent: AtomicU64,
     latencies_micros: Mutex<Vec<u32>>,
-    last_problem: Mutex<String>,
     /// Answers to hostile requests by kind and status.
     hostile_answers: Mutex<std::collections::BTreeMap<(String, u16), u64>>,
+    /// Every problem by what was sent and what came back (status or error), with one example.
+    problems: Mutex<std::collections::BTreeMap<String, (u64, String)>>,
 }
 
 impl Counters {
-    fn problem(&self, what: String) {
-        *self.last_problem.lock().unwrap() = what;
+    fn problem(&self, kind: String, example: String) {
+        let mut problems = self.problems.lock().unwrap();
+        let entry = problems.entry(kind).or_insert((0, example.clone()));
+        entry.0 += 1;
     }
 
     /// Counts one well-behaved answer.
@@ -160,7 +204,10 @@ impl Counters {
             500..=599 => self.server_errors.fetch_add(1, Ordering::Relaxed),
             _ => self.unexpected_4xx.fetch_add(1, Ordering::Relaxed),
         };
-        self.problem(format!("{what}: {status} {}", body.chars().take(200).collect::<String>()));
+        self.problem(
+            format!("{what}: {status}"),
+            format!("{what}: {status} {}", body.chars().take(300).collect::<String>()),
+        );
         false
     }
 
@@ -171,17 +218,17 @@ impl Counters {
         match status {
             400..=499 => self.hostile_refused.fetch_add(1, Ordering::Relaxed),
             500..=599 => {
-                self.problem(format!(
-                    "hostile {what}: {status} {}",
-                    body.chars().take(200).collect::<String>()
-                ));
+                self.problem(
+                    format!("hostile {what}: {status}"),
+                    format!("{status} {}", body.chars().take(300).collect::<String>()),
+                );
                 self.server_errors.fetch_add(1, Ordering::Relaxed)
             }
             _ => {
-                self.problem(format!(
-                    "hostile {what} got through: {status} {}",
-                    body.chars().take(200).collect::<String>()
-                ));
+                self.problem(
+                    format!("hostile {what} got through: {status}"),
+                    format!("{status} {}", body.chars().take(300).collect::<String>()),
+                );
                 self.hostile_leaked.fetch_add(1, Ordering::Relaxed)
             }
         };
@@ -190,7 +237,8 @@ impl Counters {
     fn transport(&self, what: &str, err: impl std::fmt::Display) {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.transport_errors.fetch_add(1, Ordering::Relaxed);
-        self.problem(format!("{what}: {err}"));
+        let what = what.split(':').next().unwrap_or(what);
+        self.problem(format!("{what}: transport error"), format!("{what}: {err}"));
     }
 }
 
@@ -222,7 +270,7 @@ impl Soak {
             .get(format!("{}/auth?account={}", self.public, account.public_key()))
             .send()
             .await
-            .map_err(|err| format!("GET /auth: {err}"))?;
+            .map_err(|err| format!("GET /auth: {}", chain(&err)))?;
         let status = response.status().as_u16();
         let body = response.text().await.map_err(|err| format!("GET /auth body: {err}"))?;
         if status != 200 {
@@ -256,7 +304,7 @@ impl Soak {
             .json(&json!({ "transaction": signed }))
             .send()
             .await
-            .map_err(|err| format!("POST /auth: {err}"))?;
+            .map_err(|err| format!("POST /auth: {}", chain(&err)))?;
         let status = response.status().as_u16();
         let body = response.text().await.map_err(|err| format!("POST /auth body: {err}"))?;
         Ok((status, body))
@@ -314,7 +362,7 @@ impl Soak {
                     }
                 }
             }
-            Err(err) => return self.counters.transport("SEP-12 PUT", err),
+            Err(err) => return self.counters.transport("SEP-12 PUT", chain(&err)),
         }
         match self.http.get(format!("{}/kyc/customer", self.public)).bearer_auth(&token).send().await {
             Ok(response) => {
@@ -322,7 +370,7 @@ impl Soak {
                 let body = response.text().await.unwrap_or_default();
                 self.counters.expect_ok("SEP-12 GET", status, &body);
             }
-            Err(err) => self.counters.transport("SEP-12 GET", err),
+            Err(err) => self.counters.transport("SEP-12 GET", chain(&err)),
         }
     }
 
@@ -363,7 +411,7 @@ impl Soak {
                     self.counters.expect_ok("SEP-3", status, &body);
                 }
             }
-            Err(err) => self.counters.transport("SEP-3", err),
+            Err(err) => self.counters.transport("SEP-3", chain(&err)),
         }
     }
 
@@ -374,7 +422,7 @@ impl Soak {
                 let body = response.text().await.unwrap_or_default();
                 self.counters.expect_refused(what, status, &body);
             }
-            Err(err) => self.counters.transport(what, err),
+            Err(err) => self.counters.transport(what, chain(&err)),
         }
     }
 
@@ -538,10 +586,8 @@ async fn run() -> ExitCode {
     let sender_key = SigningKey::generate().unwrap();
     let stand_ins = start_stand_ins(sender_key.public_key().to_string());
     let horizon = format!("http://{stand_ins}");
-    let bank = support::start_bank(
+    let bank = start_anchor(
         database,
-        "sep-1,sep-10,sep-12,sep-3",
-        LIST,
         &[("HORIZON_URI", &horizon), ("RUST_LOG", "info"), ("DATABASE_POOL_SIZE", "8")],
     )
     .await;
@@ -733,9 +779,8 @@ async fn run() -> ExitCode {
         println!("soak: hostile {kind}: {count} × {status}");
     }
     let leaked = c.hostile_leaked.load(Ordering::Relaxed);
-    let last_problem = c.last_problem.lock().unwrap().clone();
-    if !last_problem.is_empty() {
-        println!("soak: last problem seen: {last_problem}");
+    for (kind, (count, example)) in c.problems.lock().unwrap().iter() {
+        println!("soak: problem {kind}: {count} (for example {example})");
     }
     if problems > 0 || leaked > 0 || growth > 10.0 {
         println!("soak: FAILED ({problems} errors during the soak, {leaked} hostile requests through, memory {growth:+.1} %)");
