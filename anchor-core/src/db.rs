@@ -306,6 +306,31 @@ impl<DB: diesel::backend::Backend> diesel::migration::MigrationSource<DB> for Bo
     }
 }
 
+/// Takes the database's write lock now, as the first statement of a write transaction, so the
+/// transaction can read before it writes.
+///
+/// On SQLite a transaction begins as a reader; when it later writes and another connection has
+/// committed since its first read, SQLite fails it at once with "database is locked" instead of
+/// waiting (`busy_timeout` does not apply to that upgrade). Under steady write load a
+/// read-then-write transaction then loses that race again and again. A write as the first
+/// statement waits for the lock like any writer (up to `busy_timeout`) and reads a current
+/// snapshot once it has it. On PostgreSQL and MySQL this does nothing: row locks and their own
+/// conflict errors apply.
+///
+/// Call it first inside `conn.transaction(|conn| …)`: always, or (cheaper when writers rarely
+/// meet) only when running a transaction again after it lost that race.
+pub fn lock_for_write(conn: &mut AnyConnection) -> QueryResult<()> {
+    #[cfg(feature = "sqlite")]
+    if matches!(conn, AnyConnection::Sqlite(_)) {
+        // A write that changes nothing: its statement starts a write transaction all the same.
+        // The migrations table exists in every migrated database.
+        conn.batch_execute("UPDATE __diesel_schema_migrations SET version = version WHERE 0")?;
+    }
+    #[cfg(not(feature = "sqlite"))]
+    let _ = conn;
+    Ok(())
+}
+
 fn run_set<C, DB>(conn: &mut C, set: &'static EmbeddedMigrations) -> Result<Vec<String>, DbError>
 where
     DB: diesel::backend::Backend,

@@ -602,6 +602,9 @@ async fn run() -> ExitCode {
 
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
+        // Below the anchor's keep-alive (actix's 5 s): a connection the server is closing for
+        // idleness is never reused, so a request cannot meet that close on the wire.
+        .pool_idle_timeout(Duration::from_secs(2))
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();

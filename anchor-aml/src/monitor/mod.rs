@@ -414,12 +414,20 @@ pub(crate) fn in_transaction<T>(
     for attempt in 1..=ATTEMPTS {
         let mut failure: Option<MonitorTxError> = None;
         let outcome = database.run_blocking(|conn| {
-            conn.transaction::<T, DbError, _>(|conn| match work(conn) {
-                Ok(value) => Ok(value),
-                Err(MonitorTxError::Db(err)) => Err(err),
-                Err(other) => {
-                    failure = Some(other);
-                    Err(DbError::Query(diesel::result::Error::RollbackTransaction))
+            conn.transaction::<T, DbError, _>(|conn| {
+                // Monitor transactions read (the audit head, the subject) before they write. On
+                // SQLite, one that lost the upgrade race waits for the write lock first when it
+                // runs again, so it cannot lose that race every time under a steady write load.
+                if attempt > 1 {
+                    anchor_core::db::lock_for_write(conn)?;
+                }
+                match work(conn) {
+                    Ok(value) => Ok(value),
+                    Err(MonitorTxError::Db(err)) => Err(err),
+                    Err(other) => {
+                        failure = Some(other);
+                        Err(DbError::Query(diesel::result::Error::RollbackTransaction))
+                    }
                 }
             })
         });

@@ -71,7 +71,15 @@ fn retrying<T>(
     let mut attempt = 0u32;
     loop {
         attempt += 1;
-        let retryable = match conn.transaction(|conn| work(conn)) {
+        let retryable = match conn.transaction(|conn| {
+            // These transactions read before they write, and SQLite refuses that upgrade at once
+            // when another writer committed in between: after a lost race, wait for the write
+            // lock up front, so a steady write load cannot make every attempt lose.
+            if attempt > 1 {
+                anchor_core::db::lock_for_write(conn)?;
+            }
+            work(conn)
+        }) {
             Ok(value) => return Ok(value),
             Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
             | Err(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => true,
