@@ -10,3 +10,4 @@ mod mounting;
 mod remote_toml;
 mod stellar_toml;
 mod support;
+mod write_lock;
