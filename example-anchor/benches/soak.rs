@@ -137,31 +137,11 @@ fn start_stand_ins(sender_key: String) -> SocketAddr {
 /// `example-anchor serve` as the integration tests start it (`tests/support`), with the list
 /// imported first and its log kept in `target/soak-anchor.log` (a 5xx is explained there).
 async fn start_anchor(database: testing::TestDatabase, extra: &[(&str, &str)]) -> support::Bank {
-    let dir = tempfile::tempdir().unwrap();
-    let (env, key, port, internal_port) = support::bank_env(&database, "sep-1,sep-10,sep-12,sep-3", extra);
-    std::fs::write(dir.path().join("blocklist.csv"), LIST).unwrap();
-    let imported = support::command(dir.path(), &env)
-        .args(["lists", "import", "--source", "custom:internal", "--file", "blocklist.csv"])
-        .output()
-        .unwrap();
-    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
     let log_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/soak-anchor.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let child =
-        support::command(dir.path(), &env).stdout(log.try_clone().unwrap()).stderr(log).spawn().unwrap();
     println!("soak: the anchor's log: {}", log_path.display());
-    let mut bank = support::Bank {
-        child,
-        public: format!("http://127.0.0.1:{port}"),
-        internal: format!("http://127.0.0.1:{internal_port}"),
-        domain: format!("127.0.0.1:{port}"),
-        key,
-        env,
-        dir,
-        database,
-    };
-    support::wait_until_serving(&mut bank).await;
-    bank
+    let output = (log.try_clone().unwrap().into(), log.into());
+    support::start_bank_with_output(database, "sep-1,sep-10,sep-12,sep-3", LIST, extra, output).await
 }
 
 // ---------------------------------------------------------------------------------------------

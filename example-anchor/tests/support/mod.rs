@@ -85,6 +85,18 @@ pub fn bank_env(
 
 /// Imports `list_csv` (a custom list: `id,name,kind`) as `custom:internal`, then starts the bank.
 pub async fn start_bank(database: TestDatabase, seps: &str, list_csv: &str, extra: &[(&str, &str)]) -> Bank {
+    start_bank_with_output(database, seps, list_csv, extra, (Stdio::null(), Stdio::null())).await
+}
+
+/// [`start_bank`] with the process's standard output and error going to `output` (the soak
+/// keeps the anchor's log in a file).
+pub async fn start_bank_with_output(
+    database: TestDatabase,
+    seps: &str,
+    list_csv: &str,
+    extra: &[(&str, &str)],
+    output: (Stdio, Stdio),
+) -> Bank {
     let dir = tempfile::tempdir().unwrap();
     let (env, key, port, internal_port) = bank_env(&database, seps, extra);
     std::fs::write(dir.path().join("blocklist.csv"), list_csv).unwrap();
@@ -93,20 +105,20 @@ pub async fn start_bank(database: TestDatabase, seps: &str, list_csv: &str, extr
         .output()
         .unwrap();
     assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
-    serve_bank(database, dir, env, key, (port, internal_port), Stdio::null()).await
+    serve_bank(database, dir, env, key, (port, internal_port), output).await
 }
 
-/// Spawns the binary in `dir` with `env` (its standard output to `stdout`) and waits until it
-/// serves.
+/// Spawns the binary in `dir` with `env` (its standard output and error to `output`) and waits
+/// until it serves.
 async fn serve_bank(
     database: TestDatabase,
     dir: tempfile::TempDir,
     env: Vec<(String, String)>,
     key: SigningKey,
     (port, internal_port): (u16, u16),
-    stdout: Stdio,
+    (stdout, stderr): (Stdio, Stdio),
 ) -> Bank {
-    let child = command(dir.path(), &env).stdout(stdout).stderr(Stdio::null()).spawn().unwrap();
+    let child = command(dir.path(), &env).stdout(stdout).stderr(stderr).spawn().unwrap();
     let mut bank = Bank {
         child,
         public: format!("http://127.0.0.1:{port}"),
@@ -274,5 +286,5 @@ pub async fn start_bank_without_list(database: TestDatabase, seps: &str, extra: 
     let dir = tempfile::tempdir().unwrap();
     let (env, key, port, internal_port) = bank_env(&database, seps, extra);
     // Standard output is kept: the caller reads what start-up said.
-    serve_bank(database, dir, env, key, (port, internal_port), Stdio::piped()).await
+    serve_bank(database, dir, env, key, (port, internal_port), (Stdio::piped(), Stdio::null())).await
 }
