@@ -70,6 +70,17 @@ impl StreamedAnswer {
             .and_then(|value| value["error"].as_str().map(str::to_string))
             .unwrap_or_else(|| self.body.clone())
     }
+
+    /// Asserts an early refusal: `status` with an error containing `message`, answered before
+    /// the client sent the whole body or more than `most_sent` bytes, and the connection closed
+    /// rather than drained.
+    pub fn assert_refused_early(&self, status: u16, message: &str, most_sent: usize) {
+        assert_eq!(self.status, status, "{self:?}");
+        assert!(self.error().contains(message), "{}", self.error());
+        assert!(!self.finished_sending, "the whole hostile body was read before the answer");
+        assert!(self.sent <= most_sent, "{} bytes sent before the answer", self.sent);
+        assert!(self.closed, "the connection was kept open to drain the body");
+    }
 }
 
 /// `POST path` to `addr` with `headers` and a chunked body from `chunks`, sent while the answer
