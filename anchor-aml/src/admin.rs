@@ -60,7 +60,7 @@ const MAX_CHECKED_NAME_CHARS: usize = 3 * MAX_NAME_CHARS + 2;
 /// officer's API token instead of the key (see the module documentation). Call it from
 /// `Anchor::internal_routes`:
 ///
-/// ```ignore
+/// ```text
 /// fn internal_routes(&self, cfg: &mut web::ServiceConfig, ctx: &AnchorContext) {
 ///     let key = ctx.settings().admin_api_key.as_ref().map(|key| key.expose().clone());
 ///     anchor_aml::mount_admin_api(cfg, self.monitor.clone(), ctx.body_limits(), key);

@@ -1,25 +1,16 @@
-//! Parsers against the full official files in `../shared/data/sanctions` (skipped, loudly, when
-//! the folder is absent).
+//! Parsers against the full official files in `../shared/data/sanctions`: ignored by a plain
+//! `cargo test`, run with `--include-ignored` (as `.ci/run` does; skipped loudly when the folder
+//! is absent).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use anchor_aml::{load_list, EntityKind, ListFormat, NameKind, SourceList};
 
-fn data_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/sanctions");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: sanctions data folder {} not found", dir.display());
-        None
-    }
-}
-
 #[test]
+#[ignore = "reads the full official lists in ../shared/data/sanctions; run with --include-ignored"]
 fn full_ofac_sdn_advanced_xml() {
-    let Some(dir) = data_dir() else { return };
+    let Some(dir) = anchor_core::testing::sanctions_data_dir() else { return };
     let start = Instant::now();
     let loaded = load_list(
         ListFormat::OfacAdvancedXml,
@@ -55,8 +46,9 @@ fn full_ofac_sdn_advanced_xml() {
 }
 
 #[test]
+#[ignore = "reads the full official lists in ../shared/data/sanctions; run with --include-ignored"]
 fn full_un_uk_and_ofac_csv_sets() {
-    let Some(dir) = data_dir() else { return };
+    let Some(dir) = anchor_core::testing::sanctions_data_dir() else { return };
     let un = load_list(
         ListFormat::UnXml,
         SourceList::UnSecurityCouncil,

@@ -134,16 +134,13 @@ async fn the_default_sanctions_integration_denies_matches_and_clears_others() {
     assert!(matches!(added, ScreeningOutcome::Denied { .. }), "{added:?}");
 }
 
-/// The full OFAC SDN list (18,367 entities) through the store and back into the index. Reads
-/// `../shared/data/sanctions` when present (as in CI) and says loudly when it skips.
+/// The full OFAC SDN list (18,367 entities) through the store and back into the index, from
+/// `../shared/data/sanctions`.
 #[actix_web::test]
+#[ignore = "reads the full OFAC SDN list in ../shared/data/sanctions; run with --include-ignored"]
 async fn the_full_sdn_list_round_trips_through_the_store() {
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/sanctions/ofac/sdn_advanced/sdn_advanced_2025-11-19.xml.bz2");
-    if !path.exists() {
-        eprintln!("SKIPPED: full SDN store round trip — {} not found", path.display());
-        return;
-    }
+    let Some(dir) = anchor_core::testing::sanctions_data_dir() else { return };
+    let path = dir.join("ofac/sdn_advanced/sdn_advanced_2025-11-19.xml.bz2");
     let test_db = anchor_core::testing::sqlite_database();
     let store = ListStore::new(test_db.database());
     let loaded = load_source(&parse_source("ofac-sdn").unwrap(), &path).unwrap();

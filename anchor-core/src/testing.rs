@@ -6,6 +6,12 @@
 //! when `ANCHOR_TEST_MYSQL_URL` is set (each an administrative URL; a fresh database is created
 //! per test and dropped afterwards). When a backend is compiled in but its variable is unset,
 //! [`test_databases`] prints a loud `SKIPPED` line; `.ci/run` always sets both.
+//!
+//! Tests that need something outside the repository (the full sanctions lists in
+//! `../shared`, the Python stellar-sdk, Chromium, a database server) are marked
+//! `#[ignore = "needs …"]`, so a plain `cargo test` counts them as ignored, with the reason, rather
+//! than passing them without running. `cargo test -- --include-ignored` (what `.ci/run` runs)
+//! asks for them, and then [`require_prerequisites`] fails a test whose prerequisite is missing.
 
 #![allow(clippy::expect_used, reason = "test support: a broken test environment should fail loudly")]
 
@@ -154,6 +160,45 @@ pub fn sqlite_database() -> TestDatabase {
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = dir.path().join("anchor.sqlite3");
     TestDatabase { name: "sqlite", url: DatabaseUrl::Sqlite(path), cleanup: Cleanup::Directory(dir) }
+}
+
+/// Fails the test `what` when anything is `missing`: for tests that are `#[ignore = "needs …"]`
+/// by default and were asked for with `--include-ignored`, where a missing prerequisite must not
+/// pass as a silent skip.
+pub fn require_prerequisites(what: &str, missing: &[String]) {
+    assert!(
+        missing.is_empty(),
+        "{what} cannot run: {}. It is ignored by a plain `cargo test`; with `--include-ignored` (as \
+         .ci/run runs) its prerequisites are required.",
+        missing.join("; ")
+    );
+}
+
+/// The real sanctions lists and evaluation sets, `../shared/data/sanctions` beside the
+/// repository, when present. The tests that read them are `#[ignore]`d by default; asked for
+/// with `--include-ignored` on a clone without the folder they say `SKIPPED` loudly and pass,
+/// because the repository's tests must pass without `../shared` (its small excerpts are
+/// committed under each crate's `tests/data/`).
+pub fn sanctions_data_dir() -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/sanctions");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "\n!!!!!!!!\nSKIPPED: the sanctions data folder {} is not there\n!!!!!!!!\n",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// Whether `python3` can import `module` (the interoperability tests' clients and sinks).
+pub fn python_imports(module: &str) -> bool {
+    std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .map(|output| output.status.success())
+        .unwrap_or(false)
 }
 
 /// One fresh database per available backend: SQLite always, PostgreSQL and MySQL when compiled in

@@ -87,7 +87,7 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 ///
 /// Mount it after [`crate::mount_admin_api`] (whose `/admin/aml` scope must be matched first):
 ///
-/// ```ignore
+/// ```text
 /// fn internal_routes(&self, cfg: &mut web::ServiceConfig, ctx: &AnchorContext) {
 ///     anchor_aml::mount_admin_api(cfg, monitor.clone(), ctx.body_limits(), key);
 ///     anchor_aml::mount_console(cfg, monitor.clone(), ConsoleConfig::from_context(ctx));
