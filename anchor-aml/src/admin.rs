@@ -152,7 +152,7 @@ async fn officer_credential(req: ServiceRequest, next: Next<impl MessageBody + '
         );
     }
     let officers = state.officers.clone();
-    let lookup = web::block(move || officers.token_officer(&presented, crate::monitor::now())).await;
+    let lookup = web::block(move || officers.token_officer(&presented, anchor_core::clock::unix_now())).await;
     match lookup {
         Ok(Ok(Some(officer))) => {
             req.extensions_mut().insert(DecidingOfficer(officer));
@@ -704,7 +704,7 @@ async fn show_analytics(admin: Admin, query: web::Query<AnalyticsQuery>) -> Repl
             .ok_or_else(|| SepError::bad_request("`days` must be 7, 30 or 90"))?,
     };
     let monitor = admin.monitor.clone();
-    let analytics = blocking(move || monitor.analytics(days, crate::monitor::now())).await?;
+    let analytics = blocking(move || monitor.analytics(days, anchor_core::clock::unix_now())).await?;
     Ok(HttpResponse::Ok().json(analytics))
 }
 
@@ -726,7 +726,7 @@ struct ReportQuery {
 async fn weekly_report(admin: Admin, query: web::Query<ReportQuery>) -> Reply {
     let format = query.into_inner().format.unwrap_or(ReportFormat::Json);
     let monitor = admin.monitor.clone();
-    let report = blocking(move || monitor.weekly_report(crate::monitor::now())).await?;
+    let report = blocking(move || monitor.weekly_report(anchor_core::clock::unix_now())).await?;
     Ok(match format {
         ReportFormat::Json => HttpResponse::Ok().json(report),
         ReportFormat::Csv => {

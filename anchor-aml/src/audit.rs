@@ -84,7 +84,7 @@ pub fn record_hash(prev_hash: &str, seq: i64, recorded_at: i64, kind: &str, payl
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part);
     }
-    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+    anchor_core::hex::encode(&hasher.finalize())
 }
 
 /// The audit trail in the anchor's database.
@@ -416,21 +416,9 @@ pub fn checkpoint_message(seq: i64, hash: &str, signed_at: i64) -> Vec<u8> {
 
 fn signature_valid(public_key: &[u8; 32], seq: i64, hash: &str, signed_at: i64, signature: &str) -> bool {
     let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(public_key) else { return false };
-    let Some(bytes) = unhex(signature) else { return false };
-    let Ok(bytes) = <[u8; 64]>::try_from(bytes.as_slice()) else { return false };
+    let Some(bytes) = anchor_core::hex::decode_array::<64>(signature) else { return false };
     let signature = ed25519_dalek::Signature::from_bytes(&bytes);
     key.verify_strict(&checkpoint_message(seq, hash, signed_at), &signature).is_ok()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || !text.is_ascii() {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|at| u8::from_str_radix(&text[at..at + 2], 16).ok()).collect()
 }
 
 /// `2026-12-07 14:00:00 UTC`.
@@ -457,7 +445,7 @@ fn checkpoint_in(
     let last: Option<(i64, String)> =
         log::aml_audit_log.select((log::seq, log::hash)).order(log::seq.desc()).first(conn).optional()?;
     let (seq, hash) = last.unwrap_or_else(|| (0, GENESIS_HASH.to_string()));
-    let signature = hex(&key.sign(&checkpoint_message(seq, &hash, now)));
+    let signature = anchor_core::hex::encode(&key.sign(&checkpoint_message(seq, &hash, now)));
     diesel::insert_into(cp::aml_audit_checkpoints)
         .values((
             cp::seq.eq(seq),

@@ -3,6 +3,7 @@
 //! ([`AmlCommand`]): the commands an anchor binary gets by adding them to
 //! `Anchor::commands`.
 
+use anchor_core::clock::unix_now;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -408,10 +409,6 @@ fn run_aml(monitor: &AmlMonitor, matches: &ArgMatches) -> std::result::Result<()
         }
         _ => Err("use `aml scan`, `aml status` or `aml cases`".into()),
     }
-}
-
-fn unix_now() -> i64 {
-    chrono::Utc::now().timestamp()
 }
 
 /// `aml scan`: runs what is waiting (an interrupted or queued scan); unless that was a full

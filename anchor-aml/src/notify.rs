@@ -29,6 +29,7 @@
 //! reach logs, errors or `Debug` output; the webhook URL is shown by scheme and host only, since
 //! some receivers put a token in its path.
 
+use anchor_core::clock::unix_now;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -946,7 +947,7 @@ pub fn webhook_signature(secret: &Sensitive<String>, timestamp: i64, body: &[u8]
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    let digest: String = mac.finalize().into_bytes().iter().map(|byte| format!("{byte:02x}")).collect();
+    let digest = anchor_core::hex::encode(&mac.finalize().into_bytes());
     format!("t={timestamp},v1={digest}")
 }
 
@@ -1023,11 +1024,7 @@ fn redacted_url(url: &str) -> String {
 fn random_id(prefix: &str) -> Result<String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|err| Error::Store(format!("no randomness: {err}")))?;
-    Ok(format!("{prefix}{}", bytes.iter().map(|byte| format!("{byte:02x}")).collect::<String>()))
-}
-
-fn unix_now() -> i64 {
-    chrono::Utc::now().timestamp()
+    Ok(format!("{prefix}{}", anchor_core::hex::encode(&bytes)))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+use anchor_core::clock::unix_now;
 use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
@@ -28,10 +29,6 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 
 const SECRET: &str = "test-webhook-secret-0123456789abcdef";
-
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
 
 // ---------------------------------------------------------------------------------------------
 // The webhook receiver: verifies the signature the way docs/notifications.md tells receivers to.
@@ -97,7 +94,7 @@ fn signature_is_valid(header: &str, body: &[u8], secret: &str) -> bool {
         }
     }
     let Some(timestamp) = timestamp else { return false };
-    if (now() - timestamp).abs() > 300 {
+    if (unix_now() - timestamp).abs() > 300 {
         return false;
     }
     signatures.iter().any(|signature| {
@@ -375,7 +372,7 @@ async fn a_failing_receiver_is_retried_until_it_recovers_and_given_up_after_max_
             ..webhook_config(&receiver)
         };
         let notifier = Notifier::new(database.clone(), config).unwrap();
-        let t0 = now();
+        let t0 = unix_now();
 
         // Down: the first attempt fails and is recorded.
         receiver.set_failing(Some(500));
@@ -404,7 +401,7 @@ async fn a_failing_receiver_is_retried_until_it_recovers_and_given_up_after_max_
         // Down for good: after max_attempts the row is failed, logged and counted.
         receiver.set_failing(Some(503));
         notifier.enqueue(freeze(2), None).await.unwrap();
-        let t1 = now();
+        let t1 = unix_now();
         assert_eq!(notifier.deliver_due_at(t1).await.unwrap().retrying, 1);
         assert_eq!(notifier.deliver_due_at(t1 + 60).await.unwrap().retrying, 1);
         let report = notifier.deliver_due_at(t1 + 180).await.unwrap();
@@ -435,7 +432,7 @@ async fn a_dedupe_key_enqueued_twice_delivers_once() {
         let notifier = Notifier::new(database.clone(), webhook_config(&receiver)).unwrap();
         let summary =
             Notification::new(NotificationKind::WeeklySummary, "AML weekly summary", "3 scans, 0 hits");
-        let key = anchor_aml::weekly_summary_key(now());
+        let key = anchor_aml::weekly_summary_key(unix_now());
         notifier.enqueue(summary.clone(), Some(key.clone())).await.unwrap();
         notifier.enqueue(summary.clone(), Some(key.clone())).await.unwrap();
         // Also inside a caller's transaction, which goes on and commits its own work.
@@ -496,7 +493,7 @@ async fn racing_deliveries_send_each_row_once() {
             first.enqueue(freeze(n), None).await.unwrap();
         }
         let before = receiver.deliveries().len();
-        let at = now();
+        let at = unix_now();
         let (a, b) = tokio::join!(first.deliver_due_at(at), second.deliver_due_at(at));
         let (a, b) = (a.unwrap(), b.unwrap());
         assert_eq!(a.sent + b.sent, 20, "{}: {a:?} {b:?}", test_db.name);

@@ -82,7 +82,7 @@ pub struct InvalidSeed;
 /// Generates a random `SERVER_JWT_KEY`: 64 hex characters (32 random bytes).
 pub fn generate_jwt_key() -> Result<Sensitive<String>, RandomnessUnavailable> {
     let bytes = random_bytes()?;
-    Ok(Sensitive::new(bytes.iter().map(|b| format!("{b:02x}")).collect()))
+    Ok(Sensitive::new(crate::hex::encode(&bytes)))
 }
 
 /// The operating system's random number generator failed; no key was made.

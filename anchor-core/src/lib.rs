@@ -36,8 +36,10 @@
 mod app;
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
+pub mod hex;
 pub mod http;
 pub mod integrations;
 pub mod keys;

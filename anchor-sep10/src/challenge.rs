@@ -301,7 +301,7 @@ pub struct ReadChallenge {
 impl ReadChallenge {
     /// Hex of [`ReadChallenge::hash`]: the token's `jti` and the single-use record.
     pub fn hash_hex(&self) -> String {
-        hex(&self.hash)
+        anchor_core::hex::encode(&self.hash)
     }
 
     /// The token subject: `M…`, `G…:<memo>` or `G…`.
@@ -317,17 +317,6 @@ impl ReadChallenge {
     pub fn signature_count(&self) -> usize {
         self.signatures.len()
     }
-}
-
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(DIGITS[usize::from(byte >> 4)] as char);
-        out.push(DIGITS[usize::from(byte & 0xf)] as char);
-    }
-    out
 }
 
 /// Rules 1–7 of SEP-10 POST, in order: decode (no fee bump), source and sequence, time bounds,

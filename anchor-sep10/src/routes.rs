@@ -4,9 +4,9 @@
 //! - `GET /auth`: `{"transaction", "network_passphrase"}`.
 //! - `POST /auth`: `{"token"}`.
 
+use anchor_core::clock::unix_now;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::LazyLock;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use anchor_core::auth::{encode_token, token_issuer, Sep10Claims};
@@ -70,10 +70,6 @@ impl Sep10State {
             recorder: std::sync::OnceLock::new(),
         })
     }
-}
-
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_secs() as i64).unwrap_or(0)
 }
 
 /// `GET /auth` query parameters. Unknown parameters are ignored.
@@ -209,7 +205,7 @@ pub async fn get_challenge(
             home_domain: query.home_domain.as_deref(),
             client_domain: query.client_domain.as_deref(),
         };
-        verify_request_jwt(token, &key, &state.web_auth_endpoint, &signed, now())?;
+        verify_request_jwt(token, &key, &state.web_auth_endpoint, &signed, unix_now())?;
     }
 
     let mut nonce = [0u8; NONCE_BYTES];
@@ -225,7 +221,7 @@ pub async fn get_challenge(
         &settings.signing_key,
         &state.network_id,
         &request,
-        now().max(0) as u64,
+        unix_now().max(0) as u64,
         sep10.auth_timeout.as_secs(),
         &nonce,
     )?;
@@ -245,7 +241,7 @@ pub async fn post_token(
 ) -> Result<HttpResponse, SepError> {
     let settings = ctx.settings();
     let transaction = body::transaction(&req, payload, ctx.body_limits().max_body_bytes).await?;
-    let now = now();
+    let now = unix_now();
 
     let verifier = Verifier {
         server_key: settings.signing_key.public_key_bytes(),

@@ -289,7 +289,7 @@ fn lease_token() -> Result<String, Error> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes)
         .map_err(|err| Error::Internal(format!("random number generator failed: {err}")))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(anchor_core::hex::encode(&bytes))
 }
 
 #[cfg(test)]

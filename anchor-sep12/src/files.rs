@@ -95,7 +95,7 @@ pub(crate) fn new_file_id() -> Result<String, Error> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes)
         .map_err(|err| Error::Internal(format!("random number generator failed: {err}")))?;
-    Ok(format!("file_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+    Ok(format!("file_{}", anchor_core::hex::encode(&bytes)))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The SEP-12 handlers: thin glue between the parsed request (`request.rs`), the framework's
 //! tables (`store.rs`), the anchor's `CustomerIntegration` and the wire format (`wire.rs`).
 
+use anchor_core::clock::unix_now;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -60,10 +61,6 @@ impl OwnerCache {
             }
         }
     }
-}
-
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
 }
 
 fn integration(ctx: &AnchorContext) -> Result<Arc<dyn CustomerIntegration>, Error> {
@@ -187,8 +184,10 @@ async fn record_owner(
         return Ok(());
     }
     let (lookup, identity_copy) = (id.0.clone(), identity.clone());
-    let ours =
-        ctx.database().run(move |conn| store::record_owner(conn, &lookup, &identity_copy, now())).await?;
+    let ours = ctx
+        .database()
+        .run(move |conn| store::record_owner(conn, &lookup, &identity_copy, unix_now()))
+        .await?;
     if !ours {
         return Err(foreign_id());
     }
@@ -286,7 +285,7 @@ async fn put(
     let owner_sub = token.claims().sub.clone();
     let mut referenced: Vec<String> = Vec::new();
     for (field, file_id) in input.file_refs {
-        let (lookup, sub, at) = (file_id.clone(), owner_sub.clone(), now());
+        let (lookup, sub, at) = (file_id.clone(), owner_sub.clone(), unix_now());
         let file = ctx.database().run(move |conn| store::file_with_data(conn, &lookup, &sub, at)).await?;
         let Some((meta, data)) = file else {
             return Err(Error::bad_request(format!(
@@ -307,7 +306,7 @@ async fn put(
 
     let stored_ids: Vec<String> = new_files.iter().map(|(_, id)| id.clone()).collect();
     if !new_files.is_empty() {
-        let (sub, expiry, at) = (owner_sub.clone(), settings.sep12.file_expiry.as_secs() as i64, now());
+        let (sub, expiry, at) = (owner_sub.clone(), settings.sep12.file_expiry.as_secs() as i64, unix_now());
         let quota = quota(ctx);
         // `fields` goes to the blocking pool and back, so the files are stored from it in place.
         let (returned, stored) = ctx
@@ -357,7 +356,7 @@ async fn put(
     let (recorded, identity_copy) = (id.0.clone(), owner.clone());
     let (ours, watched_type) = ctx
         .database()
-        .run(move |conn| store::record_owner_and_check_callback(conn, &recorded, &identity_copy, now()))
+        .run(move |conn| store::record_owner_and_check_callback(conn, &recorded, &identity_copy, unix_now()))
         .await?;
     if !ours {
         return Err(foreign_id());
@@ -657,7 +656,7 @@ async fn callback(
         .await?;
     let (customer, url, status_name) = (id.0, url.to_string(), status.name());
     ctx.database()
-        .run(move |conn| store::set_callback(conn, &customer, &url, &watched_type, status_name, now()))
+        .run(move |conn| store::set_callback(conn, &customer, &url, &watched_type, status_name, unix_now()))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "success": true })))
 }
@@ -747,7 +746,7 @@ async fn upload(
     let content_type =
         files::check("file", &upload.content_type, &upload.bytes, &settings.sep12.file_content_types)?;
     let file_id = files::new_file_id()?;
-    let at = now();
+    let at = unix_now();
     let expires_at = at + settings.sep12.file_expiry.as_secs() as i64;
     let size = upload.bytes.len() as i64;
     let (row_id, sub, row_type) = (file_id.clone(), token.claims().sub.clone(), content_type.clone());
@@ -791,7 +790,7 @@ async fn list(req: &HttpRequest, token: &Sep10Token, ctx: &AnchorContext) -> Res
         return Err(Error::bad_request("give exactly one of `file_id` and `customer_id`"));
     }
     let sub = token.claims().sub.clone();
-    let at = now();
+    let at = unix_now();
     let found = ctx
         .database()
         .run(move |conn| store::list_files(conn, &sub, file_id.as_deref(), customer_id.as_deref(), at))

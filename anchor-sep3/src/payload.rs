@@ -182,17 +182,6 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    text
-}
-
 /// Checks that the memo is MEMO_HASH = SHA-256 of the attachment string; returns the hash.
 pub fn check_memo(transaction: &Transaction, attachment: &str) -> Result<[u8; 32], Error> {
     let expected = sha256(attachment.as_bytes());
@@ -216,7 +205,7 @@ pub fn request_fingerprint(auth: &AuthData, transaction_id: &str) -> String {
         hasher.update(part);
     }
     hasher.update(auth.attachment.as_bytes());
-    hex(&hasher.finalize())
+    anchor_core::hex::encode(&hasher.finalize())
 }
 
 /// The transaction's MEMO_HASH as standard base64 (what Horizon reports and `/receive` takes).
@@ -247,7 +236,7 @@ pub fn transaction_id_of_xdr(network_id: &[u8; 32], xdr: &[u8]) -> String {
     hasher.update(network_id);
     hasher.update(2u32.to_be_bytes());
     hasher.update(xdr);
-    hex(&hasher.finalize())
+    anchor_core::hex::encode(&hasher.finalize())
 }
 
 /// The attachment (Stellar attachment convention).

@@ -10,6 +10,7 @@
 //!   `account_id`, `memo`, `kyc` JSON object) and `PUT /example/sanctions/reviews` (form `name`,
 //!   `status`).
 
+use anchor_core::clock::unix_now;
 use std::sync::Arc;
 
 use anchor_core::actix_web::{web, HttpResponse};
@@ -40,10 +41,6 @@ diesel::table! {
         status -> Varchar,
         updated_at -> BigInt,
     }
-}
-
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
 }
 
 fn db_failure(err: DbError) -> IntegrationError {
@@ -234,7 +231,7 @@ async fn put_federation(
     if !matches!(serde_json::from_str::<serde_json::Value>(&kyc), Ok(serde_json::Value::Object(_))) {
         return Err(SepError::bad_request("kyc: must be a JSON object"));
     }
-    let now = now();
+    let now = unix_now();
     ctx.database()
         .run(move |conn| {
             conn.transaction(|conn| {
@@ -281,7 +278,7 @@ async fn put_review(
     if !matches!(status.as_str(), "pending" | "cleared" | "denied") {
         return Err(SepError::bad_request("status: must be pending, cleared or denied"));
     }
-    let now = now();
+    let now = unix_now();
     ctx.database()
         .run(move |conn| {
             conn.transaction(|conn| {

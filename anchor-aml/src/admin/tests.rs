@@ -231,7 +231,7 @@ mod analytics_routes {
         assert_eq!((reply.status, reply.header(header::CONTENT_TYPE)), (200, "application/json"));
         let report = json(&reply.body);
         let week = report["week"].as_str().unwrap().to_string();
-        let this_week = crate::notify::weekly_summary_key(crate::monitor::now());
+        let this_week = crate::notify::weekly_summary_key(anchor_core::clock::unix_now());
         assert_eq!(format!("weekly-summary:{week}"), this_week);
         assert_eq!(report["analytics"]["days"], 7);
         assert_eq!(report["arrival_screenings"], 2);

@@ -116,7 +116,7 @@ pub(crate) async fn analytics_page(
         return Err(PageError::BadRequest("the window must be 7, 30 or 90 days".into()));
     }
     let monitor = state.monitor.clone();
-    let analytics = blocking(move || monitor.analytics(days, crate::monitor::now())).await?;
+    let analytics = blocking(move || monitor.analytics(days, anchor_core::clock::unix_now())).await?;
     let body = html! {
         h1 { "Analytics" }
         nav.pager aria-label="Window" {
@@ -144,7 +144,7 @@ pub(crate) async fn analytics_page(
 /// `GET /admin/reports/weekly`: the weekly compliance report, as emailed.
 pub(crate) async fn weekly_report(state: State, officer: SignedIn) -> PageResult {
     let monitor = state.monitor.clone();
-    let report = blocking(move || monitor.weekly_report(crate::monitor::now())).await?;
+    let report = blocking(move || monitor.weekly_report(anchor_core::clock::unix_now())).await?;
     let analytics = &report.analytics;
     let body = html! {
         h1 { "Weekly compliance report " (report.week) }
@@ -167,7 +167,7 @@ pub(crate) async fn weekly_report(state: State, officer: SignedIn) -> PageResult
 /// `GET /admin/reports/weekly.csv`.
 pub(crate) async fn weekly_report_csv(state: State, _officer: SignedIn) -> PageResult {
     let monitor = state.monitor.clone();
-    let report = blocking(move || monitor.weekly_report(crate::monitor::now())).await?;
+    let report = blocking(move || monitor.weekly_report(anchor_core::clock::unix_now())).await?;
     Ok(download(
         "text/csv; charset=utf-8",
         &format!("aml-weekly-report-{}.csv", report.week),

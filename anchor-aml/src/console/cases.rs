@@ -37,7 +37,7 @@ pub(crate) async fn queue(state: State, officer: SignedIn, query: web::Query<Que
     cases.sort_by(|a, b| {
         b.score.total_cmp(&a.score).then(a.opened_at.cmp(&b.opened_at)).then(a.id.cmp(&b.id))
     });
-    let now = crate::monitor::now();
+    let now = anchor_core::clock::unix_now();
     let title = match status {
         CaseStatus::Open => "Case queue",
         CaseStatus::Cleared => "Cleared cases",
@@ -397,7 +397,7 @@ pub(crate) async fn clear(
     let id = id.into_inner();
     let reason = required_text(&form.reason, "a reason")?;
     let decision =
-        CaseDecision::Clear { allow_until: allow_until(&form.allow_until, crate::monitor::now())? };
+        CaseDecision::Clear { allow_until: allow_until(&form.allow_until, anchor_core::clock::unix_now())? };
     act_on_case(&state, id, "cleared", move |monitor| {
         monitor.decide_case(id, &decision, &name, &reason).map(drop)
     })

@@ -9,7 +9,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use super::layout::date;
 use super::officers::Officers;
-use crate::monitor::now;
+use anchor_core::clock::unix_now;
 
 /// The `officers` command group. Add it to `Anchor::commands` next to the other AML commands.
 ///
@@ -98,7 +98,9 @@ impl CliExtension for OfficersCommand {
             Some(("create", args)) => {
                 let name = args.get_one::<String>("name").cloned().unwrap_or_default();
                 let password = read_password(args.get_flag("password-stdin"))?;
-                officers.create(&username(args), &name, &password, now()).map_err(|err| err.to_string())?;
+                officers
+                    .create(&username(args), &name, &password, unix_now())
+                    .map_err(|err| err.to_string())?;
                 println!(
                     "officer `{}` created; they sign in at /admin/login on the internal listener",
                     username(args)
@@ -112,7 +114,7 @@ impl CliExtension for OfficersCommand {
                         "no officer yet: create one with `officers create NAME --name \"Display Name\"`"
                     );
                 }
-                let now = now();
+                let now = unix_now();
                 for account in accounts {
                     let state = if !account.active {
                         "disabled"
@@ -134,17 +136,19 @@ impl CliExtension for OfficersCommand {
             }
             Some(("password", args)) => {
                 let password = read_password(args.get_flag("password-stdin"))?;
-                officers.set_password(&username(args), &password, now()).map_err(|err| err.to_string())?;
+                officers
+                    .set_password(&username(args), &password, unix_now())
+                    .map_err(|err| err.to_string())?;
                 println!("password of `{}` changed; their sessions are ended", username(args));
                 Ok(())
             }
             Some(("disable", args)) => {
-                officers.set_active(&username(args), false, now()).map_err(|err| err.to_string())?;
+                officers.set_active(&username(args), false, unix_now()).map_err(|err| err.to_string())?;
                 println!("`{}` disabled", username(args));
                 Ok(())
             }
             Some(("enable", args)) => {
-                officers.set_active(&username(args), true, now()).map_err(|err| err.to_string())?;
+                officers.set_active(&username(args), true, unix_now()).map_err(|err| err.to_string())?;
                 println!("`{}` enabled", username(args));
                 Ok(())
             }
@@ -160,7 +164,8 @@ fn run_token(officers: &Officers, matches: &ArgMatches) -> Result<(), String> {
         Some(("create", args)) => {
             let username = args.get_one::<String>("username").cloned().unwrap_or_default();
             let label = args.get_one::<String>("name").cloned().unwrap_or_default();
-            let created = officers.create_token(&username, &label, now()).map_err(|err| err.to_string())?;
+            let created =
+                officers.create_token(&username, &label, unix_now()).map_err(|err| err.to_string())?;
             // The one place the token is ever shown: standard output, for the officer to keep.
             println!("{}", created.token);
             eprintln!(
@@ -172,7 +177,7 @@ fn run_token(officers: &Officers, matches: &ArgMatches) -> Result<(), String> {
         }
         Some(("revoke", args)) => {
             let target = args.get_one::<String>("target").cloned().unwrap_or_default();
-            let revoked = officers.revoke_tokens(&target, now()).map_err(|err| err.to_string())?;
+            let revoked = officers.revoke_tokens(&target, unix_now()).map_err(|err| err.to_string())?;
             println!("{revoked} token(s) revoked");
             Ok(())
         }

@@ -67,7 +67,7 @@ pub(crate) async fn versions(state: State, officer: SignedIn) -> PageResult {
     let (history, active, confirmed) =
         blocking(move || Ok((store.history()?, store.active_versions()?, store.confirmed_current()?)))
             .await?;
-    let now = crate::monitor::now();
+    let now = anchor_core::clock::unix_now();
     let body = html! {
         h1 { "Sanctions lists" }
         h2 { "Active versions" }

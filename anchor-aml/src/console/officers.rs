@@ -101,20 +101,11 @@ pub struct Officers {
 pub(crate) fn random_token() -> Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|err| Error::Store(format!("no randomness: {err}")))?;
-    Ok(hex(&bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        let _ = write!(out, "{byte:02x}");
-    }
-    out
+    Ok(anchor_core::hex::encode(&bytes))
 }
 
 fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    anchor_core::hex::encode(&Sha256::digest(token.as_bytes()))
 }
 
 /// Checks a sign-in name: 1–64 characters of letters, digits, `.`, `_`, `-` and `@`.

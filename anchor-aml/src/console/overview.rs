@@ -16,7 +16,7 @@ type State = web::Data<ConsoleState>;
 pub(crate) async fn overview(state: State, officer: SignedIn) -> PageResult {
     let monitor = state.monitor.clone();
     let store = state.lists.clone();
-    let now = crate::monitor::now();
+    let now = anchor_core::clock::unix_now();
     let (analytics, stats, active, confirmed) = blocking(move || {
         Ok((
             monitor.analytics(30, now)?,

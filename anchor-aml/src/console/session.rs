@@ -14,7 +14,7 @@ use super::layout;
 use super::officers::{Officer, Session};
 use super::ConsoleState;
 use crate::error::Error;
-use crate::monitor::now;
+use anchor_core::clock::unix_now;
 
 /// The session cookie.
 pub(crate) const SESSION_COOKIE: &str = "anchor_console_session";
@@ -265,7 +265,7 @@ impl FromRequest for SignedIn {
             };
             let officers = state.officers.clone();
             let lookup = token.clone();
-            let session: Option<Session> = web::block(move || officers.session(&lookup, now()))
+            let session: Option<Session> = web::block(move || officers.session(&lookup, unix_now()))
                 .await
                 .map_err(|_| PageError::Internal)??;
             match session {

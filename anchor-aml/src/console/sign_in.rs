@@ -16,7 +16,7 @@ use super::session::{
     PageResult, SignedIn, CONSOLE_PATH, SESSION_COOKIE, SIGN_IN_CSRF_COOKIE,
 };
 use super::ConsoleState;
-use crate::monitor::now;
+use anchor_core::clock::unix_now;
 
 /// How many sign-ins check a password (argon2, 19 MiB each) at once; the others wait.
 const ARGON2_CONCURRENCY: usize = 2;
@@ -137,7 +137,7 @@ pub(crate) async fn submit(req: HttpRequest, state: State, form: web::Form<SignI
     // argon2 takes 19 MiB and a core's worth of work per attempt: at most ARGON2_SLOTS run at
     // once, the rest wait their turn without holding a thread.
     let _slot = ARGON2_SLOTS.acquire().await.map_err(|_| PageError::Internal)?;
-    let outcome = blocking(move || officers.sign_in(&username, &password, now())).await?;
+    let outcome = blocking(move || officers.sign_in(&username, &password, unix_now())).await?;
     match outcome {
         Ok(session) => {
             tracing::info!(officer = %session.officer.username, "officer signed in to the console");
@@ -177,7 +177,7 @@ pub(crate) async fn sign_out(
     let officers = state.officers.clone();
     let token = officer.session_token.clone();
     let who = officer.officer.clone();
-    blocking(move || officers.sign_out(&token, &who, now())).await?;
+    blocking(move || officers.sign_out(&token, &who, unix_now())).await?;
     let mut response = redirect(&format!("{CONSOLE_PATH}/login?done=signed-out"));
     let _ = response.add_cookie(&removal_cookie(SESSION_COOKIE, state.config.secure_cookies));
     Ok(response)

@@ -169,7 +169,7 @@ impl Console {
 
 fn officers(database: &Database) -> Officers {
     let officers = Officers::new(database.clone());
-    officers.create("alice", "Alice Officer", PASSWORD, crate::monitor::now()).unwrap();
+    officers.create("alice", "Alice Officer", PASSWORD, anchor_core::clock::unix_now()).unwrap();
     officers
 }
 
@@ -436,7 +436,7 @@ async fn an_officers_day_in_the_console_on_every_backend() {
     for test_db in test_databases() {
         let backend = test_db.name;
         let database = test_db.database();
-        import_list(&database, LIST_V1, crate::monitor::now() - 3 * 86_400);
+        import_list(&database, LIST_V1, anchor_core::clock::unix_now() - 3 * 86_400);
         officers(&database);
         let monitor = open_monitor(database.clone());
         let ivan =
@@ -628,7 +628,7 @@ async fn an_officers_day_in_the_console_on_every_backend() {
         assert_eq!(console.get("/admin/audit/export?from=2020-02-02&to=2020-01-01").await.status, 400);
 
         // Lists: versions and the diff of two, escaped.
-        import_list(&database, LIST_V2, crate::monitor::now());
+        import_list(&database, LIST_V2, anchor_core::clock::unix_now());
         let lists = console.get("/admin/lists").await;
         assert_eq!(lists.status, 200);
         let versions = ListStore::new(database.clone()).history().unwrap();

@@ -2,6 +2,7 @@
 //! and their latency, scans, hits, enforcement refusals (counters updated as things happen), and
 //! frozen accounts and list ages (read from memory at every scrape; no database query).
 
+use anchor_core::clock::unix_now;
 use std::sync::Arc;
 
 use anchor_core::metrics::prometheus_client::collector::Collector;
@@ -11,7 +12,7 @@ use anchor_core::metrics::prometheus_client::metrics::gauge::ConstGauge;
 use anchor_core::metrics::prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use anchor_core::metrics::{Metrics, MetricsError};
 
-use super::{now, AmlMonitor, MonitorInner};
+use super::{AmlMonitor, MonitorInner};
 
 /// Series updated by the monitor as it works.
 #[derive(Debug, Clone)]
@@ -60,7 +61,7 @@ impl Collector for MonitorState {
             frozen.metric_type(),
         )?)?;
         let lists = monitor.lists();
-        let now = now();
+        let now = unix_now();
         for version in &lists.versions {
             let age = ConstGauge::new((now - version.imported_at).max(0));
             let labels = [("list", version.source.clone())];

@@ -26,6 +26,7 @@ mod registry;
 mod scanner;
 mod subjects;
 
+use anchor_core::clock::unix_now;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -242,7 +243,7 @@ impl AmlMonitor {
         if self.inner.audit_key.is_none() {
             return Ok(None);
         }
-        self.audit_trail().checkpoint(reason, now()).map(Some)
+        self.audit_trail().checkpoint(reason, unix_now()).map(Some)
     }
 
     /// Signs the audit trail's head when the newest checkpoint is a day old or
@@ -349,13 +350,13 @@ impl AmlMonitor {
     pub fn tick(&self) -> Result<()> {
         self.sync_frozen()?;
         let reloaded = self.reload_lists_if_changed()?;
-        self.schedule_scans(now())?;
-        if reloaded || self.has_claimable_scan(now())? {
+        self.schedule_scans(unix_now())?;
+        if reloaded || self.has_claimable_scan(unix_now())? {
             self.run_due_scans(&mut |_| {})?;
         }
-        self.enqueue_weekly_summary_if_due(now())?;
-        self.purge_audit_if_due(now())?;
-        self.checkpoint_audit_if_due(now())?;
+        self.enqueue_weekly_summary_if_due(unix_now())?;
+        self.purge_audit_if_due(unix_now())?;
+        self.checkpoint_audit_if_due(unix_now())?;
         Ok(())
     }
 
@@ -396,11 +397,6 @@ fn instance_name() -> String {
     let mut name = format!("{host}:{}:{nonce:08x}", std::process::id());
     name.truncate(64);
     name
-}
-
-/// Unix seconds now.
-pub(crate) fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// Runs `work` in one transaction on a pooled connection (blocking). A transaction that loses a
@@ -535,7 +531,7 @@ impl AmlMonitor {
             "webhook": aml.webhook_url,
             "engine": ENGINE_VERSION,
         });
-        let now = now();
+        let now = unix_now();
         in_transaction(&self.inner.database, |conn| {
             let last: Option<String> = log::aml_audit_log
                 .select(log::payload)

@@ -2,6 +2,7 @@
 //! erase subjects), `SanctionsIntegration` (SEP-3: screen a counterparty, honouring officers'
 //! decisions), and the officer API (cases, freezes, on-demand checks, statistics).
 
+use anchor_core::clock::unix_now;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::RwLock;
@@ -18,7 +19,7 @@ use super::cases::{
 use super::frozen::{self, FrozenAccount, Identity};
 use super::scanner::screen_fields;
 use super::subjects::{self, base_account, StoredSubject, SubjectFields, SubjectSummary, Upserted};
-use super::{in_transaction, now, AmlMonitor, MonitorTxError, ENGINE_VERSION};
+use super::{in_transaction, AmlMonitor, MonitorTxError, ENGINE_VERSION};
 use crate::audit::append_in;
 use crate::error::{Error, Result};
 use crate::integration::DEFAULT_REVIEW_RETRY;
@@ -177,7 +178,7 @@ impl AmlMonitor {
         for _ in 0..RECORD_ATTEMPTS {
             // Set when the subject changed but this attempt had no screening for it.
             let mut unscreened_change = false;
-            let now = now();
+            let now = unix_now();
             let attempt = in_transaction(&self.inner.database, |conn| {
                 unscreened_change = false;
                 let id = match subjects::upsert(conn, key, fields, now)? {
@@ -266,7 +267,7 @@ impl AmlMonitor {
     /// erased. The screened fields stay on the subject's open and confirmed cases, so an officer
     /// can still decide them and a confirmation still freezes the identity. Blocking.
     pub fn erase(&self, key: &str) -> Result<bool> {
-        let now = now();
+        let now = unix_now();
         let key = key.to_string();
         in_transaction(&self.inner.database, move |conn| {
             let Some(stored) = subjects::by_key(conn, &key)? else { return Ok(false) };
@@ -434,7 +435,7 @@ impl AmlMonitor {
         reason: &str,
     ) -> Result<CaseSummary> {
         let (officer, reason) = officer_and_reason(officer, reason)?;
-        let now = now();
+        let now = unix_now();
         let default_until = now + self.inner.config.allowlist_expiry.as_secs() as i64;
         let notifier = self.inner.notifier.clone();
         let (summary, unfrozen, frozen_now) = in_transaction(&self.inner.database, |conn| {
@@ -469,7 +470,7 @@ impl AmlMonitor {
     /// Adds a note to a case (audited).
     pub fn add_case_note(&self, id: i64, officer: &str, text: &str) -> Result<()> {
         let (officer, text) = officer_and_reason(officer, text)?;
-        let now = now();
+        let now = unix_now();
         in_transaction(&self.inner.database, move |conn| cases::add_note(conn, id, &officer, &text, now))
     }
 
@@ -480,7 +481,7 @@ impl AmlMonitor {
         let account = Identity::parse(account)
             .ok_or_else(|| Error::Invalid("not a Stellar account or customer identity".into()))?
             .target();
-        let now = now();
+        let now = unix_now();
         let notifier = self.inner.notifier.clone();
         let removed = in_transaction(&self.inner.database, |conn| {
             let removed = frozen::unfreeze(conn, &account)?.ok_or_else(|| {
@@ -548,7 +549,7 @@ impl AmlMonitor {
 
     /// Statistics for the admin API.
     pub fn stats(&self) -> Result<MonitorStats> {
-        let now = now();
+        let now = unix_now();
         let interval = self.inner.config.scan_interval.as_secs().max(1) as i64;
         let lists = self.lists();
         let scans = self.scans(50)?;
@@ -832,7 +833,7 @@ impl AmlMonitor {
     /// `unscreened` and the next scan (queue one with [`AmlMonitor::request_scan`]) screens them.
     /// Keys already present are updated. Returns how many were written. Blocking.
     pub fn enrol_subjects(&self, subjects: impl IntoIterator<Item = (String, Party)>) -> Result<usize> {
-        let now = now();
+        let now = unix_now();
         let mut written = 0;
         let mut chunk: Vec<(String, SubjectFields)> = Vec::with_capacity(1000);
         let flush = |chunk: &mut Vec<(String, SubjectFields)>| -> Result<usize> {

@@ -1,6 +1,7 @@
 //! Scans: scheduling (a full rescan every `AML_SCAN_INTERVAL`, a delta rescan after every list
 //! version), claiming (one instance at a time, by lease), running in committed batches, resuming.
 
+use anchor_core::clock::unix_now;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use serde_json::json;
 
 use super::cases::{self, thresholds, ScreeningRun};
 use super::subjects::{self, StoredSubject, SubjectStatus};
-use super::{in_transaction, now, AmlMonitor, ListSnapshot, MonitorTxError, ENGINE_VERSION};
+use super::{in_transaction, AmlMonitor, ListSnapshot, MonitorTxError, ENGINE_VERSION};
 use crate::audit::append_in;
 use crate::error::{Error, Result};
 use crate::notify::{Notification, NotificationKind};
@@ -289,8 +290,8 @@ impl AmlMonitor {
 
     /// Queues a full rescan now (admin API, CLI). Returns its number.
     pub fn request_scan(&self, requested_by: &str) -> Result<i64> {
-        let now = now();
-        let key = format!("manual:{now}:{}", &super::subjects::hex(&rand_bytes())[..12]);
+        let now = unix_now();
+        let key = format!("manual:{now}:{}", &anchor_core::hex::encode(&rand_bytes())[..12]);
         let requested_by = requested_by.to_string();
         let id = self.inner.database.run_blocking(move |conn| {
             create_scan(conn, &key, ScanKind::Manual, &json!({"requested_by": requested_by}), now)?;
@@ -326,7 +327,7 @@ impl AmlMonitor {
         let mut done = Vec::new();
         let mut tried = HashSet::new();
         loop {
-            let next = self.claimable_scans(now())?.into_iter().find(|id| !tried.contains(id));
+            let next = self.claimable_scans(unix_now())?.into_iter().find(|id| !tried.contains(id));
             let Some(id) = next else { break };
             tried.insert(id);
             match self.run_scan(id, progress) {
@@ -364,7 +365,7 @@ impl AmlMonitor {
     fn claim(&self, id: i64) -> Result<Option<(ScanKind, String)>> {
         let owner = self.inner.owner.clone();
         let lease = self.inner.config.scan_lease.as_secs().max(1) as i64;
-        let now = now();
+        let now = unix_now();
         let lists = self.lists();
         let thresholds = thresholds(&self.inner.config.screening);
         in_transaction(&self.inner.database, move |conn| {
@@ -539,7 +540,7 @@ impl AmlMonitor {
         lists: &ListSnapshot,
     ) -> Result<Vec<String>> {
         let owner = self.inner.owner.clone();
-        let now = now();
+        let now = unix_now();
         let config = self.inner.config.screening;
         let notifier = self.inner.notifier.clone();
         in_transaction(&self.inner.database, |conn| {
@@ -590,7 +591,7 @@ impl AmlMonitor {
     ) -> Result<(i64, i64, Vec<String>)> {
         let owner = self.inner.owner.clone();
         let lease = self.inner.config.scan_lease.as_secs().max(1) as i64;
-        let now = now();
+        let now = unix_now();
         let config = self.inner.config.screening;
         let freeze_scope = self.inner.config.freeze_scope;
         let notifier = self.inner.notifier.clone();
@@ -660,7 +661,7 @@ impl AmlMonitor {
 
     fn complete_scan(&self, id: i64, kind: ScanKind, lists: &ListSnapshot) -> Result<ScanSummary> {
         let owner = self.inner.owner.clone();
-        let now = now();
+        let now = unix_now();
         let versions = lists.versions_json();
         in_transaction(&self.inner.database, move |conn| {
             let done = diesel::update(sc::aml_scans.filter(sc::id.eq(id)).filter(sc::lease_owner.eq(&owner)))
@@ -690,7 +691,7 @@ impl AmlMonitor {
     }
 
     fn fail_scan(&self, id: i64, error: &str) {
-        let now = now();
+        let now = unix_now();
         let error = error.to_string();
         let notifier = self.inner.notifier.clone();
         let outcome = in_transaction(&self.inner.database, |conn| {

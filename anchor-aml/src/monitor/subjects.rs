@@ -154,7 +154,7 @@ impl SubjectFields {
                 part(name.as_bytes());
             }
         }
-        hex(&hasher.finalize())
+        anchor_core::hex::encode(&hasher.finalize())
     }
 
     /// The engine's view of the subject: its names (as persons when they are a person's, with
@@ -197,10 +197,6 @@ fn parse_kind(text: Option<&str>) -> Option<EntityKind> {
         Some("organization") => Some(EntityKind::Organization),
         _ => None,
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// The `G…` account of a `G…` or `M…` account; `None` for anything else.
@@ -427,7 +423,7 @@ pub(crate) fn erase(conn: &mut AnyConnection, key: &str, now: i64) -> Result<Opt
     let Some((id, fingerprint)) = found else { return Ok(None) };
     // The key itself can carry an account and a memo; replace it by a hash so the row keeps no
     // personal data but the same customer coming back gets a fresh row.
-    let erased_key = format!("erased:{}", &hex(&Sha256::digest(key.as_bytes()))[..32]);
+    let erased_key = format!("erased:{}", &anchor_core::hex::encode(&Sha256::digest(key.as_bytes()))[..32]);
     diesel::update(s::aml_subjects.filter(s::id.eq(id)))
         .set((
             s::subject_key.eq(format!("{erased_key}:{id}")),

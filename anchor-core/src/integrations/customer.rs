@@ -62,10 +62,7 @@ impl Memo {
         match self {
             Memo::Id(id) => format!("id:{id}"),
             Memo::Text(text) => format!("text:{text}"),
-            Memo::Hash(hash) => {
-                let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-                format!("hash:{hex}")
-            }
+            Memo::Hash(hash) => format!("hash:{}", crate::hex::encode(hash)),
         }
     }
 
@@ -75,17 +72,7 @@ impl Memo {
         match kind {
             "id" => value.parse().ok().map(Memo::Id),
             "text" => Some(Memo::Text(value.to_string())),
-            "hash" => {
-                if value.len() != 64 {
-                    return None;
-                }
-                let mut hash = [0u8; 32];
-                for (index, byte) in hash.iter_mut().enumerate() {
-                    let pair = value.get(index * 2..index * 2 + 2)?;
-                    *byte = u8::from_str_radix(pair, 16).ok()?;
-                }
-                Some(Memo::Hash(hash))
-            }
+            "hash" => crate::hex::decode_array(value).map(Memo::Hash),
             _ => None,
         }
     }

@@ -139,7 +139,8 @@ fn the_spec_challenge_decodes_and_both_signatures_verify_on_testnet() {
         panic!("v1 envelope")
     };
     assert_eq!(envelope.tx.fee, 100);
-    let hints: Vec<String> = envelope.signatures.iter().map(|s| hex(&s.hint.0)).collect();
+    let hints: Vec<String> =
+        envelope.signatures.iter().map(|s| anchor_core::hex::encode(&s.hint.0)).collect();
     assert_eq!(hints, ["f85e155c", "c8989375"]);
 
     // The server-only form is the same transaction with the server's signature alone.

@@ -79,7 +79,7 @@ async fn successful_flows(db: &TestDatabase) {
     assert_eq!(c["home_domain"], "localhost");
     assert!(c.get("client_domain").is_none());
     let hash = envelope(&signed).tx.hash(network_id(support::PASSPHRASE)).unwrap();
-    assert_eq!(c["jti"], anchor_sep10::challenge::hex(&hash));
+    assert_eq!(c["jti"], anchor_core::hex::encode(&hash));
     let (status, who) = anchor.whoami(token).await;
     assert_eq!(status, 200);
     assert_eq!(who["account"], g.as_str());

@@ -1,6 +1,7 @@
 //! The `Sep10Token` extractor on a real route: every bad token is a 403 with `{"error"}`.
 
 use anchor_core::auth::{encode_token, Sep10Claims};
+use anchor_core::clock::unix_now;
 use anchor_core::testing;
 use anchor_core::Integrations;
 use base64::Engine as _;
@@ -28,10 +29,6 @@ fn hs256(header: &str, payload: &str, key: &[u8]) -> String {
     format!("{input}.{}", b64.encode(hmac_sha256(key, input.as_bytes())))
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
-}
-
 #[actix_web::test]
 async fn bad_tokens_are_403s() {
     let db = testing::sqlite_database();
@@ -47,17 +44,21 @@ async fn bad_tokens_are_403s() {
         home_domain: Some("localhost".into()),
     };
     let issuer = "http://localhost:8000/auth";
-    let good = encode_token(&anchor.settings, &claims(&g, issuer, now(), now() + 60)).unwrap();
+    let good = encode_token(&anchor.settings, &claims(&g, issuer, unix_now(), unix_now() + 60)).unwrap();
     let (status, body) = anchor.whoami(&good).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["account"], g.as_str());
     assert_eq!(body["home_domain"], "localhost");
 
-    let payload = serde_json::to_string(&claims(&g, issuer, now(), now() + 60)).unwrap();
+    let payload = serde_json::to_string(&claims(&g, issuer, unix_now(), unix_now() + 60)).unwrap();
     let key = anchor_core::testing::TEST_JWT_KEY.as_bytes();
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let cases = [
-        ("expired", encode_token(&anchor.settings, &claims(&g, issuer, now() - 7200, now() - 3600)).unwrap()),
+        (
+            "expired",
+            encode_token(&anchor.settings, &claims(&g, issuer, unix_now() - 7200, unix_now() - 3600))
+                .unwrap(),
+        ),
         (
             "wrong key",
             hs256(r#"{"alg":"HS256","typ":"JWT"}"#, &payload, b"another-key-another-key-another-key"),
@@ -66,28 +67,32 @@ async fn bad_tokens_are_403s() {
         ("alg HS512 with the right key", hs256(r#"{"alg":"HS512","typ":"JWT"}"#, &payload, key)),
         (
             "wrong issuer",
-            encode_token(&anchor.settings, &claims(&g, "https://evil.example/auth", now(), now() + 60))
-                .unwrap(),
+            encode_token(
+                &anchor.settings,
+                &claims(&g, "https://evil.example/auth", unix_now(), unix_now() + 60),
+            )
+            .unwrap(),
         ),
         (
             "malformed sub",
-            encode_token(&anchor.settings, &claims("GABC", issuer, now(), now() + 60)).unwrap(),
+            encode_token(&anchor.settings, &claims("GABC", issuer, unix_now(), unix_now() + 60)).unwrap(),
         ),
         (
             "sub with signed memo",
-            encode_token(&anchor.settings, &claims(&format!("{g}:+5"), issuer, now(), now() + 60)).unwrap(),
+            encode_token(&anchor.settings, &claims(&format!("{g}:+5"), issuer, unix_now(), unix_now() + 60))
+                .unwrap(),
         ),
         (
             "sub with memo overflow",
             encode_token(
                 &anchor.settings,
-                &claims(&format!("{g}:18446744073709551616"), issuer, now(), now() + 60),
+                &claims(&format!("{g}:18446744073709551616"), issuer, unix_now(), unix_now() + 60),
             )
             .unwrap(),
         ),
         (
             "issued in the future",
-            encode_token(&anchor.settings, &claims(&g, issuer, now() + 600, now() + 900)).unwrap(),
+            encode_token(&anchor.settings, &claims(&g, issuer, unix_now() + 600, unix_now() + 900)).unwrap(),
         ),
         ("garbage", "not-a-token".to_string()),
     ];

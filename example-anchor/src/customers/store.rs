@@ -1,6 +1,7 @@
 //! The example store's tables (`example_customers`, `example_customer_fields`,
 //! `example_customer_reviews`) through diesel. Every write is one transaction.
 
+use anchor_core::clock::unix_now;
 use anchor_core::db::{AnyConnection, DbError};
 use anchor_core::integrations::customer::{CustomerRef, Sep9Field};
 use diesel::prelude::*;
@@ -54,10 +55,6 @@ impl From<&CustomerRef> for Key {
             _ => Key::Id(String::new()),
         }
     }
-}
-
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
 }
 
 /// Runs a transaction, again (up to 8 times, with a growing pause) when it lost a race: a
@@ -139,7 +136,7 @@ pub(crate) fn load(
 fn new_id() -> Result<String, DbError> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|err| DbError::Unavailable(err.to_string()))?;
-    Ok(format!("cus_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+    Ok(format!("cus_{}", anchor_core::hex::encode(&bytes)))
 }
 
 /// Creates or updates a customer with `values`; when every `required` field of `customer_type`
@@ -153,7 +150,7 @@ pub(crate) fn upsert(
     required: &[String],
 ) -> Result<Option<String>, DbError> {
     let new_id = new_id()?;
-    let at = now();
+    let at = unix_now();
     retrying(conn, |conn| {
         let id = match find_id(conn, key)? {
             Some(id) => {
@@ -250,7 +247,7 @@ pub(crate) fn decide(
     decision: Review,
     message: Option<&str>,
 ) -> Result<Decided, DbError> {
-    let at = now();
+    let at = unix_now();
     retrying(conn, |conn| {
         if find_id(conn, &Key::Id(id.to_string()))?.is_none() {
             return Ok(Decided::UnknownCustomer);
