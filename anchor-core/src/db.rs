@@ -331,6 +331,60 @@ pub fn lock_for_write(conn: &mut AnyConnection) -> QueryResult<()> {
     Ok(())
 }
 
+/// How many times [`transaction_retrying`] runs a transaction before it gives up.
+pub const TRANSACTION_ATTEMPTS: u32 = 16;
+
+/// Whether `err` means a transaction lost a race with another writer and may succeed when run
+/// again from the start: a unique-key conflict with a concurrent insert, a serialisation failure
+/// (PostgreSQL), a deadlock (MySQL), or a lock SQLite would not wait for ("database is locked",
+/// busy).
+pub fn lost_a_race(err: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match err {
+        Error::DatabaseError(
+            DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure,
+            _,
+        ) => true,
+        Error::DatabaseError(_, info) => {
+            let message = info.message().to_ascii_lowercase();
+            message.contains("locked") || message.contains("busy") || message.contains("deadlock")
+        }
+        _ => false,
+    }
+}
+
+/// Runs `work` in one transaction on `conn`, and again from the start while it fails with an
+/// error `is_lost_race` accepts (see [`lost_a_race`]): up to [`TRANSACTION_ATTEMPTS`] times, the
+/// pause before each new attempt 3 ms longer than the last (at most about 0.4 s in all). From
+/// the second attempt the transaction takes the write lock first ([`lock_for_write`]), so on
+/// SQLite a steady write load cannot make every attempt lose. Answers the value, the first error
+/// that is not a lost race, or the last lost race. Blocking: call it inside [`Database::run`].
+pub fn transaction_retrying<T, E>(
+    conn: &mut AnyConnection,
+    is_lost_race: impl Fn(&E) -> bool,
+    mut work: impl FnMut(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    let mut attempt: u32 = 1;
+    loop {
+        let outcome = conn.transaction(|conn| {
+            if attempt > 1 {
+                lock_for_write(conn)?;
+            }
+            work(conn)
+        });
+        match outcome {
+            Err(err) if attempt < TRANSACTION_ATTEMPTS && is_lost_race(&err) => {
+                std::thread::sleep(Duration::from_millis(u64::from(attempt) * 3));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 fn run_set<C, DB>(conn: &mut C, set: &'static EmbeddedMigrations) -> Result<Vec<String>, DbError>
 where
     DB: diesel::backend::Backend,

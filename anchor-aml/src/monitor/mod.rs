@@ -33,7 +33,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anchor_core::config::AmlSettings;
 use anchor_core::db::{AnyConnection, DbError};
 use anchor_core::Database;
-use diesel::Connection as _;
 
 use crate::error::{Error, Result};
 use crate::index::ScreeningIndex;
@@ -404,50 +403,17 @@ fn instance_name() -> String {
 /// position taken; a serialisation failure or deadlock) is run again from the start.
 pub(crate) fn in_transaction<T>(
     database: &Database,
-    mut work: impl FnMut(&mut AnyConnection) -> std::result::Result<T, MonitorTxError>,
+    work: impl FnMut(&mut AnyConnection) -> std::result::Result<T, MonitorTxError>,
 ) -> Result<T> {
-    const ATTEMPTS: usize = 16;
-    for attempt in 1..=ATTEMPTS {
-        let mut failure: Option<MonitorTxError> = None;
-        let outcome = database.run_blocking(|conn| {
-            conn.transaction::<T, DbError, _>(|conn| {
-                // Monitor transactions read (the audit head, the subject) before they write. On
-                // SQLite, one that lost the upgrade race waits for the write lock first when it
-                // runs again, so it cannot lose that race every time under a steady write load.
-                if attempt > 1 {
-                    anchor_core::db::lock_for_write(conn)?;
-                }
-                match work(conn) {
-                    Ok(value) => Ok(value),
-                    Err(MonitorTxError::Db(err)) => Err(err),
-                    Err(other) => {
-                        failure = Some(other);
-                        Err(DbError::Query(diesel::result::Error::RollbackTransaction))
-                    }
-                }
-            })
-        });
-        match (outcome, failure) {
-            (Ok(value), _) => return Ok(value),
-            (Err(_), Some(MonitorTxError::Refused(err))) => return Err(err),
-            (Err(err), _) if attempt < ATTEMPTS && lost_a_race(&err) => {
-                std::thread::sleep(Duration::from_millis(attempt as u64 * 3));
-            }
-            (Err(_), Some(MonitorTxError::Db(err))) | (Err(err), None) => return Err(Error::from(err)),
-        }
-    }
-    Err(Error::Store("too many concurrent writers; try again".into()))
-}
-
-fn lost_a_race(err: &DbError) -> bool {
-    use diesel::result::DatabaseErrorKind;
-    match err {
-        DbError::Query(diesel::result::Error::DatabaseError(kind, info)) => {
-            matches!(kind, DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure)
-                || info.message().to_ascii_lowercase().contains("deadlock")
-                || info.message().to_ascii_lowercase().contains("database is locked")
-        }
-        _ => false,
+    // Monitor transactions read (the audit head, the subject) before they write; core's retry
+    // runs one that lost a race again, taking the write lock first.
+    let outcome = database.run_blocking(|conn| {
+        Ok(anchor_core::db::transaction_retrying(conn, MonitorTxError::lost_a_race, work))
+    });
+    match outcome {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(MonitorTxError::Refused(err))) => Err(err),
+        Ok(Err(MonitorTxError::Db(err))) | Err(err) => Err(Error::from(err)),
     }
 }
 
@@ -455,6 +421,12 @@ fn lost_a_race(err: &DbError) -> bool {
 pub(crate) enum MonitorTxError {
     Db(DbError),
     Refused(Error),
+}
+
+impl MonitorTxError {
+    fn lost_a_race(&self) -> bool {
+        matches!(self, MonitorTxError::Db(DbError::Query(err)) if anchor_core::db::lost_a_race(err))
+    }
 }
 
 impl From<DbError> for MonitorTxError {

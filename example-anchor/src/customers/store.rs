@@ -57,40 +57,19 @@ impl From<&CustomerRef> for Key {
     }
 }
 
-/// Runs a transaction, again (up to 8 times, with a growing pause) when it lost a race: a
-/// concurrent insert of the same customer, a lock or snapshot conflict (SQLite `BUSY`), or a
-/// deadlock (MySQL). Concurrent requests then never see a 500.
+/// Runs a transaction through core's retry (again when it lost a race: a concurrent insert of
+/// the same customer, a lock or snapshot conflict, a deadlock), so concurrent requests never see
+/// a 500. A database refusal that outlasts the retries answers 503 "busy".
 fn retrying<T>(
     conn: &mut AnyConnection,
-    mut work: impl FnMut(&mut AnyConnection) -> QueryResult<T>,
+    work: impl FnMut(&mut AnyConnection) -> QueryResult<T>,
 ) -> Result<T, DbError> {
-    use diesel::result::{DatabaseErrorKind, Error};
-    let mut attempt = 0u32;
-    loop {
-        attempt += 1;
-        let retryable = match conn.transaction(|conn| {
-            // These transactions read before they write, and SQLite refuses that upgrade at once
-            // when another writer committed in between: after a lost race, wait for the write
-            // lock up front, so a steady write load cannot make every attempt lose.
-            if attempt > 1 {
-                anchor_core::db::lock_for_write(conn)?;
-            }
-            work(conn)
-        }) {
-            Ok(value) => return Ok(value),
-            Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
-            | Err(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => true,
-            Err(Error::DatabaseError(_, info)) => {
-                let message = info.message().to_ascii_lowercase();
-                message.contains("locked") || message.contains("busy") || message.contains("deadlock")
-            }
-            Err(other) => return Err(other.into()),
-        };
-        if !retryable || attempt >= 8 {
-            return Err(DbError::Unavailable("the customer store is busy; try again".into()));
+    anchor_core::db::transaction_retrying(conn, anchor_core::db::lost_a_race, work).map_err(|err| match err {
+        diesel::result::Error::DatabaseError(..) => {
+            DbError::Unavailable("the customer store is busy; try again".into())
         }
-        std::thread::sleep(std::time::Duration::from_millis(5 << attempt.min(6)));
-    }
+        other => other.into(),
+    })
 }
 
 fn find_id(conn: &mut AnyConnection, key: &Key) -> QueryResult<Option<String>> {
