@@ -377,7 +377,6 @@ fn join_pass(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::normalize::tokenize;
 

@@ -1,6 +1,6 @@
 //! Parsers against the full official files in `../shared/data/sanctions` (skipped, loudly, when
 //! the folder is absent).
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::time::Instant;

@@ -19,8 +19,7 @@ compile_error!("anchor-core needs at least one database backend feature: sqlite,
 
 pub use connection::AnyConnection;
 
-/// The connection enum; diesel's derive generates undocumented helper items beside it.
-#[allow(missing_docs)]
+/// The connection enum, in its own module with the helper items diesel's derive generates beside it.
 mod connection {
     macro_rules! any_connection {
         ($($variant:ident($connection:ty)),+) => {

@@ -6,7 +6,7 @@
 //! `--features anchor-core/postgres` and `ANCHOR_TEST_POSTGRES_URL` set for PostgreSQL.
 //! `SEP12_BENCH_SECONDS` sets the measuring time per cell (default 4).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs, dead_code, clippy::print_stdout)]
+#![allow(clippy::unwrap_used, dead_code)]
 
 #[path = "../tests/it/memory.rs"]
 mod memory;

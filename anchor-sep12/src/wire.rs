@@ -157,7 +157,6 @@ impl From<&CustomerStatus> for CustomerBody {
                 provided_fields: provided(provided_fields),
             },
             // `CustomerStatus` is non-exhaustive for implementors' sake; every variant is above.
-            #[allow(unreachable_patterns)]
             _ => CustomerBody {
                 id,
                 status: name,

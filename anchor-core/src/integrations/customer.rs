@@ -478,7 +478,6 @@ pub trait CustomerIntegration: Send + Sync + 'static {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

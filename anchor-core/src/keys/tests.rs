@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used)]
 use super::*;
 
 // The stellar/go compliance test seed and its public key (../shared/spec/sep-0001.md).

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used)]
 
 use anchor_core::auth::{decode_token, encode_token, Sep10Claims};
 use anchor_core::integrations::customer::Memo;

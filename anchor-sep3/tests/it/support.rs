@@ -2,7 +2,7 @@
 //! internal listeners on free loopback ports, `LOCAL_MODE`), with scripted integrations that keep
 //! their state in memory; plus small real servers for stellar.toml files and callbacks.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::TcpListener;

@@ -1,7 +1,7 @@
 //! Real example-anchor processes for the integration tests: start one with its own port pair,
 //! keys, working directory and database, wait until it serves, call its internal API.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::net::TcpListener;
 use std::path::Path;
