@@ -1,7 +1,7 @@
 //! anchor-sep12 integration tests: the real app over real HTTP on loopback, on every database
 //! backend the environment offers.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bodies;
 mod callbacks;
