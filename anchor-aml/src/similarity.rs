@@ -331,7 +331,10 @@ pub(crate) fn compare_tokens_by(
     NameComparison { score, pairs, unmatched_query, unmatched_listed }
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "tokens, weights and used flags per side, so the second pass can swap the sides"
+)]
 fn join_pass(
     a: &[Token],
     aw: &[f32],

@@ -1,6 +1,6 @@
 //! Parsers against the full official files in `../shared/data/sanctions` (skipped, loudly, when
 //! the folder is absent).
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use std::path::PathBuf;
 use std::time::Instant;

@@ -6,7 +6,7 @@
 //! case it fails (`.ci/requirements.txt` installs it). Backoff is never waited out: the tests pass
 //! a later clock to `deliver_due_at`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "in tests a panic is the failure report")]
 
 use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader};

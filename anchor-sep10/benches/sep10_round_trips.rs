@@ -30,7 +30,11 @@
 //! divided by the round trips printed is the anchor's instructions per round trip).
 
 // A benchmark binary: a broken environment should stop it loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark stops at its first failure, and the panic says where"
+)]
 
 use std::io::{BufRead as _, Write as _};
 use std::net::SocketAddr;

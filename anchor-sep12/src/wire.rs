@@ -200,7 +200,7 @@ pub struct FilesBody {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
     use anchor_core::integrations::customer::{CustomerId, NonEmpty, NonEmptyMessage, ProvidedField};
 
     use super::*;

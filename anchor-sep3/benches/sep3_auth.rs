@@ -24,7 +24,7 @@
 //! `valgrind --tool=callgrind`), `RUST_LOG` and `DATABASE_POOL_SIZE` (passed to the anchor).
 
 // A benchmark binary: a broken environment should stop it loudly.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "a benchmark stops at its first failure, and the panic says where")]
 
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, ExitCode, Stdio};

@@ -32,7 +32,7 @@
 //! mark of bounded buffers does not.
 
 // A benchmark binary: a broken environment should stop it loudly.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "a benchmark stops at its first failure, and the panic says where")]
 
 #[path = "../tests/support/mod.rs"]
 mod support;

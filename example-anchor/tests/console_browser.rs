@@ -8,7 +8,7 @@
 //! Needs `node`, `/usr/bin/chromium` and `npm ci --prefix example-anchor/tests/browser`; without
 //! them the test says `SKIPPED` loudly, and fails instead when `CI` is set.
 
-#![allow(clippy::expect_used)]
+#![allow(clippy::expect_used, reason = "in tests a panic is the failure report")]
 
 mod support;
 

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 use super::*;
 
 // The stellar/go compliance test seed and its public key (../shared/spec/sep-0001.md).

@@ -2,7 +2,7 @@
 //! internal listeners on free loopback ports, `LOCAL_MODE`), with scripted integrations that keep
 //! their state in memory; plus small real servers for stellar.toml files and callbacks.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "test support: a broken test environment should fail loudly")]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::TcpListener;

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "in tests a panic is the failure report")]
 
 use anchor_core::db::schema::aml_officer_sessions::dsl as s;
 use anchor_core::db::schema::aml_officers::dsl as o;
