@@ -1,3 +1,6 @@
+//! The anchor's own CSV lists: names and addresses are read with their defaults, and bad rows are
+//! named by their line.
+
 #![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 use super::*;
 

@@ -1,3 +1,6 @@
+//! `SigningKey`: a seed gives its known public key, `Debug` shows the public key and never the
+//! seed, bad seeds are refused, and generated keys differ and round-trip.
+
 #![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 use super::*;
 
