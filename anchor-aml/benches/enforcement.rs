@@ -9,7 +9,11 @@
 //! ```sh
 //! cargo bench -p anchor-aml --bench enforcement [-- --frozen 100000 --calls 2000000]
 //! ```
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark stops at its first failure, and the panic says where"
+)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

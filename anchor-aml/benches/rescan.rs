@@ -21,7 +21,11 @@
 //! database, one per size), `--no-baseline` (skip the in-memory screening baseline), `--seed S`.
 //! With `ANCHOR_BENCH_POSTGRES_URL` (an administrative URL) and a build with
 //! `--features anchor-core/postgres`, the same run is repeated on a fresh PostgreSQL database.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark stops at its first failure, and the panic says where"
+)]
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

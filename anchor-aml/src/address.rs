@@ -23,7 +23,7 @@ pub fn address_key(address: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
     use super::address_key;
 
     #[test]

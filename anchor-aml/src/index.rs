@@ -588,7 +588,7 @@ impl ScreeningIndex {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
     use super::{deletion_hashes, query_deletions, ScreeningIndex, MAX_DELETIONS_PER_SUBJECT};
     use crate::model::{EntityKind, SanctionsEntity, SourceList};
     use crate::normalize::{Role, Token, MAX_FUZZY_TOKEN_BYTES};

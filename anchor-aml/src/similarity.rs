@@ -331,7 +331,10 @@ pub(crate) fn compare_tokens_by(
     NameComparison { score, pairs, unmatched_query, unmatched_listed }
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "tokens, weights and used flags per side, so the second pass can swap the sides"
+)]
 fn join_pass(
     a: &[Token],
     aw: &[f32],
@@ -377,7 +380,6 @@ fn join_pass(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::normalize::tokenize;
 

@@ -158,7 +158,6 @@ pub fn diff_lists(old: &[SanctionsEntity], new: &[SanctionsEntity]) -> ListDiff 
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::model::EntityKind;
 

@@ -1,7 +1,7 @@
 //! List versions in the real database (every backend): import, refusal, diff, reload, and the
 //! default sanctions integration built from them.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use anchor_aml::{
     load_source, parse_source, Error, ImportOutcome, ImportPolicy, ListScreening, ListStore, ScreeningConfig,

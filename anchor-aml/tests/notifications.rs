@@ -7,7 +7,7 @@
 //! `aiosmtpd` fails it. Backoff is never waited out: the tests pass
 //! a later clock to `deliver_due_at`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "in tests a panic is the failure report")]
 
 use anchor_core::clock::unix_now;
 use std::collections::HashMap;

@@ -1,5 +1,5 @@
 //! Parsers on small golden excerpts in `tests/data` (always run).
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use std::io::Write;
 use std::path::PathBuf;

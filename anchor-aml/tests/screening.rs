@@ -1,5 +1,5 @@
 //! Screening and list-version behaviour on the small golden excerpts (always run).
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use std::path::PathBuf;
 

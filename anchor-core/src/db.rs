@@ -19,8 +19,7 @@ compile_error!("anchor-core needs at least one database backend feature: sqlite,
 
 pub use connection::AnyConnection;
 
-/// The connection enum; diesel's derive generates undocumented helper items beside it.
-#[allow(missing_docs)]
+/// The connection enum, in its own module with the helper items diesel's derive generates beside it.
 mod connection {
     macro_rules! any_connection {
         ($($variant:ident($connection:ty)),+) => {
@@ -29,7 +28,7 @@ mod connection {
             #[derive(diesel::MultiConnection)]
             pub enum AnyConnection {
                 $(
-                    #[allow(missing_docs)]
+                    #[allow(missing_docs, reason = "one variant per compiled backend, named after it")]
                     $variant($connection),
                 )+
             }
@@ -142,7 +141,10 @@ impl ManageConnection for ConnectionFactory {
             DatabaseUrl::Mysql(url) => diesel::MysqlConnection::establish(url.expose())
                 .map(AnyConnection::Mysql)
                 .map_err(r2d2::Error::ConnectionError),
-            #[allow(unreachable_patterns)]
+            #[allow(
+                unreachable_patterns,
+                reason = "unreachable only when all three backends are compiled in"
+            )]
             other => Err(r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(format!(
                 "this build has no `{}` backend",
                 other.backend()

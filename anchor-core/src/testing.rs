@@ -85,13 +85,19 @@ pub struct TestDatabase {
     /// `sqlite`, `postgres` or `mysql`.
     pub name: &'static str,
     url: DatabaseUrl,
-    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(dead_code, reason = "SQLite-only builds just hold it, so the directory goes when dropped")
+    )]
     cleanup: Cleanup,
 }
 
 enum Cleanup {
-    Directory(#[allow(dead_code)] tempfile::TempDir),
-    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+    Directory(#[allow(dead_code, reason = "held only to delete the directory on drop")] tempfile::TempDir),
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(dead_code, reason = "only the PostgreSQL and MySQL builds create server databases to drop")
+    )]
     DropDatabase {
         admin_url: String,
         database: String,

@@ -29,9 +29,12 @@
 //! instrumentation is then switched on for the measured seconds only, so the instruction count
 //! divided by the round trips printed is the anchor's instructions per round trip).
 
-#![allow(missing_docs)]
 // A benchmark binary: a broken environment should stop it loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark stops at its first failure, and the panic says where"
+)]
 
 use std::io::{BufRead as _, Write as _};
 use std::net::SocketAddr;

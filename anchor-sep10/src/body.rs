@@ -156,7 +156,7 @@ fn refuse_part_length(headers: &header::HeaderMap) -> Result<(), Error> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
     use super::*;
 

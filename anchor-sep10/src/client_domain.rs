@@ -126,7 +126,7 @@ impl ClientDomains {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
     use super::*;
 

@@ -125,7 +125,7 @@ pub fn verify_request_jwt(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    #![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
     use super::*;
 

@@ -206,7 +206,7 @@ pub fn parse_account(body: &[u8]) -> Result<AccountState, Error> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
     use super::*;
 

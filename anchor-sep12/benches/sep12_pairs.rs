@@ -6,7 +6,8 @@
 //! `--features anchor-core/postgres` and `ANCHOR_TEST_POSTGRES_URL` set for PostgreSQL.
 //! `SEP12_BENCH_SECONDS` sets the measuring time per cell (default 4).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs, dead_code, clippy::print_stdout)]
+#![allow(dead_code, reason = "the bench uses only part of the tests' memory.rs (not `record`, `count`)")]
+#![allow(clippy::unwrap_used, reason = "a benchmark stops at its first failure, and the panic says where")]
 
 #[path = "../tests/it/memory.rs"]
 mod memory;

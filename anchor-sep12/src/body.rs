@@ -312,7 +312,7 @@ async fn from_multipart(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
     use super::*;
 
     fn names(params: &Params) -> Vec<&str> {

@@ -294,7 +294,7 @@ fn lease_token() -> Result<String, Error> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
     use super::*;
 
     #[test]

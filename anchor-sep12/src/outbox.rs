@@ -223,7 +223,7 @@ pub(crate) fn forget(conn: &mut AnyConnection, ids: &[String]) -> Result<usize, 
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "in tests a panic is the failure report")]
     use super::*;
 
     fn state(conn: &mut AnyConnection, id: i64) -> (String, i64) {

@@ -23,9 +23,8 @@
 //! level, default 12000), `BENCH_SERVER_WRAPPER` (a command to start the anchor under, e.g.
 //! `valgrind --tool=callgrind`), `RUST_LOG` and `DATABASE_POOL_SIZE` (passed to the anchor).
 
-#![allow(missing_docs)]
 // A benchmark binary: a broken environment should stop it loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(clippy::unwrap_used, reason = "a benchmark stops at its first failure, and the panic says where")]
 
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -374,7 +373,6 @@ struct Level {
     load_after: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn measure(
     anchor: &AnchorProcess,
     database_name: Option<&str>,

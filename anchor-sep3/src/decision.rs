@@ -78,7 +78,6 @@ pub fn info_status(consent: &ConsentOutcome) -> Status {
         ConsentOutcome::Granted => Status::Ok,
         ConsentOutcome::Pending { retry_after } => Status::Pending(seconds(*retry_after)),
         ConsentOutcome::Refused => Status::Denied,
-        #[allow(unreachable_patterns)]
         _ => Status::Denied,
     }
 }

@@ -177,7 +177,6 @@ async fn screen_sender(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn receiver_info(
     ctx: &AnchorContext,
     sender: &str,

@@ -141,7 +141,7 @@ pub(crate) async fn post_auth(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
     use super::*;
 
     #[test]

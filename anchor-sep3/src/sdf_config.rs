@@ -199,7 +199,7 @@ fn mysql_dsn_to_url(dsn: &str) -> Result<String, SdfConfigError> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
     use super::*;
 

@@ -31,9 +31,8 @@
 //! requests after warm-up (least squares): a leak grows with the requests served, a high-water
 //! mark of bounded buffers does not.
 
-#![allow(missing_docs)]
 // A benchmark binary: a broken environment should stop it loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(clippy::unwrap_used, reason = "a benchmark stops at its first failure, and the panic says where")]
 
 #[path = "../tests/support/mod.rs"]
 mod support;

@@ -5,7 +5,7 @@
 //! anchor (same database, ports and key) must still deliver it, signed with `SIGNING_KEY` over
 //! `<t>.<host>.<body>`, with exactly the status the review recorded.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "in tests a panic is the failure report")]
 
 mod support;
 

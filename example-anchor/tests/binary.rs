@@ -1,6 +1,6 @@
 //! The real `example-anchor` binary, started as a user would start it, over real HTTP.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use std::net::TcpListener;
 use std::path::Path;

@@ -4,7 +4,7 @@
 //! `/receive`), the pending path (the officer clears the case; A re-sends with the same nonce)
 //! and the denied path (a name on B's imported list).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "in tests a panic is the failure report")]
 
 mod support;
 

@@ -1,7 +1,7 @@
 //! The officer console in the real binary: on the internal listener only, officers managed
 //! with `officers create|list|disable`, sign-in with what the command set.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "in tests a panic is the failure report")]
 
 mod support;
 

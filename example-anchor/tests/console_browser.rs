@@ -9,7 +9,7 @@
 //! ignored by a plain `cargo test` and runs with `--include-ignored` (as `.ci/run` runs it), where
 //! a missing prerequisite fails it.
 
-#![allow(clippy::expect_used, missing_docs)]
+#![allow(clippy::expect_used, reason = "in tests a panic is the failure report")]
 
 mod support;
 

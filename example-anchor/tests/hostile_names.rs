@@ -10,7 +10,7 @@
 //! rather than worked on the input for minutes. The per-screen figures are measured by
 //! `cargo bench -p anchor-aml --bench screening` (docs/benchmarks.md).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "in tests a panic is the failure report")]
 
 mod support;
 

@@ -6,7 +6,7 @@
 //! one second, the framework's `{"error"}` (the console: its own page), and that every other
 //! route is still served. No test asserts a duration.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "in tests a panic is the failure report")]
 
 mod support;
 

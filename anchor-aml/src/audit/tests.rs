@@ -1,4 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The audit trail's verification: a trail longer than one page is verified whole, and an edit deep
+//! in it is named by its sequence number.
+
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use anchor_core::testing::test_databases;
 

@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The `lists` and `aml` commands: list codes and file formats, the official lists' https
+//! addresses, `aml scan` (a scan another instance holds is reported, an expired one resumed), the
+//! status and case listings as text, and list downloads refused when redirected off https, aimed at
+//! a private address outside `LOCAL_MODE`, or announcing more than the cap.
+
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use super::*;
 

@@ -1,7 +1,7 @@
 //! The console over real HTTP: sign-in and its refusals, CSRF, cookies and headers, every page,
 //! every decision, on every backend for the officer's day.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "in tests a panic is the failure report")]
 
 use std::collections::BTreeMap;
 

@@ -281,7 +281,7 @@ pub(crate) fn count(conn: &mut AnyConnection) -> Result<i64, DbError> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 mod tests {
     use super::Identity;
 

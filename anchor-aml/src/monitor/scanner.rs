@@ -578,7 +578,10 @@ impl AmlMonitor {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "its one caller hands over the scan, its cursor guard, the batch, its hits and the lists"
+    )]
     fn commit_batch(
         &self,
         id: i64,

@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Officer notifications: retry backoff, the webhook's HMAC-SHA256 signature and documented body,
+//! weekly-summary keys named by ISO week, recipient lists, and configurations (inconsistent ones
+//! refused, secrets never in `Debug` output or errors, no channel at all allowed, TLS SMTP URLs
+//! accepted).
+
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use std::time::Duration;
 

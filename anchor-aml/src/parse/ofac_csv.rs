@@ -299,7 +299,7 @@ fn parse_remark_date(text: &str) -> Option<BirthDate> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    #![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
     use super::*;
 
     #[test]

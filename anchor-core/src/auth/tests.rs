@@ -1,4 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! SEP-10 tokens: a token round-trips with its subject split (muxed accounts included), and tokens
+//! that are expired, issued in the future, signed with another key, from another issuer,
+//! `alg: none` or another algorithm, with a malformed subject, or garbage are refused.
+
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use super::*;
 use crate::config::Settings;

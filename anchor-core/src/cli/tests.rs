@@ -1,3 +1,6 @@
+//! `CliExtension`: an extension's command runs with its arguments and the global `--config`, its
+//! failure exits 1, and a missing argument or unknown command is a usage error (exit 2).
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;

@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `Settings` from environment and TOML file: typed values and defaults, every problem reported at
+//! once without echoing secrets, the checks of each setting (SEP names, keys, URLs, listeners,
+//! database URLs, SEP-3, AML, pool and rate-limit settings), the environment winning over the file,
+//! and `docs/configuration.md` and example-anchor's `.env.example` naming every setting.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "in tests a panic is the failure report")]
 
 use super::*;
 

@@ -1,3 +1,6 @@
+//! `constant_time_eq`, used wherever a secret is compared (admin key, CSRF tokens, signatures):
+//! equal only for the same bytes of the same length.
+
 use super::constant_time_eq;
 
 #[test]

@@ -108,7 +108,10 @@ pub struct ConsentRequest {
 
 impl ConsentRequest {
     /// A request with every field given.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "`ConsentRequest` is `#[non_exhaustive]`: other crates build it here, one argument per field"
+    )]
     pub fn new(
         sender: String,
         sending_domain: String,

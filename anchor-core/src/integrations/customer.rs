@@ -465,7 +465,6 @@ pub trait CustomerIntegration: Send + Sync + 'static {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

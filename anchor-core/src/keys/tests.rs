@@ -1,4 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `SigningKey`: a seed gives its known public key, `Debug` shows the public key and never the
+//! seed, bad seeds are refused, and generated keys differ and round-trip.
+
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 use super::*;
 
 // The stellar/go compliance test seed and its public key (../shared/spec/sep-0001.md).

@@ -1,4 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `Metrics`: route patterns map to their SEP label (longest prefix, `other` for the rest),
+//! recorded requests appear with SEP and status, registered series are encoded with unique valid
+//! names, a failing collector leaves the other series intact, and clones share one registry.
+
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use std::time::Duration;
 

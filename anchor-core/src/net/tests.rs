@@ -1,4 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The outbound client's address checks: every special-purpose IPv4 and IPv6 range is classified,
+//! IP-literal URLs are classified before any connection, and a remote address on loopback (literal
+//! or resolved) is never connected to, while `LOCAL_MODE` and configured URLs may reach loopback.
+
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use super::*;
 

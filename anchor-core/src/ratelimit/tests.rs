@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used)]
+//! The rate limiter: the rate syntax, a burst then the average rate, whole-second `Retry-After`,
+//! addresses counted apart (IPv6 by its /64), bounded memory under a flood, expired addresses
+//! forgotten before throttled ones, and the client address taken from forwarding headers only
+//! behind `TRUSTED_PROXIES`.
+
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use std::net::IpAddr;
 use std::sync::Arc;

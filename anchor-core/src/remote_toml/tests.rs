@@ -1,4 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Fetching another institution's stellar.toml: domains are validated, private addresses are not
+//! public, the signing key must be a public key, and loopback is never contacted outside
+//! `LOCAL_MODE`.
+
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use super::*;
 

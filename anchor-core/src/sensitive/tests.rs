@@ -1,3 +1,5 @@
+//! `Sensitive<T>`: `Debug` and `Display` print `[redacted]`, never the value.
+
 use super::Sensitive;
 
 #[test]

@@ -1,3 +1,6 @@
+//! The SEP-1 checks of a stellar.toml: the specification's sample passes, and bad URLs, accounts
+//! and currencies are each named (plain http allowed in local mode).
+
 use super::validate;
 
 fn table(text: &str) -> toml::Table {

@@ -1,3 +1,8 @@
+//! The error contract over HTTP: malformed JSON, form and query input are 400s with a message,
+//! oversized bodies 413s, unknown paths JSON 404s, internal errors never reveal their cause, the
+//! token extractor answers 403, and the internal API needs the admin key (and is closed without
+//! one).
+
 use anchor_core::testing::TEST_ADMIN_API_KEY;
 
 use super::support::{client, serve};

@@ -1,6 +1,6 @@
 //! anchor-core integration tests: the real app over real HTTP on loopback, and real databases.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "in tests a panic is the failure report")]
 
 mod backends;
 mod bodies;

@@ -1,3 +1,6 @@
+//! The embedded migrations on every backend: they apply once and re-run as a no-op, the framework
+//! tables take rows (and refuse a reused challenge), and `/health` reports the database.
+
 use anchor_core::testing::test_databases;
 
 #[test]

@@ -1,3 +1,7 @@
+//! Mounting: an active SEP without its module, or without its integrations (all named at once),
+//! stops start-up; modules not in `ACTIVE_SEPS` are not mounted; the app mounts beside an anchor's
+//! own routes.
+
 use anchor_core::testing;
 use anchor_core::{register_integrations, AnchorApp, Integrations};
 

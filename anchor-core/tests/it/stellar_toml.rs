@@ -1,3 +1,7 @@
+//! The generated `/.well-known/stellar.toml`: what SEP-1 alone and each active SEP publish, no file
+//! without SEP-1, the static file merged and checked, the hook adding keys but never replacing
+//! generated ones, and CORS preflight and `HEAD` answered.
+
 use anchor_core::testing::{self, TEST_SIGNING_KEY};
 use anchor_core::Integrations;
 

@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! SEP-10 challenges against the specification: the spec's example verifies (on its network only),
+//! the layout of an issued challenge, muxed clients, the signer and threshold rules, every
+//! decoding, source, sequence, time-bound, operation and memo rule, tampering and mutated
+//! envelopes, and the server reading its own challenges exactly as a verifier does.
+
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use anchor_core::keys::SigningKey;
 use stellar_xdr::{ReadXdr, TransactionV0, TransactionV0Envelope, TransactionV1Envelope, WriteXdr};

@@ -1,4 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Identity checks of SEP-12 requests against the token: a plain token may name any memo of its
+//! account, a memo token only its memo, a muxed token only itself; and a body's fields are sorted
+//! into SEP-9 fields, verification codes and file references, naming any unknown or misused one.
+
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use anchor_core::auth::{decode_token, encode_token, Sep10Claims};
 use anchor_core::integrations::customer::Memo;

@@ -6,9 +6,6 @@ use serde_json::json;
 
 use super::support::*;
 
-const FULL: &[(&str, &str)] =
-    &[("first_name", "Jane"), ("last_name", "Doe"), ("email_address", "jane@example.com")];
-
 #[actix_web::test]
 async fn unknown_customers_need_info_without_an_id() {
     for h in harnesses(&[]) {

@@ -1,7 +1,7 @@
 //! anchor-sep12 integration tests: the real app over real HTTP on loopback, on every database
 //! backend the environment offers.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs, dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "in tests a panic is the failure report")]
 
 mod bodies;
 mod callbacks;

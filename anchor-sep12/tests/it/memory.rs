@@ -15,7 +15,6 @@ use anchor_core::{async_trait, CustomerIntegration, IntegrationError, Sep10Token
 
 #[derive(Debug, Clone, Default)]
 pub struct Record {
-    pub key: String,
     /// Field name → text value, or `file:<content type>:<size>` for files.
     pub fields: BTreeMap<Sep9Field, String>,
 }
@@ -137,8 +136,8 @@ impl CustomerIntegration for MemoryCustomers {
                     None => {
                         inner.next += 1;
                         let id = format!("cust-{}", inner.next);
-                        inner.by_key.insert(key.clone(), id.clone());
-                        inner.by_id.insert(id.clone(), Record { key, fields: BTreeMap::new() });
+                        inner.by_key.insert(key, id.clone());
+                        inner.by_id.insert(id.clone(), Record { fields: BTreeMap::new() });
                         id
                     }
                 }

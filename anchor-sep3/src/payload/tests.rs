@@ -1,4 +1,8 @@
-#![allow(clippy::unwrap_used)]
+//! Decoding SEP-3 `data`: the specification's example and its memo hash, transaction ids, memo
+//! mismatches, envelope kinds and size caps, the `data`/`sig` form, sender addresses, amounts,
+//! canonical XDR and base64, and capped `sender_info`.
+
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use base64::Engine as _;
 use stellar_xdr::{

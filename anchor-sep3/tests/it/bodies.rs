@@ -2,7 +2,7 @@
 //! `AUTH_SERVER` and the internal sending API refuse a chunked form past `MAX_REQUEST_BODY_BYTES`
 //! long before the client would have finished, close the connection, and serve the next request.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use std::net::SocketAddr;
 

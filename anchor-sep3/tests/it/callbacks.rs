@@ -1,7 +1,7 @@
 //! The SDF callback adapter against a real callback server on loopback: every status code of
 //! every callback, the exact form fields, and one whole payment decided through the callbacks.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use std::collections::BTreeMap;
 use std::time::Duration;

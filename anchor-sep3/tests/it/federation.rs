@@ -1,6 +1,6 @@
 //! The SEP-2 endpoint (`FEDERATION_SERVER`).
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use crate::support::*;
 

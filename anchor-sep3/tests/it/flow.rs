@@ -1,7 +1,7 @@
 //! The spec's "Example of Flow" between two anchors on loopback (A sends, B receives), then the
 //! pending path and the denied path, on every available backend.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use anchor_sep3::payload;
 use base64::Engine as _;

@@ -4,7 +4,7 @@
 //! tests queue many payments at once (on one thread, so in a known order) and check every answer
 //! and the stored rows, on every backend.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! `data`, `sig` and personal data never reach the logs: every log line of our crates, at every
 //! level, during accepted, pending, refused and malformed requests and during `/send`.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};

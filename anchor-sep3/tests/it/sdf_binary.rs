@@ -1,7 +1,7 @@
 //! The `sdf-compliance` binary started with an SDF `config_compliance.toml`, as a migrating
 //! user would: it publishes its servers and decides a payment through the old callbacks.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "in tests a panic is the failure report")]
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! internal listeners on free loopback ports, `LOCAL_MODE`), with scripted integrations that keep
 //! their state in memory; plus small real servers for stellar.toml files and callbacks.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, reason = "test support: a broken test environment should fail loudly")]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::TcpListener;
@@ -192,7 +192,6 @@ pub struct Bank {
     pub customers: Customers,
     pub freezer: Freezer,
     pub key: SigningKey,
-    pub backend: &'static str,
     _database: TestDatabase,
 }
 
@@ -260,7 +259,6 @@ pub fn start_bank(database: TestDatabase, options: BankOptions) -> Bank {
         customers,
         freezer,
         key: SigningKey::from_seed(options.seed).unwrap(),
-        backend: database.name,
         _database: database,
     }
 }

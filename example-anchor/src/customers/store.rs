@@ -51,7 +51,6 @@ impl From<&CustomerRef> for Key {
                 memo: memo.as_ref().map(|memo| memo.key()).unwrap_or_default(),
             },
             // `CustomerRef` is non-exhaustive; an unknown shape names nobody.
-            #[allow(unreachable_patterns)]
             _ => Key::Id(String::new()),
         }
     }

@@ -1,7 +1,7 @@
 //! The example store over real HTTP on every backend: SEP-12 through anchor-sep12, the manual
 //! review on the internal listener, and the status callbacks it fires.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "in tests a panic is the failure report")]
 
 use std::time::Duration;
 

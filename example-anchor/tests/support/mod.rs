@@ -1,7 +1,8 @@
 //! Real example-anchor processes for the integration tests: start one with its own port pair,
 //! keys, working directory and database, wait until it serves, call its internal API.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, reason = "each test binary and the soak bench use only some of this module's helpers")]
+#![allow(clippy::unwrap_used, reason = "test support: a broken test environment should fail loudly")]
 
 use std::net::TcpListener;
 use std::path::Path;

@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Officer accounts and sessions: passwords and session tokens are stored only as hashes (argon2id,
+//! SHA-256), bad names, short passwords and duplicates are refused, sessions expire when idle and
+//! in any case, disabling an officer or changing the password ends every session, and a sign-in
+//! lock ends after its time or with a new password.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "in tests a panic is the failure report")]
 
 use anchor_core::db::schema::aml_officer_sessions::dsl as s;
 use anchor_core::db::schema::aml_officers::dsl as o;

@@ -1,4 +1,8 @@
-#![allow(clippy::unwrap_used)]
+//! The multipart scanner behind `LimitedPayload`: a well-formed body passes however it is chunked,
+//! content and epilogue are not limited by line length, and too many parts, an endless header block
+//! or an endless boundary line is refused at its limit with the status of its kind.
+
+#![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use super::*;
 

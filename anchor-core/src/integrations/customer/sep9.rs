@@ -567,7 +567,7 @@ fn is_email(value: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
     use super::*;
 
     #[test]
