@@ -21,6 +21,10 @@
 //!   `LOCAL_MODE`), each checked like the first URL.
 //! - **No proxy** from the environment (it would resolve names itself, around the check), a
 //!   connect timeout and a total timeout.
+//! - **Kept-alive connections are dropped after [`POOL_IDLE_TIMEOUT`] idle**, before the usual
+//!   server keep-alive of 5 s (actix, Node.js, Apache) closes them: reusing a connection the
+//!   server is closing at that moment fails the request (the soak of 2026-12-08 saw it against a
+//!   Horizon stand-in, as 503s after load bursts).
 //! - **Bounded answers.** [`read_capped`] reads a body up to a cap and stops as soon as it is
 //!   passed.
 //!
@@ -35,6 +39,11 @@ use url::{Host, Url};
 
 /// Most redirects followed with [`Redirects::HttpsOnly`].
 pub const MAX_REDIRECTS: usize = 5;
+
+/// How long an idle kept-alive connection stays in a client's pool: under the 5 s after which
+/// common servers (actix, Node.js, Apache) close an idle connection, so a request never goes out
+/// on a connection the server is closing.
+pub const POOL_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
 
 /// Whether the framework may contact `ip` outside `LOCAL_MODE`: only globally routable unicast.
 ///
@@ -284,6 +293,7 @@ impl OutboundBuilder {
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .redirect(redirect)
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .no_proxy()
             .user_agent(self.user_agent);
         if rule.strict() {
@@ -394,7 +404,16 @@ pub fn describe(err: &reqwest::Error) -> String {
     if err.is_connect() {
         return "could not connect".into();
     }
-    "the request failed".into()
+    // The innermost cause (an I/O or HTTP protocol error) says what happened without the URL,
+    // which only the outer `reqwest::Error` prints.
+    let mut innermost = std::error::Error::source(err);
+    while let Some(cause) = innermost.and_then(std::error::Error::source) {
+        innermost = Some(cause);
+    }
+    match innermost {
+        Some(cause) => format!("the request failed: {cause}"),
+        None => "the request failed".into(),
+    }
 }
 
 #[cfg(test)]
