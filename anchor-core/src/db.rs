@@ -222,6 +222,11 @@ impl Database {
         self.backend
     }
 
+    /// The most connections the pool opens (`DATABASE_POOL_SIZE` or the backend's default).
+    pub fn max_connections(&self) -> u32 {
+        self.pool.max_size()
+    }
+
     /// Runs blocking diesel work on tokio's blocking pool with a pooled connection.
     pub async fn run<T, F>(&self, work: F) -> Result<T, DbError>
     where

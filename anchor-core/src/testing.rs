@@ -316,11 +316,14 @@ impl Drop for TestServer {
 /// dropped). Call from an actix runtime (`#[actix_web::test]`).
 pub fn serve_public(app: AnchorApp) -> TestServer {
     let tasks = app.background_tasks().into_iter().map(actix_web::rt::spawn).collect();
+    let blocking_threads =
+        crate::cli::blocking_threads_per_worker(app.context().database().max_connections());
     let server = HttpServer::new(move || {
         let app = app.clone();
         App::new().configure(|cfg| app.configure(cfg)).default_service(web::to(crate::http::not_found))
     })
     .workers(1)
+    .worker_max_blocking_threads(blocking_threads)
     .bind(("127.0.0.1", 0))
     .expect("bind a loopback port");
     let addr = server.addrs()[0];
@@ -332,6 +335,8 @@ pub fn serve_public(app: AnchorApp) -> TestServer {
 
 /// Serves `app`'s internal routes on a free port.
 pub fn serve_internal(app: AnchorApp) -> TestServer {
+    let blocking_threads =
+        crate::cli::blocking_threads_per_worker(app.context().database().max_connections());
     let server = HttpServer::new(move || {
         let app = app.clone();
         App::new()

@@ -56,3 +56,11 @@ fn extension_commands_run_with_their_arguments_and_the_global_config() {
     let unknown = run_from(Minimal, args(&["anchor", "nonsense"]));
     assert_eq!(unknown, ExitCode::from(2));
 }
+
+#[test]
+fn each_worker_has_a_blocking_thread_per_database_connection_and_at_least_the_minimum() {
+    use super::{blocking_threads_per_worker, MIN_BLOCKING_THREADS_PER_WORKER};
+    assert_eq!(blocking_threads_per_worker(1), MIN_BLOCKING_THREADS_PER_WORKER);
+    assert_eq!(blocking_threads_per_worker(8), MIN_BLOCKING_THREADS_PER_WORKER);
+    assert_eq!(blocking_threads_per_worker(40), 40);
+}
