@@ -20,7 +20,11 @@ use crate::Error;
 pub(crate) const MAX_PARTS: usize = 16;
 
 /// Reads `transaction` from the body of `req`.
-pub async fn transaction(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<String, Error> {
+pub(crate) async fn transaction(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<String, Error> {
     if let Some(length) = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -69,7 +73,7 @@ async fn read_all(payload: web::Payload, limit: usize) -> Result<Vec<u8>, Error>
 }
 
 /// `{"transaction": "<xdr>"}`.
-pub fn from_json(body: &[u8]) -> Result<String, Error> {
+pub(crate) fn from_json(body: &[u8]) -> Result<String, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::MissingTransaction);
     }
@@ -88,7 +92,7 @@ pub fn from_json(body: &[u8]) -> Result<String, Error> {
 }
 
 /// `transaction=<url-encoded xdr>`.
-pub fn from_form(body: &[u8]) -> Result<String, Error> {
+pub(crate) fn from_form(body: &[u8]) -> Result<String, Error> {
     let mut found = None;
     for (key, value) in url::form_urlencoded::parse(body) {
         if key == "transaction" {

@@ -21,13 +21,13 @@ use crate::signers::{Horizon, HorizonLimits};
 use crate::{body, replay, Error};
 
 /// How often (seconds) a POST also purges expired single-use records.
-pub const PURGE_INTERVAL_SECONDS: i64 = 60;
+pub(crate) const PURGE_INTERVAL_SECONDS: i64 = 60;
 
 /// How long (seconds) a single-use record outlives its challenge's maxTime before it may be
 /// purged: a POST that passed the time-bounds check can still be waiting on Horizon (up to its
 /// timeout), and another instance's clock may run behind ours. Without the margin a record
 /// purged in that window would let the same challenge be used twice.
-pub const PURGE_MARGIN_SECONDS: i64 = 15 * 60;
+pub(crate) const PURGE_MARGIN_SECONDS: i64 = 15 * 60;
 
 /// The server signatures of the challenges this process issued, shared by its workers (a `GET`
 /// and its `POST` may reach different workers): rule 7 compares against them instead of signing
@@ -74,7 +74,7 @@ impl Sep10State {
 
 /// `GET /auth` query parameters. Unknown parameters are ignored.
 #[derive(Debug, Deserialize)]
-pub struct ChallengeQuery {
+pub(crate) struct ChallengeQuery {
     account: Option<String>,
     memo: Option<String>,
     home_domain: Option<String>,
@@ -123,7 +123,7 @@ async fn check_not_frozen(
 }
 
 /// `GET /auth`: issues a challenge.
-pub async fn get_challenge(
+pub(crate) async fn get_challenge(
     req: HttpRequest,
     ctx: web::Data<AnchorContext>,
     state: web::Data<Sep10State>,
@@ -233,7 +233,7 @@ pub async fn get_challenge(
 }
 
 /// `POST /auth`: verifies a signed challenge and issues a token.
-pub async fn post_token(
+pub(crate) async fn post_token(
     req: HttpRequest,
     payload: web::Payload,
     ctx: web::Data<AnchorContext>,

@@ -62,12 +62,12 @@ impl Params {
     }
 
     /// Parameters from a query string (`GET`).
-    pub fn from_query(query: &str) -> Result<Params, Error> {
+    pub(crate) fn from_query(query: &str) -> Result<Params, Error> {
         from_form(query.as_bytes())
     }
 
     /// Removes a text parameter; a file under that name is a 400.
-    pub fn take_text(&mut self, name: &str) -> Result<Option<String>, Error> {
+    pub(crate) fn take_text(&mut self, name: &str) -> Result<Option<String>, Error> {
         match self.values.remove(name) {
             None => Ok(None),
             Some(Value::Text(text)) => Ok(Some(text)),
@@ -78,12 +78,12 @@ impl Params {
     }
 
     /// The remaining parameters.
-    pub fn into_entries(self) -> impl Iterator<Item = (String, Value)> {
+    pub(crate) fn into_entries(self) -> impl Iterator<Item = (String, Value)> {
         self.values.into_iter()
     }
 
     /// The names of the remaining parameters.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
         self.values.keys().map(String::as_str)
     }
 }

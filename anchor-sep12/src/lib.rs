@@ -29,7 +29,8 @@
 //! Layout: `routes.rs` (thin handlers), `request.rs` (parameters checked against the token),
 //! `body.rs` (JSON/form/multipart), `wire.rs` (JSON shapes), `store.rs` (framework tables),
 //! `files.rs` (content checks), `callbacks.rs` (signed deliveries and the delivery worker),
-//! `outbox.rs` (the callback outbox table), `error.rs`.
+//! `outbox.rs` (the callback outbox table), `screening.rs` (frozen identities refused, the stored
+//! customer handed to the screening registry), `error.rs`.
 //!
 //! This crate depends on `anchor-core` only, never on another SEP crate.
 
@@ -44,6 +45,7 @@ mod files;
 mod outbox;
 mod request;
 mod routes;
+mod screening;
 mod store;
 pub mod wire;
 

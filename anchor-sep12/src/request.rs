@@ -16,7 +16,7 @@ use crate::Error;
 
 /// The caller's customer identity: the key customers are stored under.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
+pub(crate) struct Identity {
     /// `G…`, or `M…` for a muxed token.
     pub account: String,
     /// The memo (token memo, or a request memo for a plain `G…` token).
@@ -25,26 +25,26 @@ pub struct Identity {
 
 impl Identity {
     /// The memo's key in the framework's tables (`""` for none).
-    pub fn memo_key(&self) -> String {
+    pub(crate) fn memo_key(&self) -> String {
         self.memo.as_ref().map(Memo::key).unwrap_or_default()
     }
 
     /// As the integration sees it.
-    pub fn to_ref(&self) -> CustomerRef {
+    pub(crate) fn to_ref(&self) -> CustomerRef {
         CustomerRef::Account { account: self.account.clone(), memo: self.memo.clone() }
     }
 
     /// Whether a customer created under `(account, memo_key)` belongs to this identity. A plain
     /// `G…` token without a memo reaches every memo of its account; a memo narrows it to that
     /// memo; a muxed token reaches only its own `M…` customers.
-    pub fn owns(&self, account: &str, memo_key: &str) -> bool {
+    pub(crate) fn owns(&self, account: &str, memo_key: &str) -> bool {
         account == self.account && self.memo.as_ref().is_none_or(|memo| memo.key() == memo_key)
     }
 }
 
 /// `id`, `account`, `memo`, `memo_type`.
 #[derive(Debug, Default)]
-pub struct IdParams {
+pub(crate) struct IdParams {
     /// `id`.
     pub id: Option<String>,
     /// `account` (deprecated).
@@ -72,7 +72,7 @@ fn non_empty(value: Option<String>) -> Option<String> {
 
 /// `type`, `transaction_id`, `lang`.
 #[derive(Debug, Default)]
-pub struct Purpose {
+pub(crate) struct Purpose {
     /// `type`.
     pub customer_type: Option<String>,
     /// `transaction_id` (requires `type`).
@@ -117,12 +117,12 @@ impl Purpose {
 }
 
 /// The account a token authenticates as, in the form SEP-12 compares: `M…` for a muxed token.
-pub fn token_account(token: &Sep10Token) -> &str {
+pub(crate) fn token_account(token: &Sep10Token) -> &str {
     token.muxed_account().unwrap_or(token.account())
 }
 
 /// Cross-checks `account`, `memo` and `memo_type` against the token.
-pub fn resolve(token: &Sep10Token, params: &IdParams) -> Result<Identity, Error> {
+pub(crate) fn resolve(token: &Sep10Token, params: &IdParams) -> Result<Identity, Error> {
     let authenticated = token_account(token);
     if let Some(account) = &params.account {
         if account != authenticated {
@@ -159,7 +159,7 @@ pub fn resolve(token: &Sep10Token, params: &IdParams) -> Result<Identity, Error>
 }
 
 /// A memo of `memo_type` (`id` by default, `text`, `hash`).
-pub fn parse_memo(memo: &str, memo_type: Option<&str>) -> Result<Memo, Error> {
+pub(crate) fn parse_memo(memo: &str, memo_type: Option<&str>) -> Result<Memo, Error> {
     match memo_type.unwrap_or("id") {
         "id" => {
             let canonical =

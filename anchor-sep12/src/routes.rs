@@ -11,11 +11,13 @@ use anchor_core::integrations::customer::{
     CustomerCallback, CustomerId, CustomerQuery, CustomerRef, CustomerUpdate, CustomerVerification,
     Sep9Field, Sep9Fields, Sep9File, Sep9Value,
 };
-use anchor_core::integrations::sanctions::{PartyKind, ScreeningSubject};
 use anchor_core::{AnchorContext, CustomerIntegration, Sensitive, Sep10Token, SepError};
 
 use crate::body::{self, Limits, Params, Value};
 use crate::request::{self, IdParams, Identity, Purpose};
+use crate::screening::{
+    record_screening, refuse_frozen, screening_key, screening_unavailable, screening_values,
+};
 use crate::store::{self, NewFile, Quota, QuotaExceeded};
 use crate::wire::{CustomerBody, FileBody, FilesBody, IdBody};
 use crate::{callbacks, files, Error};
@@ -31,7 +33,7 @@ const OWNER_CACHE_CAPACITY: usize = 50_000;
 /// It only skips re-confirming an ownership already recorded; id-based access (`owned`) always
 /// reads the table. Entries expire after [`OWNER_CACHE_TTL`] and are dropped on `DELETE`.
 #[derive(Debug, Default)]
-pub struct OwnerCache {
+pub(crate) struct OwnerCache {
     entries: Mutex<HashMap<String, (String, String, Instant)>>,
 }
 
@@ -104,38 +106,6 @@ fn over_quota(ctx: &AnchorContext, exceeded: QuotaExceeded) -> Error {
     ))
 }
 
-/// A screening-registry failure: 503 with a generic message; the cause goes to the log only.
-fn screening_unavailable(what: &str, err: &anchor_core::IntegrationError) -> Error {
-    tracing::warn!(error = %err, "SEP-12: the screening registry failed to {what}");
-    Error::Integration(anchor_core::IntegrationError::Unavailable(format!(
-        "screening is unavailable, so this request could not be completed; try again later ({what})"
-    )))
-}
-
-/// The identity a request acts as, as the screening registry names it: `G…`, `M…`, or
-/// `G…:<memo key>` for a memo customer of a shared account.
-fn registry_identity(identity: &Identity) -> String {
-    match &identity.memo {
-        Some(memo) => format!("{}:{}", identity.account, memo.key()),
-        None => identity.account.clone(),
-    }
-}
-
-/// Refuses identities the screening registry froze, the customer's own or its whole account's
-/// (403 that reveals nothing else). A registry that cannot answer fails closed (503).
-async fn refuse_frozen(ctx: &AnchorContext, identity: &Identity) -> Result<(), Error> {
-    let frozen = ctx
-        .integrations()
-        .screening_registry()
-        .is_frozen(&registry_identity(identity))
-        .await
-        .map_err(|err| screening_unavailable("check the account", &err))?;
-    if frozen {
-        return Err(Error::Forbidden("this account cannot be served".into()));
-    }
-    Ok(())
-}
-
 /// The owner of `id` if it belongs to `identity`; a 404 otherwise (never revealing whether the
 /// id exists for someone else).
 async fn owned(ctx: &AnchorContext, identity: &Identity, id: &str) -> Result<Identity, Error> {
@@ -195,12 +165,8 @@ async fn record_owner(
     Ok(())
 }
 
-fn screening_key(owner: &Identity) -> String {
-    format!("sep12:{}:{}", owner.account, owner.memo_key())
-}
-
 /// `GET /customer`.
-pub async fn get_customer(
+pub(crate) async fn get_customer(
     req: HttpRequest,
     token: Sep10Token,
     ctx: Ctx,
@@ -240,7 +206,7 @@ async fn get(
 }
 
 /// `PUT /customer`.
-pub async fn put_customer(
+pub(crate) async fn put_customer(
     req: HttpRequest,
     payload: web::Payload,
     token: Sep10Token,
@@ -263,18 +229,54 @@ async fn put(
     let (target, owner) = target(ctx, &identity, id_params.id.as_deref()).await?;
     let input = request::fields(params)?;
 
-    // Check every file before anything is written.
-    let settings = ctx.settings();
+    // Every file is checked before anything is written, then the new ones are stored within the
+    // identity's quota (413 and nothing stored past it).
     let mut fields = input.fields;
-    // The uploaded bytes move into `fields` (no copy); `new_files` names the fields to store.
-    let mut new_files: Vec<(Sep9Field, String)> = Vec::new();
-    for (field, upload) in input.uploads {
-        let content_type = files::check(
-            field.name(),
-            &upload.content_type,
-            &upload.bytes,
-            &settings.sep12.file_content_types,
-        )?;
+    let new_files = take_uploads(ctx, input.uploads, &mut fields)?;
+    let referenced = take_referenced_files(ctx, token, input.file_refs, &mut fields).await?;
+    let stored_ids: Vec<String> = new_files.iter().map(|(_, id)| id.clone()).collect();
+    let fields = store_uploads(ctx, token, new_files, fields).await?;
+
+    let screening_update = screening_values(&fields);
+    let update = CustomerUpdate::new(target, fields)
+        .with_purpose(purpose.customer_type, purpose.transaction_id)
+        .with_verifications(input.verifications);
+    let id = match integration(ctx)?.put(token, update).await {
+        Ok(id) => id,
+        Err(err) => {
+            let undo = stored_ids.clone();
+            if let Err(cleanup) = ctx.database().run(move |conn| store::delete_files(conn, &undo)).await {
+                tracing::warn!(error = %cleanup, "could not remove the files of a refused PUT /customer");
+            }
+            return Err(err.into());
+        }
+    };
+    if id_params.id.as_ref().is_some_and(|asked| *asked != id.0) {
+        return Err(Error::Internal(
+            "the CustomerIntegration answered PUT by id with another customer's id".into(),
+        ));
+    }
+    let mut attach = stored_ids;
+    attach.extend(referenced);
+    let watched_type = record_owner_and_attach(ctx, &id, &owner, attach).await?;
+    record_screening(ctx, &id, &owner, screening_update).await?;
+    if let Some(watched_type) = watched_type {
+        notify_after_change(ctx, token, &id, &watched_type).await;
+    }
+    Ok(HttpResponse::Accepted().json(IdBody { id: id.0 }))
+}
+
+/// Checks each uploaded file (size, declared and sniffed type) and moves its bytes into
+/// `fields` under a new file id; the fields and ids to store. Nothing is written.
+fn take_uploads(
+    ctx: &AnchorContext,
+    uploads: Vec<(Sep9Field, body::Upload)>,
+    fields: &mut Sep9Fields,
+) -> Result<Vec<(Sep9Field, String)>, Error> {
+    let allowed = &ctx.settings().sep12.file_content_types;
+    let mut new_files = Vec::with_capacity(uploads.len());
+    for (field, upload) in uploads {
+        let content_type = files::check(field.name(), &upload.content_type, &upload.bytes, allowed)?;
         let file_id = files::new_file_id()?;
         fields.insert_file(
             field,
@@ -282,10 +284,20 @@ async fn put(
         )?;
         new_files.push((field, file_id));
     }
-    let owner_sub = token.claims().sub.clone();
-    let mut referenced: Vec<String> = Vec::new();
-    for (field, file_id) in input.file_refs {
-        let (lookup, sub, at) = (file_id.clone(), owner_sub.clone(), unix_now());
+    Ok(new_files)
+}
+
+/// Puts the files the request names by `*_file_id` into `fields`: only files this account
+/// uploaded (400 otherwise). The ids, to attach to the customer.
+async fn take_referenced_files(
+    ctx: &AnchorContext,
+    token: &Sep10Token,
+    file_refs: Vec<(Sep9Field, String)>,
+    fields: &mut Sep9Fields,
+) -> Result<Vec<String>, Error> {
+    let mut referenced = Vec::with_capacity(file_refs.len());
+    for (field, file_id) in file_refs {
+        let (lookup, sub, at) = (file_id, token.claims().sub.clone(), unix_now());
         let file = ctx.database().run(move |conn| store::file_with_data(conn, &lookup, &sub, at)).await?;
         let Some((meta, data)) = file else {
             return Err(Error::bad_request(format!(
@@ -303,75 +315,68 @@ async fn put(
         )?;
         referenced.push(meta.file_id);
     }
+    Ok(referenced)
+}
 
-    let stored_ids: Vec<String> = new_files.iter().map(|(_, id)| id.clone()).collect();
-    if !new_files.is_empty() {
-        let (sub, expiry, at) = (owner_sub.clone(), settings.sep12.file_expiry.as_secs() as i64, unix_now());
-        let quota = quota(ctx);
-        // `fields` goes to the blocking pool and back, so the files are stored from it in place.
-        let (returned, stored) = ctx
-            .database()
-            .run(move |conn| {
-                let rows: Vec<NewFile<'_>> = new_files
-                    .iter()
-                    .filter_map(|(field, file_id)| match fields.get(*field) {
-                        Some(Sep9Value::File(file)) => Some(NewFile {
-                            file_id,
-                            content_type: &file.content_type,
-                            data: file.bytes.expose(),
-                            expires_at: at + expiry,
-                        }),
-                        _ => None,
-                    })
-                    .collect();
-                let stored = store::insert_files(conn, &sub, &rows, quota, at)?;
-                Ok((fields, stored))
-            })
-            .await?;
-        stored.map_err(|exceeded| over_quota(ctx, exceeded))?;
-        fields = returned;
+/// Stores the new uploads (already in `fields`) within the identity's quota, counted under its
+/// lock row; past the quota a 413 and nothing stored. `fields` goes to the blocking pool and
+/// back, so the bytes are stored from it in place, never copied.
+async fn store_uploads(
+    ctx: &AnchorContext,
+    token: &Sep10Token,
+    new_files: Vec<(Sep9Field, String)>,
+    fields: Sep9Fields,
+) -> Result<Sep9Fields, Error> {
+    if new_files.is_empty() {
+        return Ok(fields);
     }
+    let expiry = i64::try_from(ctx.settings().sep12.file_expiry.as_secs()).unwrap_or(i64::MAX);
+    let (sub, at, quota) = (token.claims().sub.clone(), unix_now(), quota(ctx));
+    let (fields, stored) = ctx
+        .database()
+        .run(move |conn| {
+            let rows: Vec<NewFile<'_>> = new_files
+                .iter()
+                .filter_map(|(field, file_id)| match fields.get(*field) {
+                    Some(Sep9Value::File(file)) => Some(NewFile {
+                        file_id,
+                        content_type: &file.content_type,
+                        data: file.bytes.expose(),
+                        expires_at: at.saturating_add(expiry),
+                    }),
+                    _ => None,
+                })
+                .collect();
+            let stored = store::insert_files(conn, &sub, &rows, quota, at)?;
+            Ok((fields, stored))
+        })
+        .await?;
+    stored.map_err(|exceeded| over_quota(ctx, exceeded))?;
+    Ok(fields)
+}
 
-    let screening_update = screening_values(&fields);
-    let update = CustomerUpdate::new(target, fields)
-        .with_purpose(purpose.customer_type, purpose.transaction_id)
-        .with_verifications(input.verifications);
-    let id = match integration(ctx)?.put(token, update).await {
-        Ok(id) => id,
-        Err(err) => {
-            let undo = stored_ids.clone();
-            if let Err(cleanup) = ctx.database().run(move |conn| store::delete_files(conn, &undo)).await {
-                tracing::warn!(error = %cleanup, "could not remove the files of a refused PUT /customer");
-            }
-            return Err(err.into());
-        }
-    };
-    if let Some(asked) = &id_params.id {
-        if *asked != id.0 {
-            return Err(Error::Internal(
-                "the CustomerIntegration answered PUT by id with another customer's id".into(),
-            ));
-        }
-    }
-    let (recorded, identity_copy) = (id.0.clone(), owner.clone());
+/// Records that the customer the integration answered with belongs to `owner` (an id of another
+/// identity is an integration bug, never served) and attaches the request's files to it. The
+/// customer type a registered status callback watches, if any.
+async fn record_owner_and_attach(
+    ctx: &AnchorContext,
+    id: &CustomerId,
+    owner: &Identity,
+    attach: Vec<String>,
+) -> Result<Option<String>, Error> {
+    let (recorded, identity) = (id.0.clone(), owner.clone());
     let (ours, watched_type) = ctx
         .database()
-        .run(move |conn| store::record_owner_and_check_callback(conn, &recorded, &identity_copy, unix_now()))
+        .run(move |conn| store::record_owner_and_check_callback(conn, &recorded, &identity, unix_now()))
         .await?;
     if !ours {
         return Err(foreign_id());
     }
-    let mut attach = stored_ids;
-    attach.extend(referenced);
     if !attach.is_empty() {
         let customer = id.0.clone();
         ctx.database().run(move |conn| store::attach_files(conn, &attach, &customer)).await?;
     }
-    record_screening(ctx, &id, &owner, screening_update).await?;
-    if let Some(watched_type) = watched_type {
-        notify_after_change(ctx, token, &id, &watched_type).await;
-    }
-    Ok(HttpResponse::Accepted().json(IdBody { id: id.0 }))
+    Ok(watched_type)
 }
 
 /// After a change of a customer whose callback registration watches `watched_type` (`""` for no
@@ -394,155 +399,8 @@ async fn notify_after_change(ctx: &AnchorContext, token: &Sep10Token, id: &Custo
     }
 }
 
-/// The SEP-9 fields screening reads.
-const SCREENING_FIELDS: [Sep9Field; 10] = [
-    Sep9Field::FirstName,
-    Sep9Field::AdditionalName,
-    Sep9Field::LastName,
-    Sep9Field::CardHolderName,
-    Sep9Field::OrganizationName,
-    Sep9Field::BirthDate,
-    Sep9Field::BirthCountryCode,
-    Sep9Field::IdCountryCode,
-    Sep9Field::AddressCountryCode,
-    Sep9Field::OrganizationAddressCountryCode,
-];
-
-/// The screening fields one `PUT` carries.
-fn screening_values(fields: &Sep9Fields) -> store::ScreeningFields {
-    SCREENING_FIELDS
-        .iter()
-        .filter_map(|field| fields.text(*field).map(|value| (field.name().to_string(), value.to_string())))
-        .collect()
-}
-
-/// How many times a `PUT` re-records the customer when `PUT`s of the same customer on other
-/// instances keep changing its fields under it.
-const RECORD_ATTEMPTS: usize = 5;
-
-/// One lock per customer being recorded in this process: concurrent `PUT`s of one customer merge
-/// and record one after the other (so none has to re-record), and only another instance's `PUT`
-/// can change the fields between a merge and its record. Entries live while someone holds them.
-static RECORDING: std::sync::LazyLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
-    std::sync::LazyLock::new(|| Mutex::new(HashMap::new()));
-
-fn recording_lock(customer: &str) -> Arc<tokio::sync::Mutex<()>> {
-    let mut locks = match RECORDING.lock() {
-        Ok(locks) => locks,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    Arc::clone(locks.entry(customer.to_string()).or_default())
-}
-
-fn release_recording_lock(customer: &str, lock: Arc<tokio::sync::Mutex<()>>) {
-    let mut locks = match RECORDING.lock() {
-        Ok(locks) => locks,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    // The map's reference and ours: nobody else waits for this customer.
-    if Arc::strong_count(&lock) <= 2 {
-        locks.remove(customer);
-    }
-}
-
-/// Hands the customer as the framework now holds it (every screening field merged over every
-/// accepted `PUT`, never this request's delta) to the screening registry. After recording, the
-/// merged fields are read again: a concurrent `PUT` that merged meanwhile may have recorded an
-/// older merge after ours, so the newest is recorded until what was recorded is what is kept.
-/// If the registry cannot take it, the client is told to retry (PUT is idempotent); the
-/// customer is never silently left unscreened.
-async fn record_screening(
-    ctx: &AnchorContext,
-    id: &CustomerId,
-    owner: &Identity,
-    update: store::ScreeningFields,
-) -> Result<(), Error> {
-    let lock = recording_lock(&id.0);
-    let recorded = {
-        let _serialised = lock.lock().await;
-        merge_and_record(ctx, id, owner, update).await
-    };
-    release_recording_lock(&id.0, lock);
-    recorded
-}
-
-async fn merge_and_record(
-    ctx: &AnchorContext,
-    id: &CustomerId,
-    owner: &Identity,
-    update: store::ScreeningFields,
-) -> Result<(), Error> {
-    let customer = id.0.clone();
-    let mut merged = ctx
-        .database()
-        .run(move |conn| store::merge_screening_fields(conn, &customer, &update))
-        .await?
-        .unwrap_or_default();
-    let registry = ctx.integrations().screening_registry();
-    for _ in 0..RECORD_ATTEMPTS {
-        let Some(subject) = screening_subject(&merged, owner) else { return Ok(()) };
-        registry.record_subject(&screening_key(owner), subject).await.map_err(|err| {
-            screening_unavailable("record the customer; it was saved, send the same PUT again", &err)
-        })?;
-        let customer = id.0.clone();
-        let kept = ctx.database().run(move |conn| store::screening_fields(conn, &customer)).await?;
-        match kept {
-            Some(kept) if kept != merged => merged = kept,
-            _ => return Ok(()),
-        }
-    }
-    Err(screening_unavailable(
-        "record the customer while other requests change it; it was saved, send the same PUT again",
-        &anchor_core::IntegrationError::Unavailable("concurrent updates".into()),
-    ))
-}
-
-/// The screening subject of a customer's merged fields: the person's names (given, additional
-/// and family name as one name; the card holder's name) screened as a person with the date of
-/// birth, the organisation's name as an organisation; `None` when nothing screenable is kept.
-fn screening_subject(fields: &store::ScreeningFields, owner: &Identity) -> Option<ScreeningSubject> {
-    let text = |field: Sep9Field| {
-        fields.get(field.name()).map(String::as_str).filter(|value| !value.trim().is_empty())
-    };
-    let name = [Sep9Field::FirstName, Sep9Field::AdditionalName, Sep9Field::LastName]
-        .into_iter()
-        .filter_map(text)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut subject = ScreeningSubject::default();
-    subject.names_kind = Some(PartyKind::Person);
-    if !name.is_empty() {
-        subject.names.push(Sensitive::new(name));
-    }
-    if let Some(holder) = text(Sep9Field::CardHolderName) {
-        subject.names.push(Sensitive::new(holder.to_string()));
-    }
-    if let Some(organization) = text(Sep9Field::OrganizationName) {
-        subject.organization_names.push(Sensitive::new(organization.to_string()));
-    }
-    subject.date_of_birth = text(Sep9Field::BirthDate).map(|date| Sensitive::new(date.to_string()));
-    subject.country = [
-        Sep9Field::BirthCountryCode,
-        Sep9Field::IdCountryCode,
-        Sep9Field::AddressCountryCode,
-        Sep9Field::OrganizationAddressCountryCode,
-    ]
-    .into_iter()
-    .find_map(text)
-    .map(str::to_string);
-    if subject.names.is_empty()
-        && subject.organization_names.is_empty()
-        && subject.date_of_birth.is_none()
-        && subject.country.is_none()
-    {
-        return None;
-    }
-    subject.stellar_accounts.push(owner.account.clone());
-    Some(subject)
-}
-
 /// `DELETE /customer/{account}`.
-pub async fn delete_customer(
+pub(crate) async fn delete_customer(
     req: HttpRequest,
     path: web::Path<String>,
     payload: web::Payload,
@@ -603,7 +461,7 @@ async fn delete(
 }
 
 /// `PUT /customer/callback`.
-pub async fn put_callback(
+pub(crate) async fn put_callback(
     req: HttpRequest,
     payload: web::Payload,
     token: Sep10Token,
@@ -662,7 +520,7 @@ async fn callback(
 }
 
 /// `PUT /customer/verification` (the older SEP-12 shape).
-pub async fn put_verification(
+pub(crate) async fn put_verification(
     req: HttpRequest,
     payload: web::Payload,
     token: Sep10Token,
@@ -703,7 +561,7 @@ async fn verification(
 }
 
 /// `POST /customer/files`.
-pub async fn post_file(
+pub(crate) async fn post_file(
     req: HttpRequest,
     payload: web::Payload,
     token: Sep10Token,
@@ -778,7 +636,11 @@ fn iso(unix: i64) -> Option<String> {
 }
 
 /// `GET /customer/files`.
-pub async fn get_files(req: HttpRequest, token: Sep10Token, ctx: Ctx) -> Result<HttpResponse, SepError> {
+pub(crate) async fn get_files(
+    req: HttpRequest,
+    token: Sep10Token,
+    ctx: Ctx,
+) -> Result<HttpResponse, SepError> {
     Ok(list(&req, &token, &ctx).await?)
 }
 

@@ -11,7 +11,7 @@ use crate::request::Identity;
 
 /// Who created a customer id.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Owner {
+pub(crate) struct Owner {
     /// `G…` or `M…`.
     pub account: String,
     /// Memo key or `""`.
@@ -19,7 +19,7 @@ pub struct Owner {
 }
 
 /// The owner of `id`, if the framework has seen it.
-pub fn owner_of(conn: &mut AnyConnection, id: &str) -> Result<Option<Owner>, DbError> {
+pub(crate) fn owner_of(conn: &mut AnyConnection, id: &str) -> Result<Option<Owner>, DbError> {
     Ok(sep12_customer_owners::table
         .find(id)
         .select((sep12_customer_owners::account, sep12_customer_owners::memo))
@@ -30,7 +30,7 @@ pub fn owner_of(conn: &mut AnyConnection, id: &str) -> Result<Option<Owner>, DbE
 
 /// Records that `identity` owns `id`. Returns `false` if `id` already belongs to another
 /// identity (an integration bug that must not leak one customer to another).
-pub fn record_owner(
+pub(crate) fn record_owner(
     conn: &mut AnyConnection,
     id: &str,
     identity: &Identity,
@@ -60,7 +60,7 @@ pub fn record_owner(
 }
 
 /// [`record_owner`] and [`callback_type`] in one round trip (the `PUT /customer` path).
-pub fn record_owner_and_check_callback(
+pub(crate) fn record_owner_and_check_callback(
     conn: &mut AnyConnection,
     id: &str,
     identity: &Identity,
@@ -73,7 +73,10 @@ pub fn record_owner_and_check_callback(
 
 /// The screening fields kept for customer `id` (SEP-9 name → value), merged over every
 /// accepted `PUT`; `None` when the framework has not seen the customer.
-pub fn screening_fields(conn: &mut AnyConnection, id: &str) -> Result<Option<ScreeningFields>, DbError> {
+pub(crate) fn screening_fields(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<ScreeningFields>, DbError> {
     let stored: Option<Option<String>> = sep12_customer_owners::table
         .find(id)
         .select(sep12_customer_owners::screening_json)
@@ -86,7 +89,7 @@ pub fn screening_fields(conn: &mut AnyConnection, id: &str) -> Result<Option<Scr
 /// fields `update` names replace the kept ones, the others stay (SEP-12 `PUT` is a partial
 /// update). Compare-and-swap on the stored text, so concurrent `PUT`s of one customer each
 /// land in the merge; `None` when the framework has not seen the customer.
-pub fn merge_screening_fields(
+pub(crate) fn merge_screening_fields(
     conn: &mut AnyConnection,
     id: &str,
     update: &ScreeningFields,
@@ -123,10 +126,10 @@ pub fn merge_screening_fields(
 }
 
 /// SEP-9 field name → value, for the fields screening reads.
-pub type ScreeningFields = std::collections::BTreeMap<String, String>;
+pub(crate) type ScreeningFields = std::collections::BTreeMap<String, String>;
 
 /// The customer ids created under exactly `identity` (one memo; never a whole shared account).
-pub fn ids_of(conn: &mut AnyConnection, identity: &Identity) -> Result<Vec<String>, DbError> {
+pub(crate) fn ids_of(conn: &mut AnyConnection, identity: &Identity) -> Result<Vec<String>, DbError> {
     Ok(sep12_customer_owners::table
         .filter(sep12_customer_owners::account.eq(&identity.account))
         .filter(sep12_customer_owners::memo.eq(identity.memo_key()))
@@ -136,7 +139,7 @@ pub fn ids_of(conn: &mut AnyConnection, identity: &Identity) -> Result<Vec<Strin
 
 /// Forgets customers: their ownership, callback registrations, queued callbacks and files, in
 /// one transaction.
-pub fn forget(conn: &mut AnyConnection, ids: &[String]) -> Result<(), DbError> {
+pub(crate) fn forget(conn: &mut AnyConnection, ids: &[String]) -> Result<(), DbError> {
     conn.transaction::<_, diesel::result::Error, _>(|conn| {
         diesel::delete(sep12_files::table.filter(sep12_files::customer_id.eq_any(ids))).execute(conn)?;
         outbox::forget(conn, ids)?;
@@ -151,7 +154,7 @@ pub fn forget(conn: &mut AnyConnection, ids: &[String]) -> Result<(), DbError> {
 
 /// Registers (or replaces) the callback URL of `id`, watching `customer_type` (`""` for none) and
 /// remembering the current status.
-pub fn set_callback(
+pub(crate) fn set_callback(
     conn: &mut AnyConnection,
     id: &str,
     url: &str,
@@ -176,7 +179,7 @@ pub fn set_callback(
 }
 
 /// The `type` the callback registration of `id` watches (`""` for none), if there is one.
-pub fn callback_type(conn: &mut AnyConnection, id: &str) -> Result<Option<String>, DbError> {
+pub(crate) fn callback_type(conn: &mut AnyConnection, id: &str) -> Result<Option<String>, DbError> {
     Ok(sep12_callbacks::table
         .find(id)
         .select(sep12_callbacks::customer_type)
@@ -190,7 +193,7 @@ pub fn callback_type(conn: &mut AnyConnection, id: &str) -> Result<Option<String
 /// the commit cannot lose the notification. A final status (`ACCEPTED`, `REJECTED`) ends the
 /// registration, as SEP-12 says, in the same transaction. Atomic: of two concurrent changes to the
 /// same status, one notifies. Returns whether a callback was queued.
-pub fn advance_status(
+pub(crate) fn advance_status(
     conn: &mut AnyConnection,
     change: &StatusChange<'_>,
     now: i64,
@@ -223,7 +226,7 @@ pub fn advance_status(
 
 /// A customer's status, as [`advance_status`] records it.
 #[derive(Debug, Clone, Copy)]
-pub struct StatusChange<'a> {
+pub(crate) struct StatusChange<'a> {
     /// The customer id.
     pub id: &'a str,
     /// The `type` the status is for (`""` for none).
@@ -238,7 +241,7 @@ pub struct StatusChange<'a> {
 
 /// A stored file's metadata.
 #[derive(Debug, Clone, Queryable)]
-pub struct FileMeta {
+pub(crate) struct FileMeta {
     /// Id.
     pub file_id: String,
     /// Referencing customer.
@@ -268,7 +271,7 @@ const FILE_META: FileMetaColumns = (
 );
 
 /// A file to store.
-pub struct NewFile<'a> {
+pub(crate) struct NewFile<'a> {
     /// Id.
     pub file_id: &'a str,
     /// Media type.
@@ -282,7 +285,7 @@ pub struct NewFile<'a> {
 /// What one SEP-10 identity may store at once (`SEP12_MAX_FILES_PER_CUSTOMER`,
 /// `SEP12_MAX_FILE_BYTES_PER_CUSTOMER`), counting referenced and unexpired files.
 #[derive(Debug, Clone, Copy)]
-pub struct Quota {
+pub(crate) struct Quota {
     /// Most files.
     pub max_files: i64,
     /// Most bytes.
@@ -291,7 +294,7 @@ pub struct Quota {
 
 /// Which part of the [`Quota`] an upload would pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QuotaExceeded {
+pub(crate) enum QuotaExceeded {
     /// The number of files.
     Files,
     /// The total bytes.
@@ -305,7 +308,7 @@ pub enum QuotaExceeded {
 /// owner's concurrent uploads count and insert one after the other; the count is read after the
 /// lock is taken, so it sees every upload that committed before. Expired unreferenced files do not
 /// count (the purge deletes them).
-pub fn insert_files(
+pub(crate) fn insert_files(
     conn: &mut AnyConnection,
     owner: &str,
     files: &[NewFile<'_>],
@@ -392,7 +395,11 @@ const PURGE_BATCH: i64 = 100;
 /// Deletes the unreferenced files whose expiry passed before `now` (a batch at a time, so no
 /// statement holds many rows), and the quota rows idle since before `idle_before`. Returns how
 /// many files were deleted.
-pub fn purge_expired_files(conn: &mut AnyConnection, now: i64, idle_before: i64) -> Result<usize, DbError> {
+pub(crate) fn purge_expired_files(
+    conn: &mut AnyConnection,
+    now: i64,
+    idle_before: i64,
+) -> Result<usize, DbError> {
     let mut purged = 0;
     loop {
         let ids: Vec<String> = sep12_files::table
@@ -422,7 +429,7 @@ pub fn purge_expired_files(conn: &mut AnyConnection, now: i64, idle_before: i64)
 }
 
 /// A file of `owner` with its bytes (unexpired or referenced).
-pub fn file_with_data(
+pub(crate) fn file_with_data(
     conn: &mut AnyConnection,
     file_id: &str,
     owner: &str,
@@ -438,7 +445,7 @@ pub fn file_with_data(
 }
 
 /// Files of `owner`: one by id, or all of a customer.
-pub fn list_files(
+pub(crate) fn list_files(
     conn: &mut AnyConnection,
     owner: &str,
     file_id: Option<&str>,
@@ -464,7 +471,11 @@ pub fn list_files(
 }
 
 /// Marks files as referenced by `customer_id` (they no longer expire).
-pub fn attach_files(conn: &mut AnyConnection, file_ids: &[String], customer_id: &str) -> Result<(), DbError> {
+pub(crate) fn attach_files(
+    conn: &mut AnyConnection,
+    file_ids: &[String],
+    customer_id: &str,
+) -> Result<(), DbError> {
     if file_ids.is_empty() {
         return Ok(());
     }
@@ -475,7 +486,7 @@ pub fn attach_files(conn: &mut AnyConnection, file_ids: &[String], customer_id: 
 }
 
 /// Deletes files by id (undoing a failed `PUT /customer`).
-pub fn delete_files(conn: &mut AnyConnection, file_ids: &[String]) -> Result<(), DbError> {
+pub(crate) fn delete_files(conn: &mut AnyConnection, file_ids: &[String]) -> Result<(), DbError> {
     if file_ids.is_empty() {
         return Ok(());
     }

@@ -33,12 +33,12 @@ pub mod callbacks;
 pub mod decision;
 pub mod error;
 pub mod payload;
-pub mod receive;
+mod receive;
 mod remote;
 mod routes;
 pub mod sdf_config;
-pub mod send;
-pub mod store;
+mod send;
+mod store;
 pub mod verify;
 
 pub use decision::ScreeningFailurePolicy;

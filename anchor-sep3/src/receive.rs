@@ -21,7 +21,7 @@ use crate::verify::verify_with;
 use crate::Sep3State;
 
 /// Handles one request; `now` is Unix seconds.
-pub async fn handle(
+pub(crate) async fn handle(
     ctx: &AnchorContext,
     state: &Sep3State,
     writer: &store::AuthorizedWriter,
@@ -106,7 +106,7 @@ async fn check_signature(state: &Sep3State, domain: &str, data: &[u8], sig: &[u8
 }
 
 /// The screening subject built from the attachment's `sender_info`.
-pub fn subject(
+pub(crate) fn subject(
     sender: &str,
     domain: &str,
     attachment: &Attachment,

@@ -17,11 +17,11 @@ use crate::{remote, Sep3State};
 
 /// Form fields, each at most once; what is left after the handler took its fields is refused.
 #[derive(Debug)]
-pub struct Fields(BTreeMap<String, String>);
+pub(crate) struct Fields(BTreeMap<String, String>);
 
 impl Fields {
     /// Refuses duplicate fields.
-    pub fn new(pairs: Vec<(String, String)>) -> Result<Self, Error> {
+    pub(crate) fn new(pairs: Vec<(String, String)>) -> Result<Self, Error> {
         let mut map = BTreeMap::new();
         for (name, value) in pairs {
             if map.contains_key(&name) {
@@ -33,22 +33,22 @@ impl Fields {
     }
 
     /// A required, non-empty field.
-    pub fn required(&mut self, name: &str) -> Result<String, Error> {
+    pub(crate) fn required(&mut self, name: &str) -> Result<String, Error> {
         self.optional(name).ok_or_else(|| Error::field(name, "missing form field"))
     }
 
     /// An optional field; empty counts as absent.
-    pub fn optional(&mut self, name: &str) -> Option<String> {
+    pub(crate) fn optional(&mut self, name: &str) -> Option<String> {
         self.0.remove(name).filter(|value| !value.is_empty())
     }
 
     /// Fails when fields nobody asked for remain.
-    pub fn finish(self) -> Result<(), Error> {
+    pub(crate) fn finish(self) -> Result<(), Error> {
         self.reject_rest()
     }
 
     /// Fails when fields nobody asked for remain (without consuming).
-    pub fn reject_rest(&self) -> Result<(), Error> {
+    pub(crate) fn reject_rest(&self) -> Result<(), Error> {
         match self.0.keys().next() {
             Some(name) => Err(Error::field(payload::name_for_message(name), "unexpected form field")),
             None => Ok(()),
@@ -58,7 +58,7 @@ impl Fields {
 
 /// `/send`'s answer.
 #[derive(Debug, Serialize)]
-pub struct SendResponse {
+pub(crate) struct SendResponse {
     /// The receiver's JSON answer, as received.
     pub auth_response: serde_json::Value,
     /// Base64 XDR of the unsigned transaction to sign and submit once both statuses are ok.
@@ -106,7 +106,7 @@ async fn check_destination(ctx: &AnchorContext, account: &str, address: &str) ->
 }
 
 /// `POST /send`.
-pub async fn send(
+pub(crate) async fn send(
     ctx: &AnchorContext,
     state: &Sep3State,
     pairs: Vec<(String, String)>,
@@ -244,7 +244,7 @@ async fn build(
 
 /// `POST /receive`: the stored `data` of the authorised payment whose memo hash is `memo`
 /// (standard base64, as Horizon reports it).
-pub async fn receive(ctx: &AnchorContext, pairs: Vec<(String, String)>) -> Result<String, Error> {
+pub(crate) async fn receive(ctx: &AnchorContext, pairs: Vec<(String, String)>) -> Result<String, Error> {
     let mut fields = Fields::new(pairs)?;
     let memo = fields.required("memo")?;
     fields.finish()?;
@@ -260,7 +260,7 @@ pub async fn receive(ctx: &AnchorContext, pairs: Vec<(String, String)>) -> Resul
 }
 
 /// `POST /allow_access`.
-pub async fn allow_access(
+pub(crate) async fn allow_access(
     ctx: &AnchorContext,
     state: &Sep3State,
     pairs: Vec<(String, String)>,
@@ -282,7 +282,7 @@ pub async fn allow_access(
 }
 
 /// `POST /remove_access`.
-pub async fn remove_access(
+pub(crate) async fn remove_access(
     ctx: &AnchorContext,
     state: &Sep3State,
     pairs: Vec<(String, String)>,

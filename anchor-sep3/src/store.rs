@@ -30,7 +30,7 @@ async fn write_queue(database: &Database) -> Option<tokio::sync::MutexGuard<'sta
 
 /// Whether a request may use its nonce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NonceCheck {
+pub(crate) enum NonceCheck {
     /// New, or the same request (same `data` bytes) again.
     Fresh,
     /// The nonce was used before for a different request.
@@ -71,7 +71,7 @@ fn check(seen: Option<String>, request_sha256: &str) -> NonceCheck {
 }
 
 /// Read-only nonce check (for answers that store nothing: 400 and 403).
-pub async fn check_nonce(
+pub(crate) async fn check_nonce(
     database: &Database,
     domain: String,
     nonce: String,
@@ -81,7 +81,7 @@ pub async fn check_nonce(
 }
 
 /// Records (or refreshes) a request answered 202.
-pub async fn record_pending(
+pub(crate) async fn record_pending(
     database: &Database,
     domain: String,
     nonce: String,
@@ -125,7 +125,7 @@ pub async fn record_pending(
 
 /// A payment to store after a 200.
 #[derive(Debug, Clone)]
-pub struct Authorized {
+pub(crate) struct Authorized {
     /// Hex transaction hash.
     pub transaction_id: String,
     /// Sending domain.
@@ -147,7 +147,7 @@ pub struct Authorized {
 /// Stores an authorised payment (the same payment again is not an error) and forgets its
 /// pending record; `Reused` when the nonce belongs to a different request. One payment per
 /// transaction; the receiving route uses [`AuthorizedWriter`], which groups concurrent payments.
-pub async fn store_authorized(database: &Database, row: Authorized) -> Result<NonceCheck, DbError> {
+pub(crate) async fn store_authorized(database: &Database, row: Authorized) -> Result<NonceCheck, DbError> {
     let _queue = write_queue(database).await;
     database.run(move |conn| store_one(conn, &row).map_err(DbError::from)).await
 }
@@ -214,12 +214,12 @@ impl Authorized {
 }
 
 /// Most payments one group commit stores.
-pub const MAX_GROUP: usize = 128;
+pub(crate) const MAX_GROUP: usize = 128;
 
 /// Groups committed at the same time by one writer on PostgreSQL and MySQL, whose commits wait
 /// for a disk flush that concurrent commits share (SQLite has one writer at a time, so one group
 /// there). A group forms from the payments that arrive while every slot is busy.
-pub const GROUPS_IN_FLIGHT: usize = 4;
+pub(crate) const GROUPS_IN_FLIGHT: usize = 4;
 
 /// Stores authorised payments with group commit: the payments of requests decided at the same
 /// time are stored in one database transaction (one hand-off to the blocking pool, one
@@ -231,7 +231,7 @@ pub const GROUPS_IN_FLIGHT: usize = 4;
 /// Create one per server worker: the writer task starts on the worker's runtime on first use and
 /// stops with it.
 #[derive(Debug)]
-pub struct AuthorizedWriter {
+pub(crate) struct AuthorizedWriter {
     database: Database,
     queue: OnceLock<mpsc::UnboundedSender<QueuedPayment>>,
 }
@@ -248,12 +248,12 @@ fn writer_stopped() -> DbError {
 
 impl AuthorizedWriter {
     /// A writer for `database`.
-    pub fn new(database: Database) -> Self {
+    pub(crate) fn new(database: Database) -> Self {
         AuthorizedWriter { database, queue: OnceLock::new() }
     }
 
     /// Stores `row` as [`store_authorized`] does, in a group with the payments queued meanwhile.
-    pub async fn store(&self, row: Authorized) -> Result<NonceCheck, DbError> {
+    pub(crate) async fn store(&self, row: Authorized) -> Result<NonceCheck, DbError> {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return store_authorized(&self.database, row).await;
         };
@@ -394,7 +394,7 @@ fn store_group(conn: &mut AnyConnection, rows: &[Authorized]) -> Result<Vec<Nonc
 }
 
 /// The stored `data` of the authorised payment with this base64 memo hash (`/receive`).
-pub async fn data_by_memo(database: &Database, memo: String) -> Result<Option<String>, DbError> {
+pub(crate) async fn data_by_memo(database: &Database, memo: String) -> Result<Option<String>, DbError> {
     database
         .run(move |conn| {
             sep3_authorized_transactions::table
@@ -409,7 +409,7 @@ pub async fn data_by_memo(database: &Database, memo: String) -> Result<Option<St
 }
 
 /// SEP-4 status known from our tables: `approved`, `pending` or `unknown`.
-pub async fn tx_status(database: &Database, transaction_id: String) -> Result<&'static str, DbError> {
+pub(crate) async fn tx_status(database: &Database, transaction_id: String) -> Result<&'static str, DbError> {
     database
         .run(move |conn| {
             let approved: i64 = sep3_authorized_transactions::table
@@ -430,7 +430,11 @@ pub async fn tx_status(database: &Database, transaction_id: String) -> Result<&'
 
 /// Whether the institution at `domain`, or its customer `user_id`, may receive our customers'
 /// data.
-pub async fn is_allowed(database: &Database, domain: String, user_id: String) -> Result<bool, DbError> {
+pub(crate) async fn is_allowed(
+    database: &Database,
+    domain: String,
+    user_id: String,
+) -> Result<bool, DbError> {
     database
         .run(move |conn| {
             let fi: i64 = sep3_allowed_fi::table
@@ -452,7 +456,7 @@ pub async fn is_allowed(database: &Database, domain: String, user_id: String) ->
 
 /// One consent grant (`/allow_access`).
 #[derive(Debug, Clone)]
-pub struct Grant {
+pub(crate) struct Grant {
     /// Institution name.
     pub name: String,
     /// Institution domain.
@@ -464,7 +468,7 @@ pub struct Grant {
 }
 
 /// Adds or replaces a grant.
-pub async fn allow(database: &Database, grant: Grant, now: i64) -> Result<(), DbError> {
+pub(crate) async fn allow(database: &Database, grant: Grant, now: i64) -> Result<(), DbError> {
     let _queue = write_queue(database).await;
     database
         .run(move |conn| {
@@ -510,7 +514,11 @@ pub async fn allow(database: &Database, grant: Grant, now: i64) -> Result<(), Db
 }
 
 /// Removes a grant; returns how many rows went.
-pub async fn remove(database: &Database, domain: String, user_id: Option<String>) -> Result<usize, DbError> {
+pub(crate) async fn remove(
+    database: &Database,
+    domain: String,
+    user_id: Option<String>,
+) -> Result<usize, DbError> {
     let _queue = write_queue(database).await;
     database
         .run(move |conn| {
@@ -531,7 +539,7 @@ pub async fn remove(database: &Database, domain: String, user_id: Option<String>
 
 /// The sending side's record of one `/send` id.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthDataRow {
+pub(crate) struct AuthDataRow {
     /// The receiving domain.
     pub domain: String,
     /// Its `AUTH_SERVER`.
@@ -541,7 +549,10 @@ pub struct AuthDataRow {
 }
 
 /// The stored `data` of `/send` id `request_id`.
-pub async fn auth_data(database: &Database, request_id: String) -> Result<Option<AuthDataRow>, DbError> {
+pub(crate) async fn auth_data(
+    database: &Database,
+    request_id: String,
+) -> Result<Option<AuthDataRow>, DbError> {
     database
         .run(move |conn| {
             let row: Option<(String, String, String)> = sep3_auth_data::table
@@ -555,7 +566,7 @@ pub async fn auth_data(database: &Database, request_id: String) -> Result<Option
 }
 
 /// Stores the `data` of a new `/send` id; when another request stored one first, returns that.
-pub async fn insert_auth_data(
+pub(crate) async fn insert_auth_data(
     database: &Database,
     request_id: String,
     row: AuthDataRow,
@@ -587,3 +598,6 @@ pub async fn insert_auth_data(
         })
         .await
 }
+
+#[cfg(test)]
+mod tests;

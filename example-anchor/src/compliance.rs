@@ -49,14 +49,14 @@ fn db_failure(err: DbError) -> IntegrationError {
 
 /// The federation directory and KYC store.
 #[derive(Debug, Clone)]
-pub struct ExampleDirectory {
+pub(crate) struct ExampleDirectory {
     database: Database,
     home_domain: String,
 }
 
 impl ExampleDirectory {
     /// A directory for customers `name*home_domain`.
-    pub fn new(database: Database, home_domain: String) -> Self {
+    pub(crate) fn new(database: Database, home_domain: String) -> Self {
         ExampleDirectory { database, home_domain }
     }
 
@@ -134,7 +134,7 @@ impl ComplianceIntegration for ExampleDirectory {
 }
 
 /// The officer's decisions, then the wrapped screening.
-pub struct OfficerReview {
+pub(crate) struct OfficerReview {
     database: Database,
     screening: Arc<dyn SanctionsIntegration>,
 }
@@ -146,11 +146,11 @@ impl std::fmt::Debug for OfficerReview {
 }
 
 /// How long a sender waits before asking again about a name under review.
-pub const REVIEW_RETRY_SECONDS: u64 = 60;
+pub(crate) const REVIEW_RETRY_SECONDS: u64 = 60;
 
 impl OfficerReview {
     /// Applies the officer's table before `screening`.
-    pub fn new(database: Database, screening: impl SanctionsIntegration) -> Self {
+    pub(crate) fn new(database: Database, screening: impl SanctionsIntegration) -> Self {
         OfficerReview { database, screening: Arc::new(screening) }
     }
 }
@@ -191,7 +191,7 @@ impl SanctionsIntegration for OfficerReview {
 }
 
 /// Mounts the internal management routes.
-pub fn mount(cfg: &mut web::ServiceConfig, ctx: &AnchorContext) {
+pub(crate) fn mount(cfg: &mut web::ServiceConfig, ctx: &AnchorContext) {
     let key = ctx.settings().admin_api_key.as_ref().map(|key| key.expose().clone());
     anchor_core::http::mount_internal_scope(cfg, "/example", ctx.body_limits(), key, |scope| {
         scope

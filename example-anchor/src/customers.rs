@@ -176,13 +176,13 @@ fn db_error(err: anchor_core::db::DbError) -> IntegrationError {
 
 /// The example anchor's `CustomerIntegration`.
 #[derive(Debug, Clone)]
-pub struct ExampleCustomers {
+pub(crate) struct ExampleCustomers {
     database: Database,
 }
 
 impl ExampleCustomers {
     /// A store on the anchor's database (its tables come from `example-anchor/migrations`).
-    pub fn new(database: Database) -> Self {
+    pub(crate) fn new(database: Database) -> Self {
         ExampleCustomers { database }
     }
 

@@ -14,19 +14,19 @@ use serde::Deserialize;
 
 /// A module that publishes a stellar.toml key and mounts an echo endpoint exercising every
 /// extractor, so core's plumbing can be tested without a real SEP crate.
-pub struct ProbeModule {
+pub(crate) struct ProbeModule {
     pub id: SepId,
     pub toml_key: &'static str,
     pub path: &'static str,
 }
 
 #[derive(Deserialize)]
-pub struct Echo {
+pub(crate) struct Echo {
     pub value: String,
 }
 
 #[derive(Deserialize)]
-pub struct Count {
+pub(crate) struct Count {
     #[allow(dead_code, reason = "only deserialised: the route's tests are about which queries it refuses")]
     pub count: u32,
 }
@@ -99,7 +99,7 @@ impl SepModule for ProbeModule {
     }
 }
 
-pub fn probes() -> Vec<ProbeModule> {
+pub(crate) fn probes() -> Vec<ProbeModule> {
     vec![
         ProbeModule { id: SepId::Sep10, toml_key: "WEB_AUTH_ENDPOINT", path: "/auth" },
         ProbeModule { id: SepId::Sep12, toml_key: "KYC_SERVER", path: "/kyc" },
@@ -108,7 +108,7 @@ pub fn probes() -> Vec<ProbeModule> {
 }
 
 /// Builds the app for `settings` with every probe module offered and an SQLite database.
-pub fn build_app(
+pub(crate) fn build_app(
     settings: Settings,
     integrations: Integrations,
 ) -> Result<AnchorApp, anchor_core::ConfigError> {
@@ -123,7 +123,7 @@ pub fn build_app(
 }
 
 /// The anchor's side of SEP-12 in these tests: knows nobody.
-pub struct NoCustomers;
+pub(crate) struct NoCustomers;
 
 #[anchor_core::async_trait]
 impl CustomerIntegration for NoCustomers {
@@ -139,7 +139,7 @@ impl CustomerIntegration for NoCustomers {
 }
 
 /// The anchor's side of SEP-3 in these tests: clears everyone.
-pub struct ClearEveryone;
+pub(crate) struct ClearEveryone;
 
 #[anchor_core::async_trait]
 impl SanctionsIntegration for ClearEveryone {
@@ -148,15 +148,15 @@ impl SanctionsIntegration for ClearEveryone {
     }
 }
 
-pub fn all_integrations() -> Integrations {
+pub(crate) fn all_integrations() -> Integrations {
     Integrations::new().customer(NoCustomers).sanctions(ClearEveryone)
 }
 
-pub fn serve(overrides: &[(&str, &str)]) -> TestServer {
+pub(crate) fn serve(overrides: &[(&str, &str)]) -> TestServer {
     let settings = testing::settings(overrides);
     testing::serve_public(build_app(settings, all_integrations()).unwrap())
 }
 
-pub fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::new()
 }

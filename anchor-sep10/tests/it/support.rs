@@ -17,10 +17,10 @@ use anchor_sep10::challenge::{decorated_signature, network_id};
 use serde_json::{json, Value};
 use stellar_xdr::{Limits, ReadXdr, TransactionEnvelope, WriteXdr};
 
-pub const PASSPHRASE: &str = "Test SDF Network ; September 2015";
+pub(crate) const PASSPHRASE: &str = "Test SDF Network ; September 2015";
 
 /// A real HTTP server, stopped when dropped.
-pub struct Server {
+pub(crate) struct Server {
     pub url: String,
     handle: ServerHandle,
 }
@@ -47,7 +47,7 @@ macro_rules! start {
 /// The Horizon stand-in: `GET /accounts/{id}` answers the JSON stored for `id`, 404 otherwise;
 /// `fail` makes every request a 500; every request is counted.
 #[derive(Clone, Default)]
-pub struct HorizonState {
+pub(crate) struct HorizonState {
     accounts: Arc<Mutex<HashMap<String, Value>>>,
     fail: Arc<Mutex<bool>>,
     requests: Arc<std::sync::atomic::AtomicUsize>,
@@ -55,7 +55,7 @@ pub struct HorizonState {
 
 impl HorizonState {
     /// Stores an account with ed25519 signers `(key, weight)` and a medium threshold.
-    pub fn set_account(&self, id: &str, signers: &[(&str, u32)], medium: u32) {
+    pub(crate) fn set_account(&self, id: &str, signers: &[(&str, u32)], medium: u32) {
         let signers: Vec<Value> = signers
             .iter()
             .map(|(key, weight)| json!({"key": key, "weight": weight, "type": "ed25519_public_key", "sponsor": null}))
@@ -69,12 +69,12 @@ impl HorizonState {
         self.accounts.lock().unwrap().insert(id.to_string(), account);
     }
 
-    pub fn set_failing(&self, fail: bool) {
+    pub(crate) fn set_failing(&self, fail: bool) {
         *self.fail.lock().unwrap() = fail;
     }
 
     /// How many requests the stand-in has answered.
-    pub fn requests(&self) -> usize {
+    pub(crate) fn requests(&self) -> usize {
         self.requests.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
@@ -90,7 +90,7 @@ async fn horizon_account(state: web::Data<HorizonState>, path: web::Path<String>
     }
 }
 
-pub fn start_horizon(state: HorizonState, workers: usize) -> Server {
+pub(crate) fn start_horizon(state: HorizonState, workers: usize) -> Server {
     start!(
         move || {
             App::new()
@@ -102,7 +102,7 @@ pub fn start_horizon(state: HorizonState, workers: usize) -> Server {
 }
 
 /// A wallet's home: `GET /.well-known/stellar.toml` answers `body` (after `delay`).
-pub fn start_wallet_toml(body: String, delay: std::time::Duration) -> Server {
+pub(crate) fn start_wallet_toml(body: String, delay: std::time::Duration) -> Server {
     start!(
         move || {
             let body = body.clone();
@@ -123,7 +123,7 @@ pub fn start_wallet_toml(body: String, delay: std::time::Duration) -> Server {
 
 /// A wallet's home that fails: `GET /.well-known/stellar.toml` answers 404; the returned counter
 /// counts the requests.
-pub fn start_failing_wallet_toml() -> (Server, Arc<std::sync::atomic::AtomicUsize>) {
+pub(crate) fn start_failing_wallet_toml() -> (Server, Arc<std::sync::atomic::AtomicUsize>) {
     let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = requests.clone();
     let server = start!(
@@ -143,7 +143,7 @@ pub fn start_failing_wallet_toml() -> (Server, Arc<std::sync::atomic::AtomicUsiz
 }
 
 /// A screening registry freezing one account.
-pub struct FreezeOne(pub String);
+pub(crate) struct FreezeOne(pub String);
 
 #[async_trait]
 impl ScreeningRegistry for FreezeOne {
@@ -155,7 +155,7 @@ impl ScreeningRegistry for FreezeOne {
 }
 
 /// A screening registry that cannot answer.
-pub struct BrokenRegistry;
+pub(crate) struct BrokenRegistry;
 
 #[async_trait]
 impl ScreeningRegistry for BrokenRegistry {
@@ -175,7 +175,7 @@ async fn whoami(token: Sep10Token) -> HttpResponse {
 }
 
 /// The anchor under test.
-pub struct Anchor {
+pub(crate) struct Anchor {
     pub server: Server,
     pub settings: anchor_core::Settings,
     pub database: anchor_core::Database,
@@ -183,15 +183,15 @@ pub struct Anchor {
 }
 
 impl Anchor {
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.url)
     }
 
-    pub async fn get(&self, query: &str) -> (u16, Value) {
+    pub(crate) async fn get(&self, query: &str) -> (u16, Value) {
         self.get_with(query, None).await
     }
 
-    pub async fn get_with(&self, query: &str, authorization: Option<&str>) -> (u16, Value) {
+    pub(crate) async fn get_with(&self, query: &str, authorization: Option<&str>) -> (u16, Value) {
         let mut request = self.client.get(self.url(&format!("/auth{query}")));
         if let Some(value) = authorization {
             request = request.header("Authorization", value);
@@ -206,11 +206,11 @@ impl Anchor {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    pub async fn post_json(&self, body: Value) -> (u16, Value) {
+    pub(crate) async fn post_json(&self, body: Value) -> (u16, Value) {
         self.post_raw("application/json", body.to_string().into_bytes()).await
     }
 
-    pub async fn post_raw(&self, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+    pub(crate) async fn post_raw(&self, content_type: &str, body: Vec<u8>) -> (u16, Value) {
         let mut request = self.client.post(self.url("/auth")).body(body);
         if !content_type.is_empty() {
             request = request.header("Content-Type", content_type);
@@ -226,7 +226,7 @@ impl Anchor {
     }
 
     /// GET a challenge for `query` (which must succeed) and return its XDR.
-    pub async fn challenge(&self, query: &str) -> String {
+    pub(crate) async fn challenge(&self, query: &str) -> String {
         let (status, body) = self.get(query).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["network_passphrase"], PASSPHRASE);
@@ -234,12 +234,12 @@ impl Anchor {
     }
 
     /// GET a challenge for `account`, sign it with `signers`, POST it; (status, body).
-    pub async fn round_trip(&self, query: &str, signers: &[&SigningKey]) -> (u16, Value) {
+    pub(crate) async fn round_trip(&self, query: &str, signers: &[&SigningKey]) -> (u16, Value) {
         let challenge = self.challenge(query).await;
         self.post_json(json!({ "transaction": sign(&challenge, signers) })).await
     }
 
-    pub async fn whoami(&self, token: &str) -> (u16, Value) {
+    pub(crate) async fn whoami(&self, token: &str) -> (u16, Value) {
         let response = self
             .client
             .get(self.url("/whoami"))
@@ -254,7 +254,7 @@ impl Anchor {
 
 /// Builds and serves an anchor with SEP-10 on `database`, Horizon at `horizon_url`, and
 /// `overrides` applied to the test settings (`HOST_URL` stays `http://localhost:8000`).
-pub fn anchor(
+pub(crate) fn anchor(
     database: &TestDatabase,
     horizon_url: &str,
     overrides: &[(&str, &str)],
@@ -265,7 +265,7 @@ pub fn anchor(
 }
 
 /// Like [`anchor`], with `HOST_URL` the server's real loopback address (for external clients).
-pub fn anchor_on_own_host(
+pub(crate) fn anchor_on_own_host(
     database: &TestDatabase,
     horizon_url: &str,
     overrides: &[(&str, &str)],
@@ -319,7 +319,7 @@ fn anchor_on(
 }
 
 /// Adds signatures by `signers` to the base64 envelope `xdr` (testnet).
-pub fn sign(xdr: &str, signers: &[&SigningKey]) -> String {
+pub(crate) fn sign(xdr: &str, signers: &[&SigningKey]) -> String {
     let envelope = TransactionEnvelope::from_xdr_base64(xdr, Limits::none()).expect("envelope");
     let TransactionEnvelope::Tx(mut envelope) = envelope else { panic!("v1 envelope expected") };
     let hash = envelope.tx.hash(network_id(PASSPHRASE)).expect("hash");
@@ -332,7 +332,7 @@ pub fn sign(xdr: &str, signers: &[&SigningKey]) -> String {
 }
 
 /// Decodes a JWT's claims without verifying (the tests check them).
-pub fn claims(token: &str) -> Value {
+pub(crate) fn claims(token: &str) -> Value {
     use base64::Engine as _;
     let payload = token.split('.').nth(1).expect("payload");
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("b64"))
@@ -340,11 +340,11 @@ pub fn claims(token: &str) -> Value {
 }
 
 /// A fresh random key.
-pub fn key() -> SigningKey {
+pub(crate) fn key() -> SigningKey {
     SigningKey::generate().expect("CSPRNG")
 }
 
 /// `M…` for `key` and `id`.
-pub fn muxed(key: &SigningKey, id: u64) -> String {
+pub(crate) fn muxed(key: &SigningKey, id: u64) -> String {
     stellar_strkey::ed25519::MuxedAccount { ed25519: key.public_key_bytes(), id }.to_string().to_string()
 }

@@ -14,13 +14,13 @@ use anchor_core::integrations::customer::{
 use anchor_core::{async_trait, CustomerIntegration, IntegrationError, Sep10Token};
 
 #[derive(Debug, Clone, Default)]
-pub struct Record {
+pub(crate) struct Record {
     /// Field name → text value, or `file:<content type>:<size>` for files.
     pub fields: BTreeMap<Sep9Field, String>,
 }
 
 #[derive(Default)]
-pub struct MemoryCustomers {
+pub(crate) struct MemoryCustomers {
     inner: Mutex<Inner>,
 }
 
@@ -40,7 +40,7 @@ fn key(target: &CustomerRef) -> Option<String> {
     }
 }
 
-pub fn required(customer_type: Option<&str>) -> Result<Vec<Sep9Field>, IntegrationError> {
+pub(crate) fn required(customer_type: Option<&str>) -> Result<Vec<Sep9Field>, IntegrationError> {
     let mut fields = vec![Sep9Field::FirstName, Sep9Field::LastName, Sep9Field::EmailAddress];
     match customer_type.unwrap_or("default") {
         "default" => {}
@@ -51,11 +51,11 @@ pub fn required(customer_type: Option<&str>) -> Result<Vec<Sep9Field>, Integrati
 }
 
 impl MemoryCustomers {
-    pub fn record(&self, id: &str) -> Option<Record> {
+    pub(crate) fn record(&self, id: &str) -> Option<Record> {
         self.inner.lock().unwrap().by_id.get(id).cloned()
     }
 
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.inner.lock().unwrap().by_id.len()
     }
 

@@ -15,20 +15,20 @@ use serde_json::Value;
 
 use super::memory::MemoryCustomers;
 
-pub const G1: &str = "GBYJZW5XFAI6XV73H5SAIUYK6XZI4CGGVBUBO3ANA2SV7KKDAXTV6AEB";
-pub const G2: &str = "GAAQEAYEAUDAOCAJBIFQYDIOB4IBCEQTCQKRMFYYDENBWHA5DYPSABOV";
+pub(crate) const G1: &str = "GBYJZW5XFAI6XV73H5SAIUYK6XZI4CGGVBUBO3ANA2SV7KKDAXTV6AEB";
+pub(crate) const G2: &str = "GAAQEAYEAUDAOCAJBIFQYDIOB4IBCEQTCQKRMFYYDENBWHA5DYPSABOV";
 
 /// A PNG signature plus a few bytes.
-pub const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3, 4];
+pub(crate) const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3, 4];
 
-pub fn muxed(account: &str, id: u64) -> String {
+pub(crate) fn muxed(account: &str, id: u64) -> String {
     let key = stellar_strkey::ed25519::PublicKey::from_string(account).unwrap();
     stellar_strkey::ed25519::MuxedAccount { ed25519: key.0, id }.to_string().to_string()
 }
 
 /// What the screening registry was told.
 #[derive(Default)]
-pub struct Recorder {
+pub(crate) struct Recorder {
     pub recorded: Mutex<Vec<(String, ScreeningSubject)>>,
     pub erased: Mutex<Vec<String>>,
     pub frozen: Mutex<Vec<String>>,
@@ -37,7 +37,7 @@ pub struct Recorder {
 }
 
 #[derive(Clone)]
-pub struct RecordingRegistry(pub Arc<Recorder>);
+pub(crate) struct RecordingRegistry(pub Arc<Recorder>);
 
 #[async_trait]
 impl ScreeningRegistry for RecordingRegistry {
@@ -62,7 +62,7 @@ impl ScreeningRegistry for RecordingRegistry {
     }
 }
 
-pub struct Harness {
+pub(crate) struct Harness {
     pub backend: &'static str,
     pub server: TestServer,
     pub settings: Settings,
@@ -106,7 +106,7 @@ impl anchor_core::CustomerIntegration for Shared {
     }
 }
 
-pub fn harness(database: TestDatabase, overrides: &[(&str, &str)]) -> Harness {
+pub(crate) fn harness(database: TestDatabase, overrides: &[(&str, &str)]) -> Harness {
     let customers = Arc::new(MemoryCustomers::default());
     let mut harness = harness_with(database, overrides, Shared(customers.clone()));
     harness.customers = customers;
@@ -114,7 +114,7 @@ pub fn harness(database: TestDatabase, overrides: &[(&str, &str)]) -> Harness {
 }
 
 /// A harness whose anchor integration is `integration` (`customers` is then unused).
-pub fn harness_with(
+pub(crate) fn harness_with(
     database: TestDatabase,
     overrides: &[(&str, &str)],
     integration: impl anchor_core::CustomerIntegration,
@@ -141,11 +141,11 @@ pub fn harness_with(
 }
 
 /// Every backend available, each with a fresh harness.
-pub fn harnesses(overrides: &[(&str, &str)]) -> Vec<Harness> {
+pub(crate) fn harnesses(overrides: &[(&str, &str)]) -> Vec<Harness> {
     testing::test_databases().into_iter().map(|database| harness(database, overrides)).collect()
 }
 
-pub fn token_for(settings: &Settings, sub: &str, expires_in: i64) -> String {
+pub(crate) fn token_for(settings: &Settings, sub: &str, expires_in: i64) -> String {
     let now = chrono::Utc::now().timestamp();
     let claims = Sep10Claims {
         iss: token_issuer(settings),
@@ -159,32 +159,32 @@ pub fn token_for(settings: &Settings, sub: &str, expires_in: i64) -> String {
     encode_token(settings, &claims).unwrap()
 }
 
-pub struct Client<'a> {
+pub(crate) struct Client<'a> {
     pub harness: &'a Harness,
     pub token: Option<String>,
     http: reqwest::Client,
 }
 
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     pub body: Value,
 }
 
 impl Answer {
-    pub fn error(&self) -> &str {
+    pub(crate) fn error(&self) -> &str {
         self.body["error"].as_str().unwrap_or_else(|| panic!("no error in {}", self.body))
     }
 }
 
 impl Harness {
     /// A pool on the harness's database, to look at the framework's tables.
-    pub fn database(&self) -> anchor_core::Database {
+    pub(crate) fn database(&self) -> anchor_core::Database {
         self._database.database()
     }
 
     /// Stops the server and its background tasks (the outbox worker) and starts a new app on the
     /// same database and settings: a restart. The customer integration keeps its data.
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         let screening = RecordingRegistry(self.screening.clone());
         let integrations =
             Integrations::new().customer(Shared(self.customers.clone())).screening_registry(screening);
@@ -196,7 +196,7 @@ impl Harness {
         self.server = testing::serve_public(app);
     }
 
-    pub fn as_(&self, sub: &str) -> Client<'_> {
+    pub(crate) fn as_(&self, sub: &str) -> Client<'_> {
         Client {
             harness: self,
             token: Some(token_for(&self.settings, sub, 300)),
@@ -204,11 +204,11 @@ impl Harness {
         }
     }
 
-    pub fn with_token(&self, token: String) -> Client<'_> {
+    pub(crate) fn with_token(&self, token: String) -> Client<'_> {
         Client { harness: self, token: Some(token), http: reqwest::Client::new() }
     }
 
-    pub fn anonymous(&self) -> Client<'_> {
+    pub(crate) fn anonymous(&self) -> Client<'_> {
         Client { harness: self, token: None, http: reqwest::Client::new() }
     }
 }
@@ -233,19 +233,19 @@ impl Client<'_> {
         }
     }
 
-    pub async fn get(&self, path_and_query: &str) -> Answer {
+    pub(crate) async fn get(&self, path_and_query: &str) -> Answer {
         answer(self.request(reqwest::Method::GET, path_and_query).send().await.unwrap()).await
     }
 
-    pub async fn json(&self, method: reqwest::Method, path: &str, body: Value) -> Answer {
+    pub(crate) async fn json(&self, method: reqwest::Method, path: &str, body: Value) -> Answer {
         answer(self.request(method, path).json(&body).send().await.unwrap()).await
     }
 
-    pub async fn put_json(&self, body: Value) -> Answer {
+    pub(crate) async fn put_json(&self, body: Value) -> Answer {
         self.json(reqwest::Method::PUT, "/customer", body).await
     }
 
-    pub async fn raw(
+    pub(crate) async fn raw(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -258,7 +258,7 @@ impl Client<'_> {
         .await
     }
 
-    pub async fn multipart(
+    pub(crate) async fn multipart(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -271,7 +271,7 @@ impl Client<'_> {
 }
 
 /// A multipart/form-data body written by hand (text parts first, as SEP-12 asks).
-pub fn multipart_body(texts: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+pub(crate) fn multipart_body(texts: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "----anchor-sep12-test-boundary";
     let mut body = Vec::new();
     for (name, value) in texts {

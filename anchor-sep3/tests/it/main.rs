@@ -4,7 +4,6 @@ mod bodies;
 mod callbacks;
 mod federation;
 mod flow;
-mod group_commit;
 mod logs;
 mod rejections;
 mod sdf_binary;

@@ -26,13 +26,13 @@ use anchor_sep3::Sep3;
 use base64::Engine as _;
 use serde_json::Value;
 
-pub const SEED_A: &str = "SBEL63EBNQUTQ2ZTGHGLLXEMP6THALGS3VQ2N4RVHUWIBB5KGDJWVF3R";
-pub const SEED_B: &str = testing::TEST_SEED;
-pub const BOB_ACCOUNT: &str = "GDO34SQXVOSNODK7JCTAXLZUPSAF3JIH4ADQELVIKOQJUWQ3U4BMSCSH";
-pub const SOURCE_ACCOUNT: &str = "GBEEAAVX5GMUEWFL6Q6UQUAH3WAPGNFSIQCI6YXVGXTCPOZ22PGFWMEC";
+pub(crate) const SEED_A: &str = "SBEL63EBNQUTQ2ZTGHGLLXEMP6THALGS3VQ2N4RVHUWIBB5KGDJWVF3R";
+pub(crate) const SEED_B: &str = testing::TEST_SEED;
+pub(crate) const BOB_ACCOUNT: &str = "GDO34SQXVOSNODK7JCTAXLZUPSAF3JIH4ADQELVIKOQJUWQ3U4BMSCSH";
+pub(crate) const SOURCE_ACCOUNT: &str = "GBEEAAVX5GMUEWFL6Q6UQUAH3WAPGNFSIQCI6YXVGXTCPOZ22PGFWMEC";
 
 /// A real HTTP server, stopped when dropped.
-pub struct Server {
+pub(crate) struct Server {
     pub url: String,
     handle: ServerHandle,
 }
@@ -62,7 +62,7 @@ macro_rules! start {
 /// The bank's sanctions officer: names on the deny list are denied, names on the review list
 /// pending until cleared; `broken` makes screening fail.
 #[derive(Clone, Default)]
-pub struct Officer {
+pub(crate) struct Officer {
     denied: Arc<Mutex<HashSet<String>>>,
     review: Arc<Mutex<HashSet<String>>>,
     broken: Arc<Mutex<bool>>,
@@ -70,16 +70,16 @@ pub struct Officer {
 }
 
 impl Officer {
-    pub fn deny(&self, name: &str) {
+    pub(crate) fn deny(&self, name: &str) {
         self.denied.lock().unwrap().insert(name.to_string());
     }
-    pub fn review(&self, name: &str) {
+    pub(crate) fn review(&self, name: &str) {
         self.review.lock().unwrap().insert(name.to_string());
     }
-    pub fn clear(&self, name: &str) {
+    pub(crate) fn clear(&self, name: &str) {
         self.review.lock().unwrap().remove(name);
     }
-    pub fn set_broken(&self, broken: bool) {
+    pub(crate) fn set_broken(&self, broken: bool) {
         *self.broken.lock().unwrap() = broken;
     }
 }
@@ -108,7 +108,7 @@ impl SanctionsIntegration for Officer {
 
 /// The AML monitor's frozen accounts; `broken` makes it fail.
 #[derive(Clone, Default)]
-pub struct Freezer {
+pub(crate) struct Freezer {
     pub frozen: Arc<Mutex<HashSet<String>>>,
     pub broken: Arc<Mutex<bool>>,
 }
@@ -125,7 +125,7 @@ impl anchor_core::ScreeningRegistry for Freezer {
 
 /// Customers: federation name → (account, route), and KYC by route and by `name*domain`.
 #[derive(Clone, Default)]
-pub struct Customers {
+pub(crate) struct Customers {
     pub home_domain: Arc<Mutex<String>>,
     pub by_name: Arc<Mutex<HashMap<String, (String, u64)>>>,
     pub kyc: Arc<Mutex<HashMap<String, BTreeMap<String, String>>>>,
@@ -135,7 +135,7 @@ pub struct Customers {
 }
 
 impl Customers {
-    pub fn add(&self, name: &str, account: &str, route: u64, kyc: &[(&str, &str)]) {
+    pub(crate) fn add(&self, name: &str, account: &str, route: u64, kyc: &[(&str, &str)]) {
         self.by_name.lock().unwrap().insert(name.to_string(), (account.to_string(), route));
         let info: BTreeMap<String, String> =
             kyc.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -184,7 +184,7 @@ impl ComplianceIntegration for Customers {
 }
 
 /// One complete anchor on loopback.
-pub struct Bank {
+pub(crate) struct Bank {
     pub public: Server,
     pub internal: Server,
     pub domain: String,
@@ -195,7 +195,7 @@ pub struct Bank {
     _database: TestDatabase,
 }
 
-pub struct BankOptions {
+pub(crate) struct BankOptions {
     pub seed: &'static str,
     pub module: Sep3,
     pub extra_settings: Vec<(&'static str, String)>,
@@ -204,12 +204,12 @@ pub struct BankOptions {
 }
 
 impl BankOptions {
-    pub fn new(seed: &'static str) -> Self {
+    pub(crate) fn new(seed: &'static str) -> Self {
         BankOptions { seed, module: Sep3::new(), extra_settings: Vec::new(), integrations: None }
     }
 }
 
-pub fn start_bank(database: TestDatabase, options: BankOptions) -> Bank {
+pub(crate) fn start_bank(database: TestDatabase, options: BankOptions) -> Bank {
     let public_listener = listener();
     let internal_listener = listener();
     let domain = format!("{}", public_listener.local_addr().unwrap());
@@ -264,7 +264,7 @@ pub fn start_bank(database: TestDatabase, options: BankOptions) -> Bank {
 }
 
 /// Bank A and bank B on the same backend.
-pub fn two_banks(make_database: impl Fn() -> TestDatabase) -> (Bank, Bank) {
+pub(crate) fn two_banks(make_database: impl Fn() -> TestDatabase) -> (Bank, Bank) {
     let a = start_bank(make_database(), BankOptions::new(SEED_A));
     let b = start_bank(make_database(), BankOptions::new(SEED_B));
     a.customers.add(
@@ -278,7 +278,7 @@ pub fn two_banks(make_database: impl Fn() -> TestDatabase) -> (Bank, Bank) {
 }
 
 /// Every available backend's database factory (SQLite always).
-pub fn backends() -> Vec<&'static str> {
+pub(crate) fn backends() -> Vec<&'static str> {
     let names: Vec<&'static str> =
         testing::test_databases().into_iter().map(|database| database.name).collect();
     eprintln!("sep-3 two-anchor tests on: {names:?}");
@@ -286,22 +286,22 @@ pub fn backends() -> Vec<&'static str> {
 }
 
 /// A fresh database on `backend`.
-pub fn database_on(backend: &str) -> TestDatabase {
+pub(crate) fn database_on(backend: &str) -> TestDatabase {
     testing::test_databases().into_iter().find(|database| database.name == backend).unwrap()
 }
 
-pub fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
 }
 
-pub async fn json_of(response: reqwest::Response) -> (u16, Value) {
+pub(crate) async fn json_of(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
 /// POSTs a form to the bank's internal API with the admin key.
-pub async fn internal(bank: &Bank, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+pub(crate) async fn internal(bank: &Bank, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
     let response = client()
         .post(format!("{}{path}", bank.internal.url))
         .bearer_auth(testing::TEST_ADMIN_API_KEY)
@@ -313,22 +313,22 @@ pub async fn internal(bank: &Bank, path: &str, form: &[(&str, &str)]) -> (u16, V
 }
 
 /// POSTs `data` + `sig` to the bank's AUTH_SERVER.
-pub async fn post_auth(bank: &Bank, form: &[(&str, &str)]) -> (u16, Value) {
+pub(crate) async fn post_auth(bank: &Bank, form: &[(&str, &str)]) -> (u16, Value) {
     let response = client().post(format!("{}/compliance", bank.public.url)).form(form).send().await.unwrap();
     json_of(response).await
 }
 
-pub fn sign(key: &SigningKey, data: &str) -> String {
+pub(crate) fn sign(key: &SigningKey, data: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(key.sign(data.as_bytes()))
 }
 
 /// A key that no stellar.toml publishes.
-pub fn other_key() -> SigningKey {
+pub(crate) fn other_key() -> SigningKey {
     SigningKey::from_bytes([9u8; 32])
 }
 
 /// A stellar.toml server answering `body` (as many bytes as given).
-pub fn start_toml(body: String) -> Server {
+pub(crate) fn start_toml(body: String) -> Server {
     start!(listener(), move || {
         let body = body.clone();
         App::new().route(
@@ -342,17 +342,17 @@ pub fn start_toml(body: String) -> Server {
 }
 
 /// One callback call: path and form fields.
-pub type Received = (String, Vec<(String, String)>);
+pub(crate) type Received = (String, Vec<(String, String)>);
 
 /// A callback server: answers each path with the scripted (status, body) and records the forms.
 #[derive(Clone, Default)]
-pub struct CallbackScript {
+pub(crate) struct CallbackScript {
     pub answers: Arc<Mutex<HashMap<String, (u16, String)>>>,
     pub received: Arc<Mutex<Vec<Received>>>,
 }
 
 impl CallbackScript {
-    pub fn answer(&self, path: &str, status: u16, body: &str) {
+    pub(crate) fn answer(&self, path: &str, status: u16, body: &str) {
         self.answers.lock().unwrap().insert(path.to_string(), (status, body.to_string()));
     }
 }
@@ -378,7 +378,7 @@ async fn callback(
         .body(body)
 }
 
-pub fn start_callbacks(script: CallbackScript) -> Server {
+pub(crate) fn start_callbacks(script: CallbackScript) -> Server {
     start!(listener(), move || {
         App::new().app_data(web::Data::new(script.clone())).default_service(web::to(callback))
     })
@@ -386,12 +386,12 @@ pub fn start_callbacks(script: CallbackScript) -> Server {
 
 /// A stellar.toml server whose body can change (key rotation); counts the fetches.
 #[derive(Clone, Default)]
-pub struct MutableToml {
+pub(crate) struct MutableToml {
     pub body: Arc<Mutex<String>>,
     pub fetches: Arc<Mutex<u32>>,
 }
 
-pub fn start_mutable_toml(toml: MutableToml) -> Server {
+pub(crate) fn start_mutable_toml(toml: MutableToml) -> Server {
     start!(listener(), move || {
         let toml = toml.clone();
         App::new().route(
@@ -410,7 +410,7 @@ pub fn start_mutable_toml(toml: MutableToml) -> Server {
 
 /// Another institution that resolves every name to bob and answers every SEP-3 request with
 /// `auth_status` and `auth_body`.
-pub fn start_fake_institution(auth_status: u16, auth_body: &'static str) -> Server {
+pub(crate) fn start_fake_institution(auth_status: u16, auth_body: &'static str) -> Server {
     let listener = listener();
     let base = format!("http://{}", listener.local_addr().unwrap());
     start!(listener, move || {

@@ -13,10 +13,10 @@ use anchor_core::keys::SigningKey;
 use anchor_core::testing::{self, TestDatabase};
 use serde_json::Value;
 
-pub const BINARY: &str = env!("CARGO_BIN_EXE_example-anchor");
+pub(crate) const BINARY: &str = env!("CARGO_BIN_EXE_example-anchor");
 
 /// One running anchor ("bank").
-pub struct Bank {
+pub(crate) struct Bank {
     pub child: Child,
     pub public: String,
     pub internal: String,
@@ -34,12 +34,12 @@ impl Drop for Bank {
     }
 }
 
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// The binary, in `dir`, with exactly `env` (and `PATH`).
-pub fn command(dir: &Path, env: &[(String, String)]) -> Command {
+pub(crate) fn command(dir: &Path, env: &[(String, String)]) -> Command {
     let mut command = Command::new(BINARY);
     command
         .current_dir(dir)
@@ -50,13 +50,13 @@ pub fn command(dir: &Path, env: &[(String, String)]) -> Command {
 }
 
 /// Runs a CLI command of the bank (same environment) and returns its output.
-pub fn run_cli(bank: &Bank, args: &[&str]) -> Output {
+pub(crate) fn run_cli(bank: &Bank, args: &[&str]) -> Output {
     command(bank.dir.path(), &bank.env).args(args).output().unwrap()
 }
 
 /// A bank's environment: `LOCAL_MODE`, fresh keys, its own ports and `database`, the rate limits
 /// off ([`testing::RATE_LIMITS_OFF`]), then `extra`.
-pub fn bank_env(
+pub(crate) fn bank_env(
     database: &TestDatabase,
     seps: &str,
     extra: &[(&str, &str)],
@@ -85,13 +85,18 @@ pub fn bank_env(
 }
 
 /// Imports `list_csv` (a custom list: `id,name,kind`) as `custom:internal`, then starts the bank.
-pub async fn start_bank(database: TestDatabase, seps: &str, list_csv: &str, extra: &[(&str, &str)]) -> Bank {
+pub(crate) async fn start_bank(
+    database: TestDatabase,
+    seps: &str,
+    list_csv: &str,
+    extra: &[(&str, &str)],
+) -> Bank {
     start_bank_with_output(database, seps, list_csv, extra, (Stdio::null(), Stdio::null())).await
 }
 
 /// [`start_bank`] with the process's standard output and error going to `output` (the soak
 /// keeps the anchor's log in a file).
-pub async fn start_bank_with_output(
+pub(crate) async fn start_bank_with_output(
     database: TestDatabase,
     seps: &str,
     list_csv: &str,
@@ -134,7 +139,7 @@ async fn serve_bank(
     bank
 }
 
-pub async fn wait_until_serving(bank: &mut Bank) {
+pub(crate) async fn wait_until_serving(bank: &mut Bank) {
     for _ in 0..300 {
         if let Some(status) = bank.child.try_wait().unwrap() {
             panic!("example-anchor exited early with {status}");
@@ -148,7 +153,7 @@ pub async fn wait_until_serving(bank: &mut Bank) {
 }
 
 /// A form request to the internal API with the admin key.
-pub async fn internal(
+pub(crate) async fn internal(
     bank: &Bank,
     method: reqwest::Method,
     path: &str,
@@ -166,7 +171,7 @@ pub async fn internal(
 }
 
 /// A JSON request to the internal API with the admin key.
-pub async fn internal_json(
+pub(crate) async fn internal_json(
     bank: &Bank,
     method: reqwest::Method,
     path: &str,
@@ -184,7 +189,7 @@ pub async fn internal_json(
 }
 
 /// Adds `name*bank` to the bank's federation directory with its KYC.
-pub async fn register(bank: &Bank, name: &str, account: &str, memo: &str, kyc: Value) {
+pub(crate) async fn register(bank: &Bank, name: &str, account: &str, memo: &str, kyc: Value) {
     let kyc = kyc.to_string();
     let (status, body) = internal(
         bank,
@@ -197,7 +202,7 @@ pub async fn register(bank: &Bank, name: &str, account: &str, memo: &str, kyc: V
 }
 
 /// A SEP-3 payment from `sender*a` to `receiver*b`, through A's internal `/send`.
-pub async fn send(a: &Bank, b: &Bank, id: &str, source: &str, sender: &str, receiver: &str) -> Value {
+pub(crate) async fn send(a: &Bank, b: &Bank, id: &str, source: &str, sender: &str, receiver: &str) -> Value {
     let sender = format!("{sender}*{}", a.domain);
     let destination = format!("{receiver}*{}", b.domain);
     let (status, body) = internal(
@@ -219,7 +224,7 @@ pub async fn send(a: &Bank, b: &Bank, id: &str, source: &str, sender: &str, rece
 
 /// Starts the bank again after its process ended (for instance after `bank.child.kill()`, a
 /// SIGKILL on Unix): the same environment, so the same database, ports and keys.
-pub async fn restart(bank: &mut Bank) {
+pub(crate) async fn restart(bank: &mut Bank) {
     let _ = bank.child.kill();
     let _ = bank.child.wait();
     bank.child =
@@ -229,7 +234,7 @@ pub async fn restart(bank: &mut Bank) {
 
 /// Creates an officer with `officers create --password-stdin` and gives them an API token with
 /// `officers token create`; answers the token (the command's standard output).
-pub fn officer_token(bank: &Bank, username: &str, display_name: &str) -> String {
+pub(crate) fn officer_token(bank: &Bank, username: &str, display_name: &str) -> String {
     use std::io::Write as _;
     let mut child = command(bank.dir.path(), &bank.env)
         .args(["officers", "create", username, "--name", display_name, "--password-stdin"])
@@ -247,7 +252,7 @@ pub fn officer_token(bank: &Bank, username: &str, display_name: &str) -> String 
 }
 
 /// A JSON POST to the internal API with an officer's API token (decision routes).
-pub async fn officer_post(bank: &Bank, token: &str, path: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn officer_post(bank: &Bank, token: &str, path: &str, body: Value) -> (u16, Value) {
     let response = reqwest::Client::new()
         .post(format!("{}{path}", bank.internal))
         .bearer_auth(token)
@@ -260,13 +265,13 @@ pub async fn officer_post(bank: &Bank, token: &str, path: &str, body: Value) -> 
 }
 
 /// The `G…` account of the key made of 32 bytes `n` (a fixed, valid account for tests).
-pub fn account(n: u8) -> String {
+pub(crate) fn account(n: u8) -> String {
     stellar_strkey::ed25519::PublicKey([n; 32]).to_string().as_str().to_owned()
 }
 
 /// A SEP-10 token for `sub` (`G…`, `G…:<memo>` or `M…`), signed with the bank's JWT key, as
 /// the bank's `POST /auth` would issue it.
-pub fn sep10_token(bank: &Bank, sub: &str) -> String {
+pub(crate) fn sep10_token(bank: &Bank, sub: &str) -> String {
     use anchor_core::auth::{encode_token, token_issuer, Sep10Claims};
     let settings = testing::settings(&[("HOST_URL", &bank.public)]);
     let now = chrono::Utc::now().timestamp();
@@ -283,7 +288,11 @@ pub fn sep10_token(bank: &Bank, sub: &str) -> String {
 }
 
 /// Starts the bank's binary without importing any list first (`start_bank` imports one).
-pub async fn start_bank_without_list(database: TestDatabase, seps: &str, extra: &[(&str, &str)]) -> Bank {
+pub(crate) async fn start_bank_without_list(
+    database: TestDatabase,
+    seps: &str,
+    extra: &[(&str, &str)],
+) -> Bank {
     let dir = tempfile::tempdir().unwrap();
     let (env, key, port, internal_port) = bank_env(&database, seps, extra);
     // Standard output is kept: the caller reads what start-up said.

@@ -1,4 +1,4 @@
-//! Group commit of authorised payments (`store::AuthorizedWriter`): payments stored together give
+//! Group commit of authorised payments (`AuthorizedWriter`): payments stored together give
 //! each request the answer it would get alone (nonce rules, idempotent re-sends, pending records),
 //! and failures reach every request of the group. Groups form from whatever is queued, so these
 //! tests queue many payments at once (on one thread, so in a known order) and check every answer
@@ -8,12 +8,12 @@
 
 use std::sync::Arc;
 
+use crate::store::{self, Authorized, AuthorizedWriter, NonceCheck};
 use anchor_core::db::schema::{sep3_authorized_transactions, sep3_pending_requests};
 use anchor_core::Database;
-use anchor_sep3::store::{self, Authorized, AuthorizedWriter, NonceCheck};
 use diesel::prelude::*;
 
-use crate::support::{backends, database_on};
+use anchor_core::testing::test_databases;
 
 fn payment(domain: &str, nonce: &str, fingerprint: &str, transaction_id: &str) -> Authorized {
     Authorized {
@@ -73,8 +73,8 @@ async fn pending_count(database: &Database) -> i64 {
 
 #[tokio::test]
 async fn payments_stored_together_get_the_answers_they_would_get_alone_on_every_backend() {
-    for backend in backends() {
-        let test_database = database_on(backend);
+    for test_database in test_databases() {
+        let backend = test_database.name;
         let database = test_database.database();
         let writer = Arc::new(AuthorizedWriter::new(database.clone()));
 
@@ -163,8 +163,8 @@ async fn payments_stored_together_get_the_answers_they_would_get_alone_on_every_
 
 #[tokio::test]
 async fn a_group_that_fails_as_a_whole_is_retried_payment_by_payment_on_every_backend() {
-    for backend in backends() {
-        let test_database = database_on(backend);
+    for test_database in test_databases() {
+        let backend = test_database.name;
         let database = test_database.database();
         let writer = Arc::new(AuthorizedWriter::new(database.clone()));
         store_together(&writer, vec![payment("bank-a.example", "first", "f-first", "t-shared")]).await;
