@@ -74,15 +74,15 @@ put("stellar_toml", "remote", 'bank.example.com\nNETWORK_PASSPHRASE = "Test SDF 
     'issuer = "GDEISG5WA25KU6HHB7N4HVQKID4A7FDDR3FKD32R6C7KCV7YLYKVY7S7"\n[DOCUMENTATION]\nORG_NAME = "Bank"\n')
 
 # Sanctions lists: the test excerpts.
-aml = "anchor-aml/tests/data/"
-put("list_ofac_xml", "sdn_advanced_mini", read(aml + "sdn_advanced_mini_2025-11-19.xml"))
-put("list_ofac_csv", "legacy_tiny", b"\x00".join(read(aml + f"legacy_tiny_{n}.csv")
+screening = "anchor-screening/tests/data/"
+put("list_ofac_xml", "sdn_advanced_mini", read(screening + "sdn_advanced_mini_2025-11-19.xml"))
+put("list_ofac_csv", "legacy_tiny", b"\x00".join(read(screening + f"legacy_tiny_{n}.csv")
                                                   for n in ["sdn", "alt", "add", "sdn_comments"]))
-put("list_ofac_csv", "legacy_tiny_sdn", read(aml + "legacy_tiny_sdn.csv"))
-put("list_un", "un_mini", read(aml + "un_consolidated_mini_2026-02-27.xml"))
-put("list_uk", "summary_mini", read(aml + "uk_summary_mini_2025-08-11.csv"))
-put("list_uk", "full_hand_written", read(aml + "uk_sanctions_list_full_hand_written.csv"))
-put("list_eu", "hand_written", read(aml + "eu_fsf_hand_written_1_1.xml"))
+put("list_ofac_csv", "legacy_tiny_sdn", read(screening + "legacy_tiny_sdn.csv"))
+put("list_un", "un_mini", read(screening + "un_consolidated_mini_2026-02-27.xml"))
+put("list_uk", "summary_mini", read(screening + "uk_summary_mini_2025-08-11.csv"))
+put("list_uk", "full_hand_written", read(screening + "uk_sanctions_list_full_hand_written.csv"))
+put("list_eu", "hand_written", read(screening + "eu_fsf_hand_written_1_1.xml"))
 put("list_custom_csv", "blocklist",
     "id,name,kind,address,currency,program,birth_date,country\n"
     "1,Nicolas MADURO MOROS,person,,,VENEZUELA,1962-11-23,VE\n"

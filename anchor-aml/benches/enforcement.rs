@@ -18,9 +18,10 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use anchor_aml::{AmlMonitor, MonitorConfig, ScreeningConfig};
+use anchor_aml::{AmlMonitor, MonitorConfig};
 use anchor_core::testing::sqlite_database;
 use anchor_core::ScreeningRegistry;
+use anchor_screening::ScreeningConfig;
 
 fn cpu_seconds() -> f64 {
     std::fs::read_to_string("/proc/self/stat")

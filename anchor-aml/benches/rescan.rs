@@ -31,14 +31,14 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anchor_aml::{
-    load_list, AmlMonitor, CaseFilter, Country, CountryRole, EntityKind, ImportPolicy, ListFormat, ListStore,
-    LoadedList, MonitorConfig, PartialDate, SanctionsEntity, ScanProgress, ScreeningConfig, ScreeningIndex,
-    ScreeningSubject, SourceList,
-};
+use anchor_aml::{AmlMonitor, CaseFilter, ListStore, MonitorConfig, ScanProgress};
 use anchor_core::integrations::sanctions::ScreeningSubject as Party;
 use anchor_core::testing::{sqlite_database, test_databases, TestDatabase};
 use anchor_core::{Database, Sensitive};
+use anchor_screening::{
+    load_list, Country, CountryRole, EntityKind, ImportPolicy, ListFormat, LoadedList, PartialDate,
+    SanctionsEntity, ScreeningConfig, ScreeningIndex, ScreeningSubject, SourceList,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Measuring helpers.

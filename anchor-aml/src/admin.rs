@@ -36,10 +36,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::AuditVerdict;
-use crate::cli::{write_audit_records, ExportFormat};
-use crate::console::{Officer, Officers};
+use crate::audit::{write_audit_records, ExportFormat};
 use crate::error::Error;
-use crate::monitor::{AmlMonitor, CaseDecision, CaseFilter, CaseStatus, MonitorStats};
+use crate::monitor::{is_freeze_identity, AmlMonitor, CaseDecision, CaseFilter, CaseStatus, MonitorStats};
+use crate::officers::{Officer, Officers};
 
 /// Where the admin API is mounted.
 pub const ADMIN_API_PATH: &str = "/admin/aml";
@@ -417,16 +417,10 @@ async fn show_scan(admin: Admin, id: web::Path<i64>) -> Reply {
     Ok(HttpResponse::Ok().json(scan))
 }
 
-/// Whether `text` is a Stellar account or one customer of a shared account: `G…`, muxed `M…`,
-/// or `G…:<memo key>` (`G…:id:5`, `G…:text:…`, `G…:hash:…`), the forms freezes take.
-pub(crate) fn is_stellar_account(text: &str) -> bool {
-    crate::monitor::is_freeze_identity(text)
-}
-
 /// `GET /check/{address}`: frozen or not, and exact listed-address matches.
 async fn check_account(admin: Admin, address: web::Path<String>) -> Reply {
     let address = address.into_inner();
-    if !is_stellar_account(&address) {
+    if !is_freeze_identity(&address) {
         return Err(SepError::bad_request("not a Stellar account (G…, M… or G…:id:<memo>)"));
     }
     require_lists(&admin.monitor)?;
@@ -500,7 +494,7 @@ async fn unfreeze_account(
     let UnfreezeRequest { account, officer, reason } = body.into_inner();
     let officer = deciding_officer(&deciding, officer.as_deref())?;
     let account = account.trim().to_string();
-    if !is_stellar_account(&account) {
+    if !is_freeze_identity(&account) {
         return Err(SepError::bad_request("`account` must be a Stellar account (G…, M… or G…:id:<memo>)"));
     }
     let monitor = admin.monitor.clone();

@@ -739,5 +739,36 @@ pub fn verify_export(records: &[AuditRecord], signing_key: &str) -> AuditVerdict
     AuditVerdict::Intact { records: count, head, checkpoints: checked }
 }
 
+/// The formats of `audit export` and `GET /admin/aml/export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    /// One row per record, with a header row.
+    Csv,
+    /// A JSON array of records.
+    Json,
+}
+
+/// Writes audit records as `audit export` prints them and the admin API serves them.
+pub fn write_audit_records(
+    records: &[AuditRecord],
+    format: ExportFormat,
+    out: &mut dyn std::io::Write,
+) -> std::result::Result<(), String> {
+    match format {
+        ExportFormat::Csv => {
+            let mut writer = csv::Writer::from_writer(out);
+            for record in records {
+                writer.serialize(record).map_err(|err| err.to_string())?;
+            }
+            writer.flush().map_err(|err| err.to_string())
+        }
+        ExportFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, records).map_err(|err| err.to_string())?;
+            writeln!(out).map_err(|err| err.to_string())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -12,21 +12,21 @@ use anchor_core::cli::{open, CliExtension};
 use anchor_core::net::{self, OutboundBuilder, Redirects, Trust};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use crate::audit::{AuditRecord, AuditTrail, AuditVerdict};
-use crate::custom::parse_custom_csv;
+use crate::audit::{write_audit_records, AuditTrail, AuditVerdict, ExportFormat};
 use crate::error::{Error, Result};
-use crate::model::SourceList;
 use crate::monitor::{
     AmlMonitor, CaseFilter, CaseStatus, CaseSummary, MonitorStats, ScanKind, ScanProgress, ScanStatus,
     ScanSummary,
 };
-use crate::parse::{load_list, read_input, ListFormat, LoadedList};
 use crate::store::{ImportOutcome, ListStore, StoredVersion};
-use crate::version::{ImportPolicy, ListVersion};
+use anchor_screening::parse_custom_csv;
+use anchor_screening::SourceList;
+use anchor_screening::{load_list, read_input, ListFormat, LoadedList};
+use anchor_screening::{ImportPolicy, ListVersion};
 
 /// Largest list file `lists update` downloads (the decompressed size is capped by
-/// [`crate::parse::MAX_DECOMPRESSED_BYTES`]).
-pub const MAX_DOWNLOAD_BYTES: u64 = 512 * 1024 * 1024;
+/// [`anchor_screening::MAX_DECOMPRESSED_BYTES`]).
+pub(crate) const MAX_DOWNLOAD_BYTES: u64 = 512 * 1024 * 1024;
 
 /// The official download address of each list (overridable with `--url`).
 pub fn official_url(source: &SourceList) -> Option<&'static str> {
@@ -116,7 +116,7 @@ pub fn load_source(source: &SourceList, path: &Path) -> Result<LoadedList> {
 
 fn load_with(source: &SourceList, path: &Path, format: InputFormat) -> Result<LoadedList> {
     match (format, source) {
-        (InputFormat::Official(format), _) => load_list(format, source.clone(), path),
+        (InputFormat::Official(format), _) => Ok(load_list(format, source.clone(), path)?),
         (InputFormat::CustomCsv, SourceList::Custom(name)) => {
             let bytes = read_input(path)?;
             let list = parse_custom_csv(&bytes, name)?;
@@ -642,37 +642,6 @@ fn cases_text(cases: &[CaseSummary]) -> String {
     text
 }
 
-/// The formats of `audit export` and `GET /admin/aml/export`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum ExportFormat {
-    /// One row per record, with a header row.
-    Csv,
-    /// A JSON array of records.
-    Json,
-}
-
-/// Writes audit records as `audit export` prints them and the admin API serves them.
-pub(crate) fn write_audit_records(
-    records: &[AuditRecord],
-    format: ExportFormat,
-    out: &mut dyn std::io::Write,
-) -> std::result::Result<(), String> {
-    match format {
-        ExportFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(out);
-            for record in records {
-                writer.serialize(record).map_err(|err| err.to_string())?;
-            }
-            writer.flush().map_err(|err| err.to_string())
-        }
-        ExportFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, records).map_err(|err| err.to_string())?;
-            writeln!(out).map_err(|err| err.to_string())
-        }
-    }
-}
-
 fn import(
     store: &ListStore,
     source: &SourceList,
@@ -680,7 +649,7 @@ fn import(
     format: InputFormat,
 ) -> std::result::Result<(), String> {
     let loaded = load_with(source, path, format).map_err(|err| err.to_string())?;
-    let now = chrono::Utc::now().timestamp();
+    let now = unix_now();
     match store.import(&loaded, &ImportPolicy::default(), now) {
         Ok(ImportOutcome::Unchanged { version }) => {
             println!(
@@ -701,7 +670,9 @@ fn import(
             );
             Ok(())
         }
-        Err(err @ Error::ImportRefused { .. }) => Err(format!("{err}; the previous version is kept")),
+        Err(err @ Error::Screening(anchor_screening::Error::ImportRefused { .. })) => {
+            Err(format!("{err}; the previous version is kept"))
+        }
         Err(err) => Err(err.to_string()),
     }
 }

@@ -1,60 +1,13 @@
-//! The crate's one error type.
+//! The crate's one error type, mapped to HTTP by the admin API (`admin.rs`) and the console.
 
-use crate::model::SourceList;
-
-/// Everything that can go wrong while reading, validating or indexing a sanctions list.
-///
-/// Parsers never panic on bad input: an empty, truncated or malformed file is reported here.
+/// Everything that can go wrong while monitoring: a list that cannot be read or imported (from
+/// the screening engine), the database, a download, an officer's request, a lost scan lease.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// Reading a file from disk failed.
-    #[error("cannot read {path}: {source}")]
-    Io {
-        /// The file that could not be read.
-        path: String,
-        /// The underlying I/O error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The input holds no data at all.
-    #[error("{list}: the input is empty")]
-    Empty {
-        /// The list being parsed.
-        list: SourceList,
-    },
-    /// The input ends before the document does (a partial download, a cut file).
-    #[error("{list}: the input is truncated ({detail})")]
-    Truncated {
-        /// The list being parsed.
-        list: SourceList,
-        /// What was missing.
-        detail: String,
-    },
-    /// The input is not in the expected format.
-    #[error("{list}: malformed input: {detail}")]
-    Malformed {
-        /// The list being parsed.
-        list: SourceList,
-        /// What was wrong, with a position where known.
-        detail: String,
-    },
-    /// The compressed container (`.bz2`, `.zip`) could not be decoded.
-    #[error("cannot decompress {what}: {detail}")]
-    Decompress {
-        /// The container or member.
-        what: String,
-        /// The decoder's message.
-        detail: String,
-    },
-    /// A new list version failed the import checks; the previous version must be kept.
-    #[error("{list}: import refused: {reason}")]
-    ImportRefused {
-        /// The list being imported.
-        list: SourceList,
-        /// Why the version was refused.
-        reason: String,
-    },
+    /// Reading, checking or screening with a list failed (the engine's error, unchanged).
+    #[error(transparent)]
+    Screening(#[from] anchor_screening::Error),
     /// The database holding list versions failed, or a stored version could not be decoded.
     #[error("list store: {0}")]
     Store(String),
@@ -82,12 +35,12 @@ pub enum Error {
     /// already decided): 409 at the API.
     #[error("{0}")]
     Conflict(String),
+    /// The monitor's own configuration is unusable (notification channels, a list's format).
+    #[error("invalid configuration: {0}")]
+    Config(String),
     /// Another instance took over the scan this instance was working on.
     #[error("scan {0}: another instance holds it now")]
     LeaseLost(i64),
-    /// A screening threshold configuration is inconsistent.
-    #[error("invalid screening configuration: {0}")]
-    Config(String),
 }
 
 /// The crate's result type.

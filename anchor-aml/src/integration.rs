@@ -13,10 +13,10 @@ use anchor_core::integrations::sanctions::{ScreeningOutcome, ScreeningSubject as
 use anchor_core::{IntegrationError, SanctionsIntegration};
 
 use crate::error::Result;
-use crate::index::ScreeningIndex;
-use crate::model::PartialDate;
-use crate::screen::{HitDecision, ScreeningConfig, ScreeningHit, ScreeningSubject};
 use crate::store::ListStore;
+use anchor_screening::PartialDate;
+use anchor_screening::ScreeningIndex;
+use anchor_screening::{HitDecision, ScreeningConfig, ScreeningHit, ScreeningSubject};
 
 /// How long a counterparty should wait before asking again about a party under review.
 pub const DEFAULT_REVIEW_RETRY: Duration = Duration::from_secs(3600);
@@ -35,15 +35,13 @@ impl std::fmt::Debug for ListScreening {
     }
 }
 
-impl ScreeningConfig {
-    /// The engine's configuration with the thresholds of `AML_MATCH_THRESHOLD` and
-    /// `AML_REVIEW_THRESHOLD`.
-    pub fn from_settings(aml: &AmlSettings) -> Self {
-        ScreeningConfig {
-            match_threshold: aml.match_threshold,
-            review_threshold: aml.review_threshold,
-            ..ScreeningConfig::default()
-        }
+/// The engine's configuration with the thresholds of `AML_MATCH_THRESHOLD` and
+/// `AML_REVIEW_THRESHOLD` (the engine knows nothing of settings).
+pub fn screening_config(aml: &AmlSettings) -> ScreeningConfig {
+    ScreeningConfig {
+        match_threshold: aml.match_threshold,
+        review_threshold: aml.review_threshold,
+        ..ScreeningConfig::default()
     }
 }
 

@@ -29,25 +29,32 @@
 //! reach logs, errors or `Debug` output; the webhook URL is shown by scheme and host only, since
 //! some receivers put a token in its path.
 
-use anchor_core::clock::unix_now;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use anchor_core::clock::unix_now;
 use anchor_core::db::schema::aml_notifications::dsl as outbox;
 use anchor_core::db::{AnyConnection, DbError};
-use anchor_core::net::{self, OutboundBuilder, OutboundClient, Trust};
+use anchor_core::net::{OutboundBuilder, Trust};
 use anchor_core::{Database, Sensitive};
 use diesel::prelude::*;
-use hmac::{Hmac, Mac};
-use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use serde::Serialize;
-use sha2::Sha256;
+use lettre::{AsyncSmtpTransport, Tokio1Executor};
 
 use crate::error::{Error, Result};
+
+mod email;
+mod message;
+mod webhook;
+
+use email::{parse_recipients, send_email, Email};
+pub use message::{
+    weekly_summary_key, DeliveryReport, Notification, NotificationKind, OutboxEntry, OutboxStatus,
+};
+pub use webhook::webhook_signature;
+use webhook::{send_webhook, Webhook};
 
 const PENDING: &str = "pending";
 const SENT: &str = "sent";
@@ -57,9 +64,6 @@ const FAILED: &str = "failed";
 const BATCH: i64 = 100;
 /// The longest `last_error` kept (characters).
 const MAX_ERROR_CHARS: usize = 1_000;
-/// Most bytes of a webhook's error answer read (for the excerpt in `last_error`).
-pub const MAX_WEBHOOK_ANSWER_BYTES: usize = 64 * 1024;
-
 /// The notifier's settings (the lead wires them from `Settings`).
 #[derive(Clone)]
 pub struct NotifierConfig {
@@ -116,167 +120,6 @@ impl std::fmt::Debug for NotifierConfig {
     }
 }
 
-/// What a notification reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NotificationKind {
-    /// A screening produced a hit (match or review band).
-    NewHit,
-    /// An account was frozen.
-    Freeze,
-    /// An account was unfrozen.
-    Unfreeze,
-    /// An officer decided a case.
-    CaseDecision,
-    /// A scan failed.
-    ScanFailed,
-    /// A list update (download or import) failed.
-    ListUpdateFailed,
-    /// The weekly summary.
-    WeeklySummary,
-}
-
-impl NotificationKind {
-    /// Every kind.
-    pub const ALL: [NotificationKind; 7] = [
-        NotificationKind::NewHit,
-        NotificationKind::Freeze,
-        NotificationKind::Unfreeze,
-        NotificationKind::CaseDecision,
-        NotificationKind::ScanFailed,
-        NotificationKind::ListUpdateFailed,
-        NotificationKind::WeeklySummary,
-    ];
-
-    /// The stored and sent name (`new_hit`, `freeze`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotificationKind::NewHit => "new_hit",
-            NotificationKind::Freeze => "freeze",
-            NotificationKind::Unfreeze => "unfreeze",
-            NotificationKind::CaseDecision => "case_decision",
-            NotificationKind::ScanFailed => "scan_failed",
-            NotificationKind::ListUpdateFailed => "list_update_failed",
-            NotificationKind::WeeklySummary => "weekly_summary",
-        }
-    }
-}
-
-impl std::fmt::Display for NotificationKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One notification, as the monitor hands it over.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Notification {
-    /// What it reports.
-    pub kind: NotificationKind,
-    /// The email subject and the webhook's `subject`.
-    pub subject_line: String,
-    /// The plain-text body.
-    pub text: String,
-    /// Structured details (case id, list, score, …): the webhook's `details`, and appended to the
-    /// email. `Value::Null` for none.
-    pub details: serde_json::Value,
-}
-
-impl Notification {
-    /// A notification without details.
-    pub fn new(kind: NotificationKind, subject_line: impl Into<String>, text: impl Into<String>) -> Self {
-        Notification {
-            kind,
-            subject_line: subject_line.into(),
-            text: text.into(),
-            details: serde_json::Value::Null,
-        }
-    }
-
-    /// The same notification with `details`.
-    pub fn with_details(mut self, details: serde_json::Value) -> Self {
-        self.details = details;
-        self
-    }
-}
-
-/// The dedupe key of the weekly summary for the ISO week holding `unix` seconds:
-/// `weekly-summary:2026-W47`.
-pub fn weekly_summary_key(unix: i64) -> String {
-    use chrono::Datelike as _;
-    let week = chrono::DateTime::from_timestamp(unix, 0).unwrap_or_default().iso_week();
-    format!("weekly-summary:{}-W{:02}", week.year(), week.week())
-}
-
-/// What one [`Notifier::deliver_due`] call did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct DeliveryReport {
-    /// Rows delivered.
-    pub sent: usize,
-    /// Rows whose attempt failed and that will be tried again.
-    pub retrying: usize,
-    /// Rows whose last allowed attempt failed: now `failed`.
-    pub failed: usize,
-    /// Due rows another worker claimed first.
-    pub skipped: usize,
-}
-
-impl DeliveryReport {
-    /// Attempts made.
-    pub fn attempted(&self) -> usize {
-        self.sent + self.retrying + self.failed
-    }
-}
-
-/// The outbox at a glance, for the admin stats endpoint.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct OutboxStatus {
-    /// Rows waiting for delivery (including ones between retries).
-    pub pending: i64,
-    /// Rows delivered.
-    pub sent: i64,
-    /// Rows that used up their attempts.
-    pub failed: i64,
-    /// The most recent failed attempt's error, on any row.
-    pub last_error: Option<String>,
-    /// When it happened (unix seconds).
-    pub last_error_at: Option<i64>,
-    /// Its channel (`email` or `webhook`).
-    pub last_error_channel: Option<String>,
-    /// When the oldest pending row was written (unix seconds): a growing age means deliveries
-    /// are stuck.
-    pub oldest_pending_at: Option<i64>,
-}
-
-/// One outbox row, as [`Notifier::outbox`] lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OutboxEntry {
-    /// Row id (for [`Notifier::retry_failed`]).
-    pub id: i64,
-    /// The `X-Anchor-Delivery` id.
-    pub delivery_id: String,
-    /// `email` or `webhook`.
-    pub channel: String,
-    /// The notification kind.
-    pub kind: String,
-    /// The subject line.
-    pub subject: String,
-    /// `pending`, `sent` or `failed`.
-    pub status: String,
-    /// Attempts made.
-    pub attempts: i64,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// Unix seconds of the next attempt (pending rows).
-    pub next_attempt_at: i64,
-    /// Unix seconds of the last attempt.
-    pub last_attempt_at: Option<i64>,
-    /// Why the last attempt failed.
-    pub last_error: Option<String>,
-    /// Unix seconds of the delivery.
-    pub sent_at: Option<i64>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Channel {
     Email,
@@ -290,18 +133,6 @@ impl Channel {
             Channel::Webhook => "webhook",
         }
     }
-}
-
-struct Email {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
-    from: Mailbox,
-    to: Vec<Mailbox>,
-}
-
-struct Webhook {
-    url: reqwest::Url,
-    secret: Sensitive<String>,
-    client: OutboundClient,
 }
 
 /// Sends notifications to the compliance officer through the outbox. Share it in an `Arc`.
@@ -870,119 +701,6 @@ impl OutboxRows {
             }
         }
         Ok(inserted)
-    }
-}
-
-fn parse_recipients(list: &str) -> std::result::Result<Vec<Mailbox>, String> {
-    let mut recipients = Vec::new();
-    for (index, address) in list.split(',').map(str::trim).enumerate() {
-        if address.is_empty() {
-            continue;
-        }
-        let mailbox = address
-            .parse::<Mailbox>()
-            .map_err(|_| format!("COMPLIANCE_OFFICER_EMAIL: entry {} is not an email address", index + 1))?;
-        recipients.push(mailbox);
-    }
-    if recipients.is_empty() {
-        return Err("COMPLIANCE_OFFICER_EMAIL holds no address".into());
-    }
-    Ok(recipients)
-}
-
-async fn send_email(email: &Email, message: &StoredMessage) -> std::result::Result<(), String> {
-    let mut builder = Message::builder()
-        .from(email.from.clone())
-        .subject(message.subject.clone())
-        .message_id(Some(format!("<{}@{}>", message.delivery_id, email.from.email.domain())))
-        .header(ContentType::TEXT_PLAIN);
-    for to in &email.to {
-        builder = builder.to(to.clone());
-    }
-    let mut text = message.body.clone();
-    if message.details != "null" {
-        let details = serde_json::from_str::<serde_json::Value>(&message.details)
-            .and_then(|value| serde_json::to_string_pretty(&value))
-            .unwrap_or_else(|_| message.details.clone());
-        text.push_str("\n\nDetails:\n");
-        text.push_str(&details);
-    }
-    text.push_str(&format!("\n\n-- \nanchor-aml notification {} ({})\n", message.delivery_id, message.kind));
-    let email_message = builder.body(text).map_err(|err| format!("cannot build the email: {err}"))?;
-    email.transport.send(email_message).await.map(|_| ()).map_err(|err| format!("SMTP: {}", describe(&err)))
-}
-
-/// The webhook body, byte for byte as signed.
-pub(crate) fn webhook_body(
-    delivery_id: &str,
-    kind: &str,
-    subject: &str,
-    text: &str,
-    details: &str,
-    created_at: i64,
-) -> Vec<u8> {
-    let details: serde_json::Value =
-        serde_json::from_str(details).unwrap_or_else(|_| serde_json::Value::String(details.to_string()));
-    let created_at = chrono::DateTime::from_timestamp(created_at, 0)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let body = serde_json::json!({
-        "id": delivery_id,
-        "kind": kind,
-        "subject": subject,
-        "text": text,
-        "details": details,
-        "created_at": created_at,
-    });
-    body.to_string().into_bytes()
-}
-
-/// `t=<timestamp>,v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
-pub fn webhook_signature(secret: &Sensitive<String>, timestamp: i64, body: &[u8]) -> String {
-    // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
-    let mut mac = match Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()) {
-        Ok(mac) => mac,
-        Err(_) => return String::new(),
-    };
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    let digest = anchor_core::hex::encode(&mac.finalize().into_bytes());
-    format!("t={timestamp},v1={digest}")
-}
-
-async fn send_webhook(webhook: &Webhook, message: &StoredMessage) -> std::result::Result<(), String> {
-    let body = webhook_body(
-        &message.delivery_id,
-        &message.kind,
-        &message.subject,
-        &message.body,
-        &message.details,
-        message.created_at,
-    );
-    let signature = webhook_signature(&webhook.secret, unix_now(), &body);
-    let request =
-        webhook.client.post(webhook.url.as_str()).map_err(|err| format!("webhook: the URL {err}"))?;
-    let response = request
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header("X-Anchor-Delivery", &message.delivery_id)
-        .header("X-Anchor-Signature", signature)
-        .body(body)
-        .send()
-        .await
-        .map_err(|err| format!("webhook: {}", describe(&err.without_url())))?;
-    let status = response.status();
-    if status.is_success() {
-        return Ok(());
-    }
-    let answer = net::read_capped(response, MAX_WEBHOOK_ANSWER_BYTES).await.unwrap_or_default();
-    let text = String::from_utf8_lossy(&answer);
-    let excerpt: String =
-        text.chars().filter(|c| !c.is_control()).take(200).collect::<String>().trim().to_string();
-    if excerpt.is_empty() {
-        Err(format!("webhook answered HTTP {}", status.as_u16()))
-    } else {
-        Err(format!("webhook answered HTTP {}: {excerpt}", status.as_u16()))
     }
 }
 

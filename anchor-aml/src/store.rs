@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::append_in;
 use crate::error::{Error, Result};
-use crate::model::{PartialDate, SanctionsEntity, SourceList};
-use crate::parse::LoadedList;
-use crate::version::{diff_lists, validate_import, ImportPolicy, ListDiff, ListVersion, PARSER_VERSION};
+use anchor_screening::LoadedList;
+use anchor_screening::{diff_lists, validate_import, ImportPolicy, ListDiff, ListVersion, PARSER_VERSION};
+use anchor_screening::{PartialDate, SanctionsEntity, SourceList};
 
 const ACTIVE: &str = "active";
 const SUPERSEDED: &str = "superseded";
@@ -240,7 +240,7 @@ impl ListStore {
                     Ok(())
                 })
             })?;
-            return Err(refusal);
+            return Err(refusal.into());
         }
 
         let previous_entities = match &previous {

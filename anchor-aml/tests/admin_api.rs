@@ -8,14 +8,12 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpServer};
-use anchor_aml::{
-    mount_admin_api, parse_custom_csv, AmlMonitor, ImportPolicy, ListStore, ListVersion, LoadedList,
-    MonitorConfig, Officers,
-};
+use anchor_aml::{mount_admin_api, AmlMonitor, ListStore, MonitorConfig, Officers};
 use anchor_core::http::BodyLimits;
 use anchor_core::integrations::sanctions::ScreeningSubject;
 use anchor_core::testing::{settings, test_databases, TEST_ADMIN_API_KEY};
 use anchor_core::Database;
+use anchor_screening::{parse_custom_csv, ImportPolicy, ListVersion, LoadedList};
 use serde_json::{json, Value};
 
 /// The officer's list: two people, a company and a listed Stellar account.

@@ -6,11 +6,11 @@
 #![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
 use anchor_aml::{
-    load_source, parse_source, record_hash, verify_export, AuditTrail, AuditVerdict, ImportPolicy, ListStore,
-    GENESIS_HASH,
+    load_source, parse_source, record_hash, verify_export, AuditTrail, AuditVerdict, ListStore, GENESIS_HASH,
 };
 use anchor_core::keys::SigningKey;
 use anchor_core::testing::{test_databases, TEST_SEED, TEST_SIGNING_KEY};
+use anchor_screening::ImportPolicy;
 use diesel::connection::SimpleConnection as _;
 
 fn trail_with_records(database: &anchor_core::Database, count: i64) -> AuditTrail {

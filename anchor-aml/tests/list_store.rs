@@ -3,12 +3,11 @@
 
 #![allow(clippy::unwrap_used, reason = "in tests a panic is the failure report")]
 
-use anchor_aml::{
-    load_source, parse_source, Error, ImportOutcome, ImportPolicy, ListScreening, ListStore, ScreeningConfig,
-};
+use anchor_aml::{load_source, parse_source, Error, ImportOutcome, ListScreening, ListStore};
 use anchor_core::integrations::sanctions::{ScreeningOutcome, ScreeningSubject};
 use anchor_core::testing::test_databases;
 use anchor_core::{IntegrationError, SanctionsIntegration};
+use anchor_screening::{Error as ScreeningError, ImportPolicy, ScreeningConfig};
 
 fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
     let path = dir.path().join(name);
@@ -85,11 +84,15 @@ fn a_much_smaller_or_empty_list_is_refused_and_the_previous_version_kept() {
 
         let shrunk = "id,name\na,Ivan Petrovich Sidorov\n";
         let err = import(&store, &write(&dir, "shrunk.csv", shrunk), 200).unwrap_err();
-        assert!(matches!(err, Error::ImportRefused { .. }), "{}: {err}", test_db.name);
+        assert!(
+            matches!(err, Error::Screening(ScreeningError::ImportRefused { .. })),
+            "{}: {err}",
+            test_db.name
+        );
         assert!(err.to_string().contains("1 entities against 5"), "{err}");
 
         let empty = import(&store, &write(&dir, "empty.csv", ""), 300).unwrap_err();
-        assert!(matches!(empty, Error::Empty { .. }), "{}: {empty}", test_db.name);
+        assert!(matches!(empty, Error::Screening(ScreeningError::Empty { .. })), "{}: {empty}", test_db.name);
 
         let active = store.active_versions().unwrap();
         assert_eq!(active.len(), 1);
@@ -139,7 +142,7 @@ async fn the_default_sanctions_integration_denies_matches_and_clears_others() {
 #[actix_web::test]
 #[ignore = "reads the full OFAC SDN list in ../shared/data/sanctions; run with --include-ignored"]
 async fn the_full_sdn_list_round_trips_through_the_store() {
-    let Some(dir) = anchor_core::testing::sanctions_data_dir() else { return };
+    let Some(dir) = anchor_screening::testing::sanctions_data_dir() else { return };
     let path = dir.join("ofac/sdn_advanced/sdn_advanced_2025-11-19.xml.bz2");
     let test_db = anchor_core::testing::sqlite_database();
     let store = ListStore::new(test_db.database());

@@ -6,12 +6,13 @@
 use std::time::Duration;
 
 use anchor_aml::{
-    load_source, parse_source, AmlMonitor, CaseDecision, CaseFilter, CaseStatus, ImportPolicy, ListStore,
-    MonitorConfig, ScanStatus, ScreeningConfig,
+    load_source, parse_source, AmlMonitor, CaseDecision, CaseFilter, CaseStatus, ListStore, MonitorConfig,
+    ScanStatus,
 };
 use anchor_core::integrations::sanctions::ScreeningSubject;
 use anchor_core::testing::test_databases;
 use anchor_core::{Database, ScreeningRegistry, Sensitive};
+use anchor_screening::{ImportPolicy, ScreeningConfig};
 
 const V1: &str = "id,name,kind\na,Ivan Petrovich Sidorov,person\nd,Maria Gonzalez Ruiz,person\n";
 const V2: &str = "id,name,kind\na,Ivan Petrovich Sidorov,person\nd,Maria Gonzalez Ruiz,person\ng,Peter Quentin Novak,person\n";

@@ -180,24 +180,6 @@ pub fn require_prerequisites(what: &str, missing: &[String]) {
     );
 }
 
-/// The real sanctions lists and evaluation sets, `../shared/data/sanctions` beside the
-/// repository, when present. The tests that read them are `#[ignore]`d by default; asked for
-/// with `--include-ignored` on a clone without the folder they say `SKIPPED` loudly and pass,
-/// because the repository's tests must pass without `../shared` (its small excerpts are
-/// committed under each crate's `tests/data/`).
-pub fn sanctions_data_dir() -> Option<std::path::PathBuf> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/sanctions");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "\n!!!!!!!!\nSKIPPED: the sanctions data folder {} is not there\n!!!!!!!!\n",
-            dir.display()
-        );
-        None
-    }
-}
-
 /// Whether `python3` can import `module` (the interoperability tests' clients and sinks).
 pub fn python_imports(module: &str) -> bool {
     std::process::Command::new("python3")
@@ -344,6 +326,7 @@ pub fn serve_internal(app: AnchorApp) -> TestServer {
             .default_service(web::to(crate::http::not_found))
     })
     .workers(1)
+    .worker_max_blocking_threads(blocking_threads)
     .bind(("127.0.0.1", 0))
     .expect("bind a loopback port");
     let addr = server.addrs()[0];

@@ -22,9 +22,10 @@ use std::sync::Arc;
 use std::sync::OnceLock;
 
 use anchor_aml::{
-    AmlCommand, AmlMonitor, AuditCommand, ConsoleConfig, ListScreening, ListStore, ListsCommand,
-    OfficersCommand, ScreeningConfig,
+    screening_config, AmlCommand, AmlMonitor, AuditCommand, ListScreening, ListStore, ListsCommand,
+    OfficersCommand,
 };
+use anchor_console::ConsoleConfig;
 use anchor_core::actix_web::{web, HttpResponse};
 use anchor_core::cli::{Anchor, BackgroundTask, CliExtension};
 use anchor_core::{ConfigError, Database, Integrations, SepModule, Settings};
@@ -73,11 +74,9 @@ impl Anchor for ExampleAnchor {
         };
         if !settings.aml.enabled {
             // Screening only: SEP-3 decisions from the imported lists, no registry, no freezes.
-            let sanctions = ListScreening::load(
-                &ListStore::new(database.clone()),
-                ScreeningConfig::from_settings(&settings.aml),
-            )
-            .map_err(lists_unavailable)?;
+            let sanctions =
+                ListScreening::load(&ListStore::new(database.clone()), screening_config(&settings.aml))
+                    .map_err(lists_unavailable)?;
             return Ok(integrations.sanctions(compliance::OfficerReview::new(database.clone(), sanctions)));
         }
         // The AML monitor screens every customer, authenticated account and SEP-3 counterparty,
@@ -123,7 +122,7 @@ impl Anchor for ExampleAnchor {
             let key = ctx.settings().admin_api_key.as_ref().map(|key| key.expose().clone());
             anchor_aml::mount_admin_api(cfg, monitor.clone(), ctx.body_limits(), key);
             // The officers' console (`/admin/…`, sign-in with `officers create`), after the API.
-            anchor_aml::mount_console(cfg, monitor.clone(), ConsoleConfig::from_context(ctx));
+            anchor_console::mount_console(cfg, monitor.clone(), ConsoleConfig::from_context(ctx));
             monitor.register_metrics(ctx.metrics());
         }
     }

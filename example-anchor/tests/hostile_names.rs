@@ -8,7 +8,7 @@
 //! Time is never asserted: every request goes through a client with a generous timeout
 //! (`CLIENT_TIMEOUT`), so an answer at all is the proof that the server refused or answered
 //! rather than worked on the input for minutes. The per-screen figures are measured by
-//! `cargo bench -p anchor-aml --bench screening` (docs/benchmarks.md).
+//! `cargo bench -p anchor-screening --bench screening` (docs/benchmarks.md).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "in tests a panic is the failure report")]
 

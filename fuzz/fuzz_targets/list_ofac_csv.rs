@@ -2,7 +2,7 @@
 //! (`sdn.csv`), then aliases (`alt.csv`), addresses (`add.csv`) and comments (`sdn_comments.csv`).
 #![no_main]
 
-use anchor_aml::{parse_ofac_csv, OfacCsvFiles, SourceList};
+use anchor_screening::{parse_ofac_csv, OfacCsvFiles, SourceList};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = anchor_aml::parse_ofac_advanced(data, anchor_aml::SourceList::OfacSdn);
+    let _ = anchor_screening::parse_ofac_advanced(data, anchor_screening::SourceList::OfacSdn);
 });

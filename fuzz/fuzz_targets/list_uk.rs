@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = anchor_aml::parse_uk_csv(data);
+    let _ = anchor_screening::parse_uk_csv(data);
 });

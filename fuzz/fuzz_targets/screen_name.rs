@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use anchor_aml::{
+use anchor_screening::{
     compare_names, EntityKind, SanctionsEntity, ScreeningConfig, ScreeningIndex, ScreeningSubject, SourceList,
 };
 use libfuzzer_sys::fuzz_target;
@@ -14,8 +14,8 @@ use libfuzzer_sys::fuzz_target;
 fn index() -> &'static ScreeningIndex {
     static INDEX: OnceLock<ScreeningIndex> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let excerpt = include_bytes!("../../anchor-aml/tests/data/sdn_advanced_mini_2025-11-19.xml");
-        let mut entities = anchor_aml::parse_ofac_advanced(excerpt, SourceList::OfacSdn)
+        let excerpt = include_bytes!("../../anchor-screening/tests/data/sdn_advanced_mini_2025-11-19.xml");
+        let mut entities = anchor_screening::parse_ofac_advanced(excerpt, SourceList::OfacSdn)
             .map(|list| list.entities)
             .unwrap_or_default();
         let custom = SourceList::Custom("fuzz".into());

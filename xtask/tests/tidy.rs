@@ -10,6 +10,10 @@
 //! - give every `allow` attribute (`#[allow(…)]`, `#![allow(…)]`, `#[cfg_attr(…, allow(…))]`) a
 //!   `reason = "…"` (Rust's lint reasons).
 //!
+//! - keep the dependency rule of ARCHITECTURE.md that the compiler cannot: the screening engine
+//!   (`anchor-screening`) builds with no crate of ours and no database, HTTP or async runtime
+//!   (read from `cargo tree`, so a dependency that arrives through another crate counts too).
+//!
 //! The checkers are plain functions over a file's text, tested at the bottom of this file on small
 //! inline sources.
 
@@ -20,10 +24,7 @@ use std::path::{Path, PathBuf};
 const MAX_LINES: usize = 1_000;
 
 /// Files allowed over [`MAX_LINES`], each with the reason (path relative to the repository root).
-const LONG_FILES: &[(&str, &str)] = &[
-    ("anchor-core/src/config.rs", "to be split into a folder by concern (issue 15)"),
-    ("anchor-aml/src/notify.rs", "to be split into a folder by concern (issue 15)"),
-];
+const LONG_FILES: &[(&str, &str)] = &[];
 
 /// Directory names skipped wherever they are: build output, git's own data, npm packages.
 const SKIPPED_DIR_NAMES: &[&str] = &["target", ".git", "node_modules"];
@@ -126,6 +127,41 @@ struct SourceFile {
 }
 
 /// The repository root: the parent of this crate's directory.
+/// Crates the pure screening engine must never build with, directly or through another crate.
+const NOT_IN_THE_ENGINE: &[&str] = &[
+    "anchor-core",
+    "anchor-aml",
+    "anchor-console",
+    "anchor-sep10",
+    "anchor-sep12",
+    "anchor-sep3",
+    "diesel",
+    "actix-web",
+    "tokio",
+    "reqwest",
+    "maud",
+    "lettre",
+];
+
+#[test]
+fn the_screening_engine_builds_with_no_crate_of_ours_and_no_database_http_or_runtime() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let run = std::process::Command::new(cargo)
+        .args(["tree", "-p", "anchor-screening", "-e", "normal", "--prefix", "none", "--offline"])
+        .current_dir(root())
+        .output();
+    let Ok(output) = run else { panic!("cannot run cargo tree: {run:?}") };
+    let tree = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(tree.lines().next().is_some_and(|line| line.starts_with("anchor-screening ")), "{tree}");
+    let crates: Vec<&str> = tree.lines().filter_map(|line| line.split_whitespace().next()).collect();
+    let forbidden: Vec<&&str> = NOT_IN_THE_ENGINE.iter().filter(|name| crates.contains(name)).collect();
+    assert!(
+        forbidden.is_empty(),
+        "anchor-screening builds with {forbidden:?} (ARCHITECTURE.md, the dependency rule)"
+    );
+}
+
 fn root() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()

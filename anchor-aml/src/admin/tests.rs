@@ -98,10 +98,10 @@ fn monitor_errors_map_to_their_status() {
 
 #[test]
 fn only_stellar_accounts_are_checked() {
-    assert!(is_stellar_account("GBYJZW5XFAI6XV73H5SAIUYK6XZI4CGGVBUBO3ANA2SV7KKDAXTV6AEB"));
-    assert!(!is_stellar_account("GBYJZW5XFAI6XV73H5SAIUYK6XZI4CGGVBUBO3ANA2SV7KKDAXTV6AEC"));
-    assert!(!is_stellar_account("SDWTLFPALQSP225BSMX7HPZ7ZEAYSUYNDLJ5QI3YGVBNRUIIELWH3XUV"));
-    assert!(!is_stellar_account("0xabc"));
+    assert!(is_freeze_identity("GBYJZW5XFAI6XV73H5SAIUYK6XZI4CGGVBUBO3ANA2SV7KKDAXTV6AEB"));
+    assert!(!is_freeze_identity("GBYJZW5XFAI6XV73H5SAIUYK6XZI4CGGVBUBO3ANA2SV7KKDAXTV6AEC"));
+    assert!(!is_freeze_identity("SDWTLFPALQSP225BSMX7HPZ7ZEAYSUYNDLJ5QI3YGVBNRUIIELWH3XUV"));
+    assert!(!is_freeze_identity("0xabc"));
 }
 
 mod analytics_routes {
@@ -113,7 +113,8 @@ mod analytics_routes {
 
     use super::*;
     use crate::monitor::MonitorConfig;
-    use crate::{parse_custom_csv, ImportPolicy, ListStore, ListVersion, LoadedList};
+    use crate::ListStore;
+    use anchor_screening::{parse_custom_csv, ImportPolicy, ListVersion, LoadedList};
 
     /// A monitor with a list and one listed customer (a real case opened today).
     fn monitor() -> (TestDatabase, AmlMonitor) {

@@ -9,11 +9,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use anchor_core::clock::utc_date;
 use anchor_core::db::{AnyConnection, DbError};
 use serde::Serialize;
 
 use super::{cases, frozen, subjects, AmlMonitor};
-use crate::charts::thousands;
 use crate::error::{Error, Result};
 
 /// Seconds in a day.
@@ -270,11 +270,6 @@ pub(crate) fn window_start(days: u32, now: i64) -> i64 {
     now.div_euclid(DAY).saturating_sub(i64::from(days) - 1).saturating_mul(DAY)
 }
 
-/// `YYYY-MM-DD` of a unix time (UTC).
-fn day_label(unix: i64) -> String {
-    chrono::DateTime::from_timestamp(unix, 0).map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default()
-}
-
 /// `YYYY-Www`: the ISO week of a unix time.
 pub(crate) fn iso_week(unix: i64) -> String {
     use chrono::Datelike as _;
@@ -344,7 +339,7 @@ pub(crate) fn programs_and_countries(details_json: &str) -> (BTreeSet<String>, B
 /// The analytics of a window from its rows.
 fn compute(days: u32, from: i64, to: i64, rows: &WindowRows) -> Analytics {
     let mut daily: Vec<DailyCounts> = (0..i64::from(days))
-        .map(|day| DailyCounts { day: day_label(from.saturating_add(day * DAY)), ..DailyCounts::default() })
+        .map(|day| DailyCounts { day: utc_date(from.saturating_add(day * DAY)), ..DailyCounts::default() })
         .collect();
     // Rows are filtered to [from, to], and `to` falls in the last day, so the index is in range;
     // `get_mut` keeps a clock oddity from ever panicking.
@@ -689,6 +684,22 @@ impl WeeklyReport {
         }
         text
     }
+}
+
+/// A count as the weekly report and the console write it: `1234567` → `1,234,567`.
+pub fn thousands(value: i64) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if value < 0 {
+        out.push('-');
+    }
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use super::{FreezeScope, ListSnapshot, MonitorTxError, ENGINE_VERSION};
 use crate::audit::append_in;
 use crate::error::Error;
 use crate::notify::{Notification, NotificationKind, Notifier};
-use crate::screen::{HitDecision, ScoreFactor, ScreeningConfig, ScreeningHit};
+use anchor_screening::{HitDecision, ScoreFactor, ScreeningConfig, ScreeningHit};
 
 /// Where a case stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -30,7 +30,8 @@ pub enum CaseStatus {
 }
 
 impl CaseStatus {
-    pub(crate) fn as_str(self) -> &'static str {
+    /// The stored and shown name (`open`, `cleared` or `confirmed`).
+    pub fn as_str(self) -> &'static str {
         match self {
             CaseStatus::Open => "open",
             CaseStatus::Cleared => "cleared",

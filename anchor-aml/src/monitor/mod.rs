@@ -22,7 +22,8 @@ mod cases;
 mod frozen;
 mod history;
 mod metrics;
-mod registry;
+mod operations;
+mod recording;
 mod scanner;
 mod subjects;
 
@@ -35,21 +36,21 @@ use anchor_core::db::{AnyConnection, DbError};
 use anchor_core::Database;
 
 use crate::error::{Error, Result};
-use crate::index::ScreeningIndex;
 use crate::notify::Notifier;
-use crate::screen::ScreeningConfig;
 use crate::store::{ListStore, StoredVersion};
+use anchor_screening::ScreeningConfig;
+use anchor_screening::ScreeningIndex;
 
-pub use analytics::{Analytics, AuditHead, DailyCounts, NamedCount, ReportList, WeeklyReport};
+pub use analytics::{thousands, Analytics, AuditHead, DailyCounts, NamedCount, ReportList, WeeklyReport};
 pub use cases::{factor_json, CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary};
 pub use frozen::FrozenAccount;
 pub use history::HistoryEvent;
-pub use registry::{CheckResult, MonitorStats, RecordOutcome};
+pub use operations::{CheckResult, MonitorStats};
+pub use recording::RecordOutcome;
 pub use scanner::{ScanKind, ScanProgress, ScanStatus, ScanSummary};
 pub use subjects::{SubjectStatus, SubjectSummary};
 
-/// The version of the screening engine recorded with every screening in the audit trail.
-pub const ENGINE_VERSION: &str = concat!("anchor-aml/", env!("CARGO_PKG_VERSION"));
+pub(crate) use anchor_screening::ENGINE_VERSION;
 
 /// The monitor's settings, from [`AmlSettings`].
 #[derive(Debug, Clone)]
@@ -72,8 +73,9 @@ pub struct MonitorConfig {
     pub freeze_scope: FreezeScope,
 }
 
-/// Whether `text` names what a freeze can hold: `G…`, `M…` or `G…:<memo key>`.
-pub(crate) fn is_freeze_identity(text: &str) -> bool {
+/// Whether `text` names what a freeze can hold: a Stellar account `G…`, a muxed account `M…`,
+/// or one customer of a shared account `G…:<memo key>` (`G…:id:5`, `G…:text:…`, `G…:hash:…`).
+pub fn is_freeze_identity(text: &str) -> bool {
     frozen::Identity::parse(text).is_some()
 }
 
@@ -93,7 +95,7 @@ impl MonitorConfig {
     /// The configuration `AML_*` settings describe.
     pub fn from_settings(aml: &AmlSettings) -> Self {
         MonitorConfig {
-            screening: ScreeningConfig::from_settings(aml),
+            screening: crate::integration::screening_config(aml),
             scan_interval: aml.scan_interval,
             batch_size: aml.batch_size,
             scan_lease: aml.scan_lease,
@@ -139,10 +141,10 @@ pub(crate) struct MonitorInner {
     pub(crate) config: MonitorConfig,
     pub(crate) lists: RwLock<Arc<ListSnapshot>>,
     pub(crate) frozen: frozen::FrozenSet,
-    pub(crate) known_accounts: registry::KnownAccounts,
+    pub(crate) known_accounts: recording::KnownAccounts,
     pub(crate) notifier: Option<Arc<Notifier>>,
     pub(crate) owner: String,
-    pub(crate) metrics: registry::MonitorMetrics,
+    pub(crate) metrics: recording::MonitorMetrics,
     pub(crate) series: metrics::MonitorSeries,
     pub(crate) last_weekly_summary: std::sync::Mutex<Option<String>>,
     pub(crate) last_purge_day: std::sync::Mutex<Option<i64>>,
@@ -202,10 +204,10 @@ impl AmlMonitor {
                 config,
                 lists: RwLock::new(Arc::new(snapshot)),
                 frozen,
-                known_accounts: registry::KnownAccounts::default(),
+                known_accounts: recording::KnownAccounts::default(),
                 notifier: notifier.map(Arc::new),
                 owner: instance_name(),
-                metrics: registry::MonitorMetrics::default(),
+                metrics: recording::MonitorMetrics::default(),
                 series: metrics::MonitorSeries::default(),
                 last_weekly_summary: std::sync::Mutex::new(None),
                 last_purge_day: std::sync::Mutex::new(None),

@@ -20,7 +20,7 @@ use super::{in_transaction, AmlMonitor, ListSnapshot, MonitorTxError, ENGINE_VER
 use crate::audit::append_in;
 use crate::error::{Error, Result};
 use crate::notify::{Notification, NotificationKind};
-use crate::screen::{ScreeningConfig, ScreeningHit};
+use anchor_screening::{ScreeningConfig, ScreeningHit};
 
 /// What a scan covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -36,7 +36,7 @@ pub enum ScanKind {
 
 impl ScanKind {
     /// `full`, `delta` or `manual`.
-    pub(crate) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             ScanKind::Full => "full",
             ScanKind::Delta => "delta",
@@ -69,7 +69,7 @@ pub enum ScanStatus {
 
 impl ScanStatus {
     /// `queued`, `running`, `completed` or `failed`.
-    pub(crate) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             ScanStatus::Queued => "queued",
             ScanStatus::Running => "running",

@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::model::{EntityKind, PartialDate};
-use crate::screen::ScreeningSubject;
+use anchor_screening::ScreeningSubject;
+use anchor_screening::{EntityKind, PartialDate};
 
 /// Where a subject stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -27,7 +27,8 @@ pub enum SubjectStatus {
 }
 
 impl SubjectStatus {
-    pub(crate) fn as_str(self) -> &'static str {
+    /// The stored and shown name (`clear`, `unscreened`, `review`, `frozen` or `erased`).
+    pub fn as_str(self) -> &'static str {
         match self {
             SubjectStatus::Clear => "clear",
             SubjectStatus::Unscreened => "unscreened",

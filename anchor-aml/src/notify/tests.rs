@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anchor_core::Sensitive;
 
+use super::webhook::webhook_body;
 use super::*;
 
 #[test]

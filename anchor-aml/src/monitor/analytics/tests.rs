@@ -14,7 +14,8 @@ use diesel::prelude::*;
 use super::*;
 use crate::monitor::{CaseDecision, CaseFilter, MonitorConfig};
 use crate::notify::{Notifier, NotifierConfig};
-use crate::{parse_custom_csv, ImportPolicy, ListStore, ListVersion, LoadedList};
+use crate::ListStore;
+use anchor_screening::{parse_custom_csv, ImportPolicy, ListVersion, LoadedList};
 
 /// 2030-01-10 12:00 UTC, a Thursday of ISO week 2030-W02: far from the real clock, so the
 /// records the monitor writes at the real time fall outside every window below until a test
@@ -155,7 +156,7 @@ fn the_window_is_whole_utc_days_ending_today() {
     assert_eq!(window_start(1, NOW), NOW - 12 * 3_600);
     assert_eq!(window_start(1, D0), D0);
     assert_eq!(iso_week(NOW), "2030-W02");
-    assert_eq!(day_label(D0), "2030-01-04");
+    assert_eq!(utc_date(D0), "2030-01-04");
 }
 
 #[test]
@@ -255,7 +256,7 @@ fn the_window_must_be_one_to_366_days() {
 
 #[test]
 fn programs_and_countries_are_distinct_per_case_and_unknown_when_absent() {
-    use crate::model::{CountryRole, EntityKind, PostalAddress, SanctionsEntity, SourceList};
+    use anchor_screening::{CountryRole, EntityKind, PostalAddress, SanctionsEntity, SourceList};
     let mut entity = SanctionsEntity::new(SourceList::OfacSdn, "1", EntityKind::Person, "A");
     entity.push_program("SDGT");
     entity.push_program("IRAN");
@@ -264,7 +265,7 @@ fn programs_and_countries_are_distinct_per_case_and_unknown_when_absent() {
     entity.push_country("IR", CountryRole::Birth);
     entity.push_country("Atlantis", CountryRole::Location);
     entity.addresses.push(PostalAddress {
-        country: Some(crate::model::Country::from_text("Syria")),
+        country: Some(anchor_screening::Country::from_text("Syria")),
         ..PostalAddress::default()
     });
     let details = serde_json::json!({ "entry": entity }).to_string();

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Instant;
 
-use anchor_aml::{
+use anchor_screening::{
     compare_names, load_list, EntityKind, Gender, ListFormat, PartialDate, SanctionsEntity, ScreeningConfig,
     ScreeningIndex, ScreeningSubject, SourceList,
 };
@@ -190,7 +190,7 @@ fn confusables(name: &str) -> String {
 #[test]
 #[ignore = "reads the evaluation sets in ../shared/data/sanctions; run with --include-ignored"]
 fn screening_quality_meets_the_floors() {
-    let Some(dir) = anchor_core::testing::sanctions_data_dir() else { return };
+    let Some(dir) = anchor_screening::testing::sanctions_data_dir() else { return };
     let config = ScreeningConfig::default();
     let started = Instant::now();
     let entities = load_all(&dir);
@@ -314,7 +314,7 @@ fn screening_quality_meets_the_floors() {
             screened += 1;
             if let Some(h) = hits.first() {
                 alerted += 1;
-                if h.decision == anchor_aml::HitDecision::Match {
+                if h.decision == anchor_screening::HitDecision::Match {
                     match_band += 1;
                 }
                 if examples.len() < 15 {

@@ -25,12 +25,16 @@ use sha2::{Digest, Sha256};
 use crate::audit::append_in;
 use crate::error::{Error, Result};
 
-pub(crate) mod tokens;
+mod cli;
+mod tokens;
+
+pub use cli::OfficersCommand;
+pub use tokens::{NewOfficerToken, OfficerTokenInfo};
 
 /// Failed sign-ins in a row after which an officer's account is locked.
-pub(crate) const MAX_FAILED_SIGN_INS: i32 = 5;
+pub const MAX_FAILED_SIGN_INS: i32 = 5;
 /// How long a locked account stays locked.
-pub(crate) const LOCKOUT_SECONDS: i64 = 15 * 60;
+pub const LOCKOUT_SECONDS: i64 = 15 * 60;
 /// A session ends after this long without a request…
 pub(crate) const SESSION_IDLE_SECONDS: i64 = 30 * 60;
 /// …and after this long in any case.
@@ -40,18 +44,21 @@ pub(crate) const MIN_PASSWORD_LEN: usize = 12;
 /// Longest password accepted (argon2 has no limit; a form body does).
 pub(crate) const MAX_PASSWORD_LEN: usize = 256;
 
-/// A signed-in officer, as every console page sees them.
+/// A signed-in officer, as every console page and decision sees them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Officer {
-    pub(crate) id: i64,
-    pub(crate) username: String,
-    pub(crate) display_name: String,
+pub struct Officer {
+    /// The account's row id.
+    pub id: i64,
+    /// The unique sign-in name.
+    pub username: String,
+    /// The name shown on pages and in the audit trail.
+    pub display_name: String,
 }
 
 impl Officer {
     /// How the officer is named in the audit trail and on decided cases: the display name
     /// with the unique sign-in name, `Alice Officer (alice)`.
-    pub(crate) fn audit_name(&self) -> String {
+    pub fn audit_name(&self) -> String {
         format!("{} ({})", self.display_name, self.username)
     }
 }
@@ -69,21 +76,25 @@ pub(crate) struct OfficerAccount {
 
 /// A session just opened: the cookie's token (shown once) and the session's CSRF token.
 #[derive(Debug)]
-pub(crate) struct NewSession {
-    pub(crate) token: String,
-    pub(crate) officer: Officer,
+pub struct NewSession {
+    /// The session cookie's value; only its SHA-256 is stored.
+    pub token: String,
+    /// Who signed in.
+    pub officer: Officer,
 }
 
 /// A session found from its cookie.
 #[derive(Debug, Clone)]
-pub(crate) struct Session {
-    pub(crate) officer: Officer,
-    pub(crate) csrf_token: String,
+pub struct Session {
+    /// Whose session it is.
+    pub officer: Officer,
+    /// The token every form of this session must send back.
+    pub csrf_token: String,
 }
 
 /// Why a sign-in was refused. The officer sees one message for the first two.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum SignInRefusal {
+pub enum SignInRefusal {
     /// Unknown name, wrong password or disabled account.
     WrongCredentials,
     /// Too many failures in a row; try again after the lock.
@@ -98,7 +109,7 @@ pub struct Officers {
 }
 
 /// A random token of 32 bytes as 64 hex digits.
-pub(crate) fn random_token() -> Result<String> {
+pub fn random_token() -> Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|err| Error::Store(format!("no randomness: {err}")))?;
     Ok(anchor_core::hex::encode(&bytes))
@@ -306,7 +317,7 @@ impl Officers {
     }
 
     /// Checks a name and password and opens a session. Blocking.
-    pub(crate) fn sign_in(
+    pub fn sign_in(
         &self,
         username: &str,
         password: &str,
@@ -437,7 +448,7 @@ impl Officers {
     }
 
     /// The session of a cookie token, if it is live; extends its idle expiry. Blocking.
-    pub(crate) fn session(&self, token: &str, now: i64) -> Result<Option<Session>> {
+    pub fn session(&self, token: &str, now: i64) -> Result<Option<Session>> {
         if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(None);
         }
@@ -476,7 +487,7 @@ impl Officers {
     }
 
     /// Ends a session (sign-out). Blocking.
-    pub(crate) fn sign_out(&self, token: &str, officer: &Officer, now: i64) -> Result<()> {
+    pub fn sign_out(&self, token: &str, officer: &Officer, now: i64) -> Result<()> {
         let hashed = token_hash(token);
         let username = officer.username.clone();
         self.database.run_blocking(|conn| {

@@ -7,9 +7,9 @@ use serde::Deserialize;
 use super::layout::{badge, date, page, time, Section};
 use super::session::{blocking, download, ok_page, PageError, PageResult, SignedIn, CONSOLE_PATH};
 use super::ConsoleState;
-use crate::audit::AuditVerdict;
-use crate::cli::{write_audit_records, ExportFormat};
-use crate::error::Error;
+use anchor_aml::AuditVerdict;
+use anchor_aml::Error;
+use anchor_aml::{write_audit_records, ExportFormat};
 
 type State = web::Data<ConsoleState>;
 
@@ -70,6 +70,9 @@ pub(crate) async fn browse(state: State, officer: SignedIn, query: web::Query<Br
                     }
                     AuditVerdict::Broken { seq, problem } => {
                         (badge("broken", "broken")) " The chain is broken at record " (seq) ": " (problem)
+                    }
+                    other => {
+                        (badge("broken", "unknown")) " The verification gave an answer this page does not know: " (format!("{other:?}"))
                     }
                 }
             }

@@ -3,8 +3,8 @@
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use super::officers::Officer;
 use super::session::CONSOLE_PATH;
+use anchor_aml::Officer;
 
 /// The stylesheet, served at `/admin/static/console.css` (the content security policy allows no
 /// inline style).
@@ -117,11 +117,7 @@ pub(crate) fn maybe_time(seconds: Option<i64>) -> Markup {
     }
 }
 
-/// Unix seconds as a date `YYYY-MM-DD`.
-pub(crate) fn date(seconds: i64) -> String {
-    chrono::DateTime::from_timestamp(seconds, 0)
-        .map_or_else(String::new, |at| at.format("%Y-%m-%d").to_string())
-}
+pub(crate) use anchor_core::clock::utc_date as date;
 
 /// A duration in words: `3 d 4 h`, `5 h 12 min`, `40 s`.
 pub(crate) fn duration(seconds: i64) -> String {

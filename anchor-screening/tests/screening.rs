@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
-use anchor_aml::{
+use anchor_screening::Error;
+use anchor_screening::{
     compare_names, diff_lists, parse_eu_xml, parse_ofac_advanced, parse_un_xml, validate_import,
-    CryptoAddress, EntityKind, Error, HitDecision, ImportPolicy, ListVersion, PartialDate, SanctionsEntity,
+    CryptoAddress, EntityKind, HitDecision, ImportPolicy, ListVersion, PartialDate, SanctionsEntity,
     ScoreFactor, ScreeningConfig, ScreeningIndex, ScreeningSubject, SourceList, TokenMatch,
 };
 

@@ -12,11 +12,11 @@ use anchor_core::testing::{settings, test_databases};
 use anchor_core::Database;
 use reqwest::header::{HeaderMap, COOKIE, LOCATION, SET_COOKIE};
 
-use super::officers::Officers;
 use super::*;
-use crate::audit::AuditTrail;
-use crate::monitor::{CaseFilter, CaseStatus, MonitorConfig};
-use crate::{parse_custom_csv, ImportPolicy, ListVersion, LoadedList};
+use anchor_aml::AuditTrail;
+use anchor_aml::Officers;
+use anchor_aml::{CaseFilter, CaseStatus, MonitorConfig};
+use anchor_screening::{parse_custom_csv, ImportPolicy, ListVersion, LoadedList};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -679,7 +679,7 @@ async fn an_officers_day_in_the_console_on_every_backend() {
         }
         assert!(matches!(
             AuditTrail::new(database).verify().unwrap(),
-            crate::audit::AuditVerdict::Intact { .. }
+            anchor_aml::AuditVerdict::Intact { .. }
         ));
         console.stop().await;
     }

@@ -378,7 +378,8 @@ impl SanctionsEntity {
         self.names.push(name);
     }
 
-    pub(crate) fn push_country(&mut self, text: &str, role: CountryRole) {
+    /// Adds a country (a name or an ISO code, resolved to its code where known) in `role`, once.
+    pub fn push_country(&mut self, text: &str, role: CountryRole) {
         let text = text.trim();
         if text.is_empty() {
             return;
@@ -400,7 +401,8 @@ impl SanctionsEntity {
         }
     }
 
-    pub(crate) fn push_program(&mut self, program: &str) {
+    /// Adds a sanctions programme or regime (`SDGT`, `IRAN`), once.
+    pub fn push_program(&mut self, program: &str) {
         let program = program.trim();
         if !program.is_empty() && !self.programs.iter().any(|p| p == program) {
             self.programs.push(program.to_owned());

@@ -11,9 +11,9 @@ use anchor_core::http::constant_time_eq;
 use maud::{html, Markup};
 
 use super::layout;
-use super::officers::{Officer, Session};
 use super::ConsoleState;
-use crate::error::Error;
+use anchor_aml::Error;
+use anchor_aml::{Officer, Session};
 use anchor_core::clock::unix_now;
 
 /// The session cookie.
@@ -282,7 +282,7 @@ impl FromRequest for SignedIn {
 
 /// Runs blocking database work on the blocking pool.
 pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> crate::error::Result<T> + Send + 'static,
+    work: impl FnOnce() -> anchor_aml::Result<T> + Send + 'static,
 ) -> Result<T, PageError> {
     web::block(work).await.map_err(|_| PageError::Internal)?.map_err(PageError::from)
 }

@@ -10,9 +10,9 @@ use serde::Deserialize;
 use super::layout::{badge, duration, page, time, Section};
 use super::session::{blocking, ok_page, PageError, PageResult, SignedIn, CONSOLE_PATH};
 use super::ConsoleState;
-use crate::model::SanctionsEntity;
-use crate::store::StoredVersion;
-use crate::version::diff_lists;
+use anchor_aml::StoredVersion;
+use anchor_screening::diff_lists;
+use anchor_screening::SanctionsEntity;
 
 type State = web::Data<ConsoleState>;
 

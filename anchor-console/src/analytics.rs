@@ -10,7 +10,7 @@ use super::layout::{chart, duration, page, Section};
 use super::session::{blocking, download, ok_page, PageError, PageResult, SignedIn, CONSOLE_PATH};
 use super::ConsoleState;
 use crate::charts::{bar_chart, daily_line_chart, Series};
-use crate::monitor::{Analytics, NamedCount};
+use anchor_aml::{Analytics, NamedCount};
 
 type State = web::Data<ConsoleState>;
 
@@ -56,7 +56,7 @@ pub(crate) fn screenings_chart(analytics: &Analytics) -> Markup {
 
 /// The daily hits, decisions and freezes chart.
 pub(crate) fn hits_chart(analytics: &Analytics) -> Markup {
-    let series = |label: &str, pick: fn(&crate::monitor::DailyCounts) -> i64| Series {
+    let series = |label: &str, pick: fn(&anchor_aml::DailyCounts) -> i64| Series {
         label: label.to_string(),
         values: analytics.daily.iter().map(|day| pick(day) as f64).collect(),
     };
@@ -73,7 +73,7 @@ pub(crate) fn hits_chart(analytics: &Analytics) -> Markup {
 
 /// The daily scans chart.
 pub(crate) fn scans_chart(analytics: &Analytics) -> Markup {
-    let series = |label: &str, pick: fn(&crate::monitor::DailyCounts) -> i64| Series {
+    let series = |label: &str, pick: fn(&anchor_aml::DailyCounts) -> i64| Series {
         label: label.to_string(),
         values: analytics.daily.iter().map(|day| pick(day) as f64).collect(),
     };

@@ -8,26 +8,28 @@
 //! (browse, filter, verify, export); list versions and the diff of two; analytics over 7/30/90
 //! days; the weekly compliance report (page and CSV).
 //!
-//! What protects it: officer accounts created on the command line ([`OfficersCommand`]),
+//! What protects it: officer accounts created on the command line (`anchor_aml::OfficersCommand`),
 //! argon2id password hashes, lockout after repeated failures, a random session token in an
 //! `HttpOnly`, `SameSite=Strict` cookie (`Secure` outside `LOCAL_MODE`) whose SHA-256 alone is
 //! stored, idle and absolute session expiry, a per-session CSRF token on every form (and a
 //! double-submit token on the sign-in form), an `Origin` check, and a strict content security
 //! policy (no script at all). Every page is HTML rendered with `maud`, which escapes all text.
 //!
-//! What it is not: an API (the JSON API is [`crate::mount_admin_api`] under `/admin/aml`, with
-//! the admin key for machine routes and an officer's API token for decisions), and not reachable on the public listener: mount it only from
+//! What it is not: an API (the JSON API is `anchor_aml::mount_admin_api` under `/admin/aml`,
+//! with the admin key for machine routes and an officer's API token for decisions); a second
+//! copy of the monitor's rules (every page reads and decides through `anchor_aml::AmlMonitor`
+//! and `anchor_aml::Officers`, which own the data, the audit records and the officers'
+//! accounts); and not reachable on the public listener: mount it only from
 //! `Anchor::internal_routes`, after the admin API.
 
 mod analytics;
 mod audit;
 mod cases;
-mod cli;
+mod charts;
 mod customers;
 mod frozen;
 mod layout;
 mod lists;
-mod officers;
 mod overview;
 mod session;
 mod sign_in;
@@ -35,13 +37,7 @@ mod sign_in;
 use actix_web::{web, HttpResponse};
 use anchor_core::ratelimit::RateLimiter;
 
-use crate::monitor::AmlMonitor;
-use crate::store::ListStore;
-
-pub use cli::OfficersCommand;
-pub use officers::tokens::{NewOfficerToken, OfficerTokenInfo};
-pub(crate) use officers::Officer;
-pub use officers::Officers;
+use anchor_aml::{AmlMonitor, ListStore, Officers};
 
 /// Where the console is mounted.
 pub const CONSOLE_PATH: &str = session::CONSOLE_PATH;
@@ -75,7 +71,7 @@ impl ConsoleConfig {
 /// What every console handler shares.
 pub(crate) struct ConsoleState {
     pub(crate) monitor: AmlMonitor,
-    pub(crate) officers: officers::Officers,
+    pub(crate) officers: Officers,
     pub(crate) lists: ListStore,
     pub(crate) config: ConsoleConfig,
 }
@@ -85,20 +81,20 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 
 /// Mounts the officer console under `/admin/` on an internal listener's `App`.
 ///
-/// Mount it after [`crate::mount_admin_api`] (whose `/admin/aml` scope must be matched first):
+/// Mount it after `anchor_aml::mount_admin_api` (whose `/admin/aml` scope must be matched first):
 ///
 /// ```text
 /// fn internal_routes(&self, cfg: &mut web::ServiceConfig, ctx: &AnchorContext) {
 ///     anchor_aml::mount_admin_api(cfg, monitor.clone(), ctx.body_limits(), key);
-///     anchor_aml::mount_console(cfg, monitor.clone(), ConsoleConfig::from_context(ctx));
+///     anchor_console::mount_console(cfg, monitor.clone(), ConsoleConfig::from_context(ctx));
 /// }
 /// ```
 ///
-/// Officers are created with the `officers create` command ([`OfficersCommand`]).
+/// Officers are created with the `officers create` command (`anchor_aml::OfficersCommand`).
 pub fn mount_console(cfg: &mut web::ServiceConfig, monitor: AmlMonitor, config: ConsoleConfig) {
     let database = monitor.database().clone();
     let state = web::Data::new(ConsoleState {
-        officers: officers::Officers::new(database.clone()),
+        officers: Officers::new(database.clone()),
         lists: ListStore::new(database),
         monitor,
         config,

@@ -8,7 +8,7 @@ use super::layout::{badge, maybe_time, page, time, Section};
 use super::lists::freshness_table;
 use super::session::{blocking, ok_page, PageResult, SignedIn, CONSOLE_PATH};
 use super::ConsoleState;
-use crate::monitor::ScanStatus;
+use anchor_aml::ScanStatus;
 
 type State = web::Data<ConsoleState>;
 

@@ -98,7 +98,7 @@ pub(crate) async fn unfreeze(
     let name = officer.authorise(&req, &form.csrf)?;
     let UnfreezeForm { account, reason, .. } = form.into_inner();
     let account = account.trim().to_string();
-    if !crate::admin::is_stellar_account(&account) {
+    if !anchor_aml::is_freeze_identity(&account) {
         return Err(PageError::BadRequest(
             "the account must be a Stellar account (G…, M… or G…:id:<memo>)".into(),
         ));

@@ -5,12 +5,12 @@
 
 use std::time::Instant;
 
-use anchor_aml::{load_list, EntityKind, ListFormat, NameKind, SourceList};
+use anchor_screening::{load_list, EntityKind, ListFormat, NameKind, SourceList};
 
 #[test]
 #[ignore = "reads the full official lists in ../shared/data/sanctions; run with --include-ignored"]
 fn full_ofac_sdn_advanced_xml() {
-    let Some(dir) = anchor_core::testing::sanctions_data_dir() else { return };
+    let Some(dir) = anchor_screening::testing::sanctions_data_dir() else { return };
     let start = Instant::now();
     let loaded = load_list(
         ListFormat::OfacAdvancedXml,
@@ -48,7 +48,7 @@ fn full_ofac_sdn_advanced_xml() {
 #[test]
 #[ignore = "reads the full official lists in ../shared/data/sanctions; run with --include-ignored"]
 fn full_un_uk_and_ofac_csv_sets() {
-    let Some(dir) = anchor_core::testing::sanctions_data_dir() else { return };
+    let Some(dir) = anchor_screening::testing::sanctions_data_dir() else { return };
     let un = load_list(
         ListFormat::UnXml,
         SourceList::UnSecurityCouncil,

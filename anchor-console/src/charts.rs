@@ -10,6 +10,7 @@
 //! finite count as zero. Drawing never panics: if plotters reports an error, an empty frame with
 //! the title is returned instead.
 
+use anchor_aml::thousands;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -300,22 +301,6 @@ fn axis_number(value: f64, step: f64) -> String {
         return format!("{value:.1}");
     }
     thousands(value.round() as i64)
-}
-
-/// `1234567` → `1,234,567`.
-pub(crate) fn thousands(value: i64) -> String {
-    let digits = value.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if value < 0 {
-        out.push('-');
-    }
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// A value that can be drawn: not NaN or infinite, not negative.

@@ -10,12 +10,12 @@ use maud::html;
 use serde::Deserialize;
 
 use super::layout;
-use super::officers::{random_token, SignInRefusal, LOCKOUT_SECONDS, MAX_FAILED_SIGN_INS};
 use super::session::{
     blocking, check_origin, console_cookie, page_response, redirect, removal_cookie, safe_next, PageError,
     PageResult, SignedIn, CONSOLE_PATH, SESSION_COOKIE, SIGN_IN_CSRF_COOKIE,
 };
 use super::ConsoleState;
+use anchor_aml::{random_token, SignInRefusal, LOCKOUT_SECONDS, MAX_FAILED_SIGN_INS};
 use anchor_core::clock::unix_now;
 
 /// How many sign-ins check a password (argon2, 19 MiB each) at once; the others wait.

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::layout::{badge, json_text as field, maybe_time, page, time, Section};
 use super::session::{blocking, ok_page, PageError, PageResult, SignedIn, CONSOLE_PATH};
 use super::ConsoleState;
-use crate::monitor::{CaseFilter, HistoryEvent};
+use anchor_aml::{CaseFilter, HistoryEvent};
 
 type State = web::Data<ConsoleState>;
 

@@ -7,9 +7,9 @@ use std::io::BufRead as _;
 use anchor_core::cli::{open, CliExtension};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use super::layout::date;
-use super::officers::Officers;
-use anchor_core::clock::unix_now;
+use anchor_core::clock::{unix_now, utc_date as date};
+
+use super::Officers;
 
 /// The `officers` command group. Add it to `Anchor::commands` next to the other AML commands.
 ///

@@ -8,8 +8,8 @@ use serde_json::Value;
 use super::layout::{self, badge, csrf_field, json_text as text, maybe_time, page, score, time, Section};
 use super::session::{blocking, flash, ok_page, redirect, PageError, PageResult, SignedIn, CONSOLE_PATH};
 use super::ConsoleState;
-use crate::model::SanctionsEntity;
-use crate::monitor::{AmlMonitor, CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary};
+use anchor_aml::{AmlMonitor, CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary};
+use anchor_screening::SanctionsEntity;
 
 type State = web::Data<ConsoleState>;
 
@@ -378,7 +378,7 @@ async fn act_on_case(
     state: &State,
     id: i64,
     done: &str,
-    action: impl FnOnce(&AmlMonitor) -> crate::error::Result<()> + Send + 'static,
+    action: impl FnOnce(&AmlMonitor) -> anchor_aml::Result<()> + Send + 'static,
 ) -> PageResult {
     let monitor = state.monitor.clone();
     blocking(move || action(&monitor)).await?;

@@ -4,9 +4,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anchor_aml::{
+use anchor_screening::Error;
+use anchor_screening::{
     decompress, decompress_limited, parse_eu_xml, parse_ofac_advanced, parse_ofac_csv, parse_uk_csv,
-    parse_un_xml, read_input, AliasStrength, EntityKind, Error, Gender, NameKind, OfacCsvFiles, PartialDate,
+    parse_un_xml, read_input, AliasStrength, EntityKind, Gender, NameKind, OfacCsvFiles, PartialDate,
     SourceList,
 };
 

@@ -1,14 +1,14 @@
 //! Screening benchmark: loads OFAC SDN (advanced XML) + OFAC consolidated + UN + UK from
 //! `../shared/data/sanctions`, builds the index and screens the evaluation customers on one
 //! thread, then the worst inputs the API accepts (see `hostile_names`). Run with
-//! `cargo bench -p anchor-aml --bench screening`; `SCREENING_BENCH=hostile` runs only the
+//! `cargo bench -p anchor-screening --bench screening`; `SCREENING_BENCH=hostile` runs only the
 //! worst-input part.
 #![allow(clippy::unwrap_used, reason = "a benchmark stops at its first failure, and the panic says where")]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anchor_aml::{
+use anchor_screening::{
     load_list, parse_ofac_advanced, read_input, EntityKind, Gender, ListFormat, PartialDate, ScreeningConfig,
     ScreeningIndex, ScreeningSubject, SourceList,
 };
