@@ -34,64 +34,63 @@ const NAVIGATION: [(Section, &str, &str); 8] = [
     (Section::Report, "/reports/weekly", "Weekly report"),
 ];
 
-fn head(title: &str) -> Markup {
+/// A whole document: the doctype comes first, before `<html>`, or browsers render the page in
+/// quirks mode (`document.compatMode` would be `BackCompat`).
+fn document(title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
-        meta charset="utf-8";
-        meta name="viewport" content="width=device-width, initial-scale=1";
-        meta name="robots" content="noindex";
-        title { (title) " · AML console" }
-        link rel="stylesheet" href={(CONSOLE_PATH) "/static/console.css"};
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="robots" content="noindex";
+                title { (title) " · AML console" }
+                link rel="stylesheet" href={(CONSOLE_PATH) "/static/console.css"};
+            }
+            body { (body) }
+        }
     }
 }
 
 /// A page for a signed-in officer: header with the officer's name and sign-out, navigation with
 /// `section` current, and `body`.
 pub(crate) fn page(title: &str, section: Section, officer: &Officer, csrf: &str, body: Markup) -> Markup {
-    html! {
-        html lang="en" {
-            head { (head(title)) }
-            body {
-                a.skip href="#main" { "Skip to content" }
-                header.top {
-                    span.brand { "AML console" }
-                    nav aria-label="Sections" {
-                        ul {
-                            @for (item, path, label) in NAVIGATION {
-                                li {
-                                    @if item == section {
-                                        a href={(CONSOLE_PATH) (path)} aria-current="page" { (label) }
-                                    } @else {
-                                        a href={(CONSOLE_PATH) (path)} { (label) }
-                                    }
-                                }
+    let frame = html! {
+        a.skip href="#main" { "Skip to content" }
+        header.top {
+            span.brand { "AML console" }
+            nav aria-label="Sections" {
+                ul {
+                    @for (item, path, label) in NAVIGATION {
+                        li {
+                            @if item == section {
+                                a href={(CONSOLE_PATH) (path)} aria-current="page" { (label) }
+                            } @else {
+                                a href={(CONSOLE_PATH) (path)} { (label) }
                             }
                         }
                     }
-                    form.signout method="post" action={(CONSOLE_PATH) "/logout"} {
-                        span.who { "Signed in as " strong { (officer.display_name) } }
-                        input type="hidden" name="csrf" value=(csrf);
-                        button type="submit" { "Sign out" }
-                    }
                 }
-                main #main tabindex="-1" { (body) }
+            }
+            form.signout method="post" action={(CONSOLE_PATH) "/logout"} {
+                span.who { "Signed in as " strong { (officer.display_name) } }
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" { "Sign out" }
             }
         }
-    }
+        main #main tabindex="-1" { (body) }
+    };
+    document(title, frame)
 }
 
 /// A page without navigation (sign-in, errors).
 pub(crate) fn bare(title: &str, body: Markup) -> Markup {
-    html! {
-        html lang="en" {
-            head { (head(title)) }
-            body {
-                a.skip href="#main" { "Skip to content" }
-                header.top { span.brand { "AML console" } }
-                main #main.narrow tabindex="-1" { (body) }
-            }
-        }
-    }
+    let frame = html! {
+        a.skip href="#main" { "Skip to content" }
+        header.top { span.brand { "AML console" } }
+        main #main.narrow tabindex="-1" { (body) }
+    };
+    document(title, frame)
 }
 
 /// The hidden CSRF field every form carries.

@@ -404,6 +404,77 @@ async fn pages_carry_a_strict_content_security_policy_and_no_script() {
     console.stop().await;
 }
 
+/// Fails unless `body` opens with the doctype and then `<html`: anything before the doctype, or
+/// a doctype inside `<head>`, puts the browser in quirks mode (`document.compatMode` is
+/// `BackCompat`).
+fn assert_standards_mode(what: &str, body: &str) {
+    let doctype = "<!DOCTYPE html>";
+    let opens_with_doctype =
+        body.get(..doctype.len()).is_some_and(|start| start.eq_ignore_ascii_case(doctype));
+    assert!(
+        opens_with_doctype,
+        "{what}: the document does not open with {doctype}: {}",
+        &body[..body.len().min(120)]
+    );
+    assert!(
+        body[doctype.len()..].trim_start().starts_with("<html"),
+        "{what}: the doctype is not followed by <html: {}",
+        &body[..body.len().min(120)]
+    );
+}
+
+#[actix_web::test]
+async fn every_page_opens_with_the_doctype_before_html_so_browsers_use_standards_mode() {
+    let monitor = sqlite_monitor();
+    monitor.record("sep12:ivan", &customer("Ivan Petrovich Sidorov", account(1)), "test").unwrap();
+    let case_id = monitor.cases(&CaseFilter::default()).unwrap()[0].id;
+    let mut console = Console::start(monitor, false);
+    // Without a session: the sign-in page, its refusal, and an error page.
+    let form = console.get("/admin/login").await;
+    assert_eq!(form.status, 200);
+    assert_standards_mode("GET /admin/login", &form.body);
+    let refused = console.sign_in("alice", "not the password at all").await;
+    assert_eq!(refused.status, 401);
+    assert_standards_mode("a refused sign-in", &refused.body);
+    let missing = console.get("/admin/no-such-page").await;
+    assert_eq!(missing.status, 404);
+    assert_standards_mode("GET /admin/no-such-page without a session", &missing.body);
+    // Signed in: every section and the error pages.
+    let csrf = console.signed_in().await;
+    for path in [
+        "/admin/".to_string(),
+        "/admin/cases".to_string(),
+        format!("/admin/cases/{case_id}"),
+        "/admin/frozen".to_string(),
+        "/admin/subjects".to_string(),
+        "/admin/audit".to_string(),
+        "/admin/lists".to_string(),
+        "/admin/analytics".to_string(),
+        "/admin/reports/weekly".to_string(),
+    ] {
+        let reply = console.get(&path).await;
+        assert_eq!(reply.status, 200, "{path}");
+        assert_standards_mode(&path, &reply.body);
+    }
+    for (path, status) in
+        [("/admin/no-such-page", 404), ("/admin/cases/999999", 404), ("/admin/analytics?days=5", 400)]
+    {
+        let reply = console.get(path).await;
+        assert_eq!(reply.status, status, "{path}");
+        assert_standards_mode(path, &reply.body);
+    }
+    let forbidden =
+        console.post(&format!("/admin/cases/{case_id}/clear"), &[("csrf", ""), ("reason", "r")]).await;
+    assert_eq!(forbidden.status, 403);
+    assert_standards_mode("a refused decision", &forbidden.body);
+    let invalid = console
+        .post("/admin/frozen/unfreeze", &[("csrf", &csrf), ("account", "nope"), ("reason", "x")])
+        .await;
+    assert_eq!(invalid.status, 400);
+    assert_standards_mode("an invalid unfreeze", &invalid.body);
+    console.stop().await;
+}
+
 #[actix_web::test]
 async fn a_decision_without_the_session_csrf_token_is_refused_and_changes_nothing() {
     let monitor = sqlite_monitor();

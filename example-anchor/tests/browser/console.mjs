@@ -106,6 +106,13 @@ async function expectLoginPage(context) {
   }
 }
 
+/** Fails unless the page is rendered in standards mode: a doctype that is not the first thing of
+ * the document (one inside `<head>`, say) makes `document.compatMode` "BackCompat" (quirks). */
+async function expectStandardsMode(context) {
+  const mode = await page.evaluate(() => document.compatMode);
+  if (mode !== 'CSS1Compat') fail(`${context}: document.compatMode is ${JSON.stringify(mode)} (quirks mode), expected "CSS1Compat"`);
+}
+
 /** The focused element, for the keyboard check. */
 async function focused() {
   return page.evaluate(() => {
@@ -163,6 +170,7 @@ async function run() {
     const response = await page.goto(consoleUrl);
     if (!response) fail(`no response for ${consoleUrl}`);
     await expectLoginPage(`GET ${consoleUrl} without a session`);
+    await expectStandardsMode('the sign-in page');
     await screenshot('login.png');
     if (pathOf(page.url()) === pathOf(consoleUrl)) {
       warnings.push(`the sign-in page is served at ${page.url()} itself, not by a redirect`);
@@ -203,6 +211,7 @@ async function run() {
       const messages = (await refusal.allTextContents()).map((text) => text.trim());
       fail(`after "Sign in" expected an h1 "Overview" on ${page.url()}; messages on the page: ${JSON.stringify(messages)}`);
     }
+    await expectStandardsMode('the overview');
     await screenshot('overview.png');
   });
 
@@ -221,6 +230,7 @@ async function run() {
     const rows = await queue.locator('tr[data-case-id]').evaluateAll((trs) => trs.map((tr) => tr.dataset.caseId));
     if (!rows.includes(caseId)) fail(`table#case-queue has no tr[data-case-id="${caseId}"]; its rows: ${JSON.stringify(rows)}`);
     if (otherCaseId && !rows.includes(otherCaseId)) fail(`table#case-queue has no row for the other open case ${otherCaseId}`);
+    await expectStandardsMode('the case queue');
   });
 
   await step(`open case ${caseId} from its row`, async () => {
@@ -234,6 +244,7 @@ async function run() {
     } catch {
       fail(`expected an h1 containing "Case ${caseId}", found ${JSON.stringify(await page.locator('h1').allTextContents())}`);
     }
+    await expectStandardsMode(`case ${caseId}`);
     await screenshot('case.png');
   });
 
@@ -290,7 +301,19 @@ async function run() {
     const verdict = (await status.first().textContent()).replace(/\s+/g, ' ').trim();
     if (!/intact/i.test(verdict)) fail(`#chain-status reads ${JSON.stringify(verdict)}, expected "intact"`);
     note(`chain status: ${verdict}`);
+    await expectStandardsMode('the audit trail');
     await screenshot('audit.png');
+  });
+
+  await step('an unknown page under /admin/ is a 404 page in standards mode', async () => {
+    const response = await page.goto(at('/admin/no-such-page'));
+    if (!response) fail('no response for /admin/no-such-page');
+    if (response.status() !== 404) fail(`GET /admin/no-such-page answered ${response.status()}, expected 404`);
+    await expectStandardsMode('the 404 page');
+    // The 404 is expected here, not a warning.
+    const expected = `HTTP 404 for GET ${at('/admin/no-such-page')}`;
+    const index = warnings.indexOf(expected);
+    if (index >= 0) warnings.splice(index, 1);
   });
 
   await step('the overview at a narrow viewport (390x844)', async () => {
@@ -312,6 +335,7 @@ async function run() {
     if ((await button.count()) === 0) fail(`no button named "Sign out" on ${page.url()}`);
     await button.first().click();
     await expectLoginPage('after "Sign out"');
+    await expectStandardsMode('the sign-in page after sign-out');
   });
 
   await step('after sign-out, /admin/cases sends the browser to the sign-in page', async () => {
