@@ -10,6 +10,10 @@ use anchor_aml::Officer;
 /// inline style).
 pub(crate) const STYLESHEET: &str = include_str!("console.css");
 
+/// The console's icon, served at `/admin/favicon.svg` and linked from every page: plain shapes,
+/// no script, no link, no style element.
+pub(crate) const FAVICON: &str = include_str!("favicon.svg");
+
 /// The sections of the navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Section {
@@ -46,6 +50,7 @@ fn document(title: &str, body: Markup) -> Markup {
                 meta name="robots" content="noindex";
                 title { (title) " · AML console" }
                 link rel="stylesheet" href={(CONSOLE_PATH) "/static/console.css"};
+                link rel="icon" type="image/svg+xml" href={(CONSOLE_PATH) "/favicon.svg"};
             }
             body { (body) }
         }

@@ -79,7 +79,8 @@ pub(crate) struct ConsoleState {
 /// Largest form the console accepts (a reason or a note is at most 4,000 characters).
 const MAX_FORM_BYTES: usize = 64 * 1024;
 
-/// Mounts the officer console under `/admin/` on an internal listener's `App`.
+/// Mounts the officer console under `/admin/` on an internal listener's `App`, and an answer
+/// (204) to the `/favicon.ico` browsers ask that listener's root for.
 ///
 /// Mount it after `anchor_aml::mount_admin_api` (whose `/admin/aml` scope must be matched first):
 ///
@@ -114,6 +115,8 @@ pub fn mount_console(cfg: &mut web::ServiceConfig, monitor: AmlMonitor, config: 
     let path_config = web::PathConfig::default()
         .error_handler(|err, _req| session::PageError::NotFound(format!("no such page ({err})")).into());
     cfg.route(CONSOLE_PATH, web::get().to(|| async { session::redirect(&format!("{CONSOLE_PATH}/")) }));
+    // Browsers ask the root for `/favicon.ico` whatever the pages link: answered, not a 404.
+    cfg.route("/favicon.ico", web::get().to(no_favicon_ico));
     cfg.service(
         web::scope(CONSOLE_PATH)
             .app_data(state)
@@ -122,6 +125,7 @@ pub fn mount_console(cfg: &mut web::ServiceConfig, monitor: AmlMonitor, config: 
             .app_data(path_config)
             .route("/", web::get().to(overview::overview))
             .route("/static/console.css", web::get().to(stylesheet))
+            .route("/favicon.svg", web::get().to(favicon))
             .route("/login", web::get().to(sign_in::form))
             .route(
                 "/login",
@@ -153,6 +157,26 @@ async fn stylesheet() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header((actix_web::http::header::CACHE_CONTROL, "max-age=3600"))
         .body(layout::STYLESHEET)
+}
+
+/// `GET /admin/favicon.svg`: the icon every page links (`<link rel="icon">`). Same-origin, so the
+/// pages' `img-src 'self'` covers it; opened on its own, it may load nothing.
+async fn favicon() -> HttpResponse {
+    use actix_web::http::header;
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"))
+        .insert_header((header::CACHE_CONTROL, "max-age=86400"))
+        .body(layout::FAVICON)
+}
+
+/// `GET /favicon.ico` at the listener's root: 204 No Content, kept for a day, so a browser that
+/// asks for it (outside the console's pages, which link [`favicon`]) gets no 404 and asks less.
+async fn no_favicon_ico() -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "max-age=86400"))
+        .finish()
 }
 
 async fn not_found() -> Result<HttpResponse, session::PageError> {

@@ -476,6 +476,43 @@ async fn every_page_opens_with_the_doctype_before_html_so_browsers_use_standards
 }
 
 #[actix_web::test]
+async fn the_favicon_is_served_and_linked_by_every_page_under_the_same_content_security_policy() {
+    let monitor = sqlite_monitor();
+    let mut console = Console::start(monitor, false);
+    // What a browser asks for at the root of the internal listener: answered, not a 404.
+    let ico = console.get("/favicon.ico").await;
+    assert_eq!(ico.status, 204, "{}", ico.body);
+    assert!(ico.body.is_empty());
+    // The icon the pages link, without a session (the sign-in page shows it too).
+    let svg = console.get("/admin/favicon.svg").await;
+    assert_eq!(svg.status, 200, "{}", svg.body);
+    assert_eq!(svg.headers.get("content-type").unwrap(), "image/svg+xml");
+    assert_eq!(svg.headers.get("x-content-type-options").unwrap(), "nosniff");
+    assert!(svg.body.starts_with("<svg") && svg.body.trim_end().ends_with("</svg>"), "{}", svg.body);
+    assert!(!svg.body.contains("<script") && !svg.body.contains("href"), "{}", svg.body);
+    let link = "<link rel=\"icon\" type=\"image/svg+xml\" href=\"/admin/favicon.svg\">";
+    let form = console.get("/admin/login").await;
+    assert!(form.body.contains(link), "the sign-in page does not link the icon: {}", form.body);
+    let missing = console.get("/admin/no-such-page").await;
+    assert!(missing.body.contains(link), "the 404 page does not link the icon");
+    console.signed_in().await;
+    for path in ["/admin/", "/admin/cases", "/admin/reports/weekly"] {
+        let reply = console.get(path).await;
+        assert!(reply.body.contains(link), "{path} does not link the icon");
+        // The policy is the console's strict one, unchanged: the icon is same-origin (`img-src
+        // 'self'`), so nothing had to be allowed for it.
+        let csp = reply.headers.get("content-security-policy").unwrap().to_str().unwrap();
+        assert_eq!(
+            csp,
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+            "{path}"
+        );
+    }
+    console.stop().await;
+}
+
+#[actix_web::test]
 async fn a_decision_without_the_session_csrf_token_is_refused_and_changes_nothing() {
     let monitor = sqlite_monitor();
     let listed =

@@ -88,12 +88,18 @@ async fn the_console_is_on_the_internal_listener_only_and_its_officers_come_from
     );
 
     // Never on the public listener.
-    for path in ["/admin/", "/admin/login", "/admin/cases", "/admin/static/console.css"] {
+    for path in ["/admin/", "/admin/login", "/admin/cases", "/admin/static/console.css", "/admin/favicon.svg"]
+    {
         let reply = reqwest::get(format!("{}{path}", bank.public)).await.unwrap();
         assert_eq!(reply.status().as_u16(), 404, "public {path}");
     }
     let login = reqwest::get(format!("{}/admin/login", bank.internal)).await.unwrap();
     assert_eq!(login.status().as_u16(), 200);
+    // The icon the pages link, and the one a browser asks the internal listener's root for.
+    let icon = reqwest::get(format!("{}/admin/favicon.svg", bank.internal)).await.unwrap();
+    assert_eq!(icon.status().as_u16(), 200, "internal /admin/favicon.svg");
+    let ico = reqwest::get(format!("{}/favicon.ico", bank.internal)).await.unwrap();
+    assert_eq!(ico.status().as_u16(), 204, "internal /favicon.ico");
     assert!(login.text().await.unwrap().contains("id=\"login\""));
     // The JSON API beside it still wants its key.
     let api = reqwest::get(format!("{}/admin/aml/stats", bank.internal)).await.unwrap();
