@@ -715,8 +715,9 @@ struct ReportQuery {
     format: Option<ReportFormat>,
 }
 
-/// `GET /reports/weekly?format=json|csv`: the weekly compliance report for the seven days ending
-/// now (the weekly email's figures); the CSV is a download.
+/// `GET /reports/weekly?format=json|csv`: the weekly compliance report of the last complete ISO
+/// week, Monday 00:00 UTC to Sunday 24:00 UTC (the weekly email's figures); the CSV is a
+/// download named after that week.
 async fn weekly_report(admin: Admin, query: web::Query<ReportQuery>) -> Reply {
     let format = query.into_inner().format.unwrap_or(ReportFormat::Json);
     let monitor = admin.monitor.clone();

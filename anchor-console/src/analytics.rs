@@ -44,24 +44,29 @@ fn days_of(analytics: &Analytics) -> Vec<String> {
     analytics.daily.iter().map(|day| day.day.clone()).collect()
 }
 
-/// The daily screenings chart.
-pub(crate) fn screenings_chart(analytics: &Analytics) -> Markup {
+/// The period of a window in a chart's title: `last 30 days`.
+pub(crate) fn last_days(analytics: &Analytics) -> String {
+    format!("last {} days", analytics.days)
+}
+
+/// The daily screenings chart; `period` ends its title (`last 30 days`, `2026-W49`).
+pub(crate) fn screenings_chart(analytics: &Analytics, period: &str) -> Markup {
     let values = analytics.daily.iter().map(|day| day.screenings as f64).collect();
     chart(daily_line_chart(
-        &format!("Screenings per day, last {} days", analytics.days),
+        &format!("Screenings per day, {period}"),
         &days_of(analytics),
         &[Series { label: "screenings".into(), values }],
     ))
 }
 
-/// The daily hits, decisions and freezes chart.
-pub(crate) fn hits_chart(analytics: &Analytics) -> Markup {
+/// The daily hits, decisions and freezes chart; `period` ends its title.
+pub(crate) fn hits_chart(analytics: &Analytics, period: &str) -> Markup {
     let series = |label: &str, pick: fn(&anchor_aml::DailyCounts) -> i64| Series {
         label: label.to_string(),
         values: analytics.daily.iter().map(|day| pick(day) as f64).collect(),
     };
     chart(daily_line_chart(
-        &format!("Hits, decisions and freezes per day, last {} days", analytics.days),
+        &format!("Hits, decisions and freezes per day, {period}"),
         &days_of(analytics),
         &[
             series("hits", |day| day.hits),
@@ -126,8 +131,8 @@ pub(crate) async fn analytics_page(
         }
         (cards(&analytics))
         div.grid2 {
-            section.panel { h2 { "Screenings" } (screenings_chart(&analytics)) }
-            section.panel { h2 { "Hits and decisions" } (hits_chart(&analytics)) }
+            section.panel { h2 { "Screenings" } (screenings_chart(&analytics, &last_days(&analytics))) }
+            section.panel { h2 { "Hits and decisions" } (hits_chart(&analytics, &last_days(&analytics))) }
         }
         div.grid2 {
             (counts_section("per-list", "Hits per list", &analytics.hits_per_list))
@@ -141,18 +146,22 @@ pub(crate) async fn analytics_page(
     ok_page(page("Analytics", Section::Analytics, &officer.officer, &officer.csrf_token, body))
 }
 
-/// `GET /admin/reports/weekly`: the weekly compliance report, as emailed.
+/// `GET /admin/reports/weekly`: the weekly compliance report, as emailed: the last complete ISO
+/// week, Monday 00:00 UTC to Sunday 24:00 UTC, named by that week.
 pub(crate) async fn weekly_report(state: State, officer: SignedIn) -> PageResult {
     let monitor = state.monitor.clone();
     let report = blocking(move || monitor.weekly_report(anchor_core::clock::unix_now())).await?;
     let analytics = &report.analytics;
+    let first = analytics.daily.first().map(|day| day.day.as_str()).unwrap_or("");
+    let last = analytics.daily.last().map(|day| day.day.as_str()).unwrap_or("");
     let body = html! {
         h1 { "Weekly compliance report " (report.week) }
+        p #report-range { "ISO week " (report.week) ": Monday " (first) " to Sunday " (last) " (UTC), the last complete week." }
         p { a href={(CONSOLE_PATH) "/reports/weekly.csv"} download { "Download as CSV" } }
         (cards(analytics))
         div.grid2 {
-            section.panel { h2 { "Screenings" } (screenings_chart(analytics)) }
-            section.panel { h2 { "Hits and decisions" } (hits_chart(analytics)) }
+            section.panel { h2 { "Screenings" } (screenings_chart(analytics, &report.week)) }
+            section.panel { h2 { "Hits and decisions" } (hits_chart(analytics, &report.week)) }
         }
         div.grid2 {
             (counts_section("report-per-list", "Hits per list", &analytics.hits_per_list))
@@ -164,7 +173,7 @@ pub(crate) async fn weekly_report(state: State, officer: SignedIn) -> PageResult
     ok_page(page("Weekly report", Section::Report, &officer.officer, &officer.csrf_token, body))
 }
 
-/// `GET /admin/reports/weekly.csv`.
+/// `GET /admin/reports/weekly.csv`, named after the week reported (`aml-weekly-report-2026-W49.csv`).
 pub(crate) async fn weekly_report_csv(state: State, _officer: SignedIn) -> PageResult {
     let monitor = state.monitor.clone();
     let report = blocking(move || monitor.weekly_report(anchor_core::clock::unix_now())).await?;

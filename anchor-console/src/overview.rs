@@ -3,7 +3,7 @@
 use actix_web::web;
 use maud::html;
 
-use super::analytics::{cards, hits_chart, scans_chart, screenings_chart};
+use super::analytics::{cards, hits_chart, last_days, scans_chart, screenings_chart};
 use super::layout::{badge, maybe_time, page, time, Section};
 use super::lists::freshness_table;
 use super::session::{blocking, ok_page, PageResult, SignedIn, CONSOLE_PATH};
@@ -32,8 +32,8 @@ pub(crate) async fn overview(state: State, officer: SignedIn) -> PageResult {
         (cards(&analytics))
         p { a href={(CONSOLE_PATH) "/cases"} { strong { (stats.cases_open) } " open case(s) in the queue" } }
         div.grid2 {
-            section.panel { h2 { "Screenings" } (screenings_chart(&analytics)) }
-            section.panel { h2 { "Hits and decisions" } (hits_chart(&analytics)) }
+            section.panel { h2 { "Screenings" } (screenings_chart(&analytics, &last_days(&analytics))) }
+            section.panel { h2 { "Hits and decisions" } (hits_chart(&analytics, &last_days(&analytics))) }
         }
         div.grid2 {
             section.panel aria-labelledby="scanner-heading" {

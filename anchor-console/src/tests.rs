@@ -513,6 +513,34 @@ async fn the_favicon_is_served_and_linked_by_every_page_under_the_same_content_s
 }
 
 #[actix_web::test]
+async fn the_weekly_report_page_and_its_csv_name_the_last_complete_iso_week_monday_to_sunday() {
+    use chrono::Datelike as _;
+    let monitor = sqlite_monitor();
+    let mut console = Console::start(monitor, false);
+    console.signed_in().await;
+    let today = chrono::Utc::now().date_naive();
+    let monday = today - chrono::Days::new(u64::from(today.weekday().num_days_from_monday()) + 7);
+    let sunday = monday + chrono::Days::new(6);
+    let week = format!("{}-W{:02}", monday.iso_week().year(), monday.iso_week().week());
+    let page = console.get("/admin/reports/weekly").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&format!("<h1>Weekly compliance report {week}</h1>")), "{}", page.body);
+    assert!(page.body.contains(&format!("Monday {monday} to Sunday {sunday} (UTC)")), "{}", page.body);
+    assert!(page.body.contains(&format!("AML weekly report {week} ({monday} to {sunday}, UTC)")));
+    assert!(page.body.contains(&format!("Screenings per day, {week}")), "the charts name the week");
+    let csv = console.get("/admin/reports/weekly.csv").await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(
+        csv.headers.get("content-disposition").unwrap().to_str().unwrap(),
+        format!("attachment; filename=\"aml-weekly-report-{week}.csv\"")
+    );
+    assert!(csv.body.contains(&format!("report,week,{week}\n")), "{}", csv.body);
+    assert!(csv.body.contains(&format!("report,first_day,{monday}\n")), "{}", csv.body);
+    assert!(csv.body.contains(&format!("report,last_day,{sunday}\n")), "{}", csv.body);
+    console.stop().await;
+}
+
+#[actix_web::test]
 async fn a_decision_without_the_session_csrf_token_is_refused_and_changes_nothing() {
     let monitor = sqlite_monitor();
     let listed =

@@ -230,15 +230,39 @@ mod analytics_routes {
         }
     }
 
+    /// Moves what the monitor recorded a week back: into the last complete ISO week, the one the
+    /// weekly report covers.
+    fn a_week_back(monitor: &AmlMonitor) {
+        use anchor_core::db::schema::aml_audit_log::dsl as log;
+        use anchor_core::db::schema::aml_cases::dsl as c;
+        use diesel::prelude::*;
+        const WEEK: i64 = 7 * 86_400;
+        monitor
+            .database()
+            .run_blocking(|conn| {
+                diesel::update(log::aml_audit_log)
+                    .set(log::recorded_at.eq(log::recorded_at - WEEK))
+                    .execute(conn)?;
+                diesel::update(c::aml_cases).set(c::opened_at.eq(c::opened_at - WEEK)).execute(conn)?;
+                Ok(())
+            })
+            .unwrap();
+    }
+
     #[actix_web::test]
     async fn the_weekly_report_is_json_or_a_csv_download() {
         let (_db, monitor) = monitor();
+        a_week_back(&monitor);
         let reply = get(&monitor, "/admin/aml/reports/weekly", Some(TEST_ADMIN_API_KEY)).await;
         assert_eq!((reply.status, reply.header(header::CONTENT_TYPE)), (200, "application/json"));
         let report = json(&reply.body);
         let week = report["week"].as_str().unwrap().to_string();
-        let this_week = crate::notify::weekly_summary_key(anchor_core::clock::unix_now());
-        assert_eq!(format!("weekly-summary:{week}"), this_week);
+        // Last week, the one the weekly summary sent this week reports.
+        let a_week_ago = anchor_core::clock::unix_now() - 7 * 86_400;
+        assert_eq!(format!("weekly-summary:{week}"), crate::notify::weekly_summary_key(a_week_ago));
+        let from = report["analytics"]["from"].as_i64().unwrap();
+        assert_eq!(format!("weekly-summary:{week}"), crate::notify::weekly_summary_key(from));
+        assert_eq!(report["analytics"]["to"].as_i64().unwrap(), from + 7 * 86_400 - 1);
         assert_eq!(report["analytics"]["days"], 7);
         assert_eq!(report["arrival_screenings"], 2);
         assert_eq!(report["lists"][0]["list"], "custom:officer_list");

@@ -5,7 +5,9 @@
 //! Everything is computed from the database, so every instance answers the same: the rows of
 //! the window are loaded with plain selects (no `SUM`/`AVG`, whose result types differ between
 //! SQLite, PostgreSQL and MySQL) and aggregated here. The window is whole UTC days: it starts at
-//! midnight `days - 1` days before `now`'s day and ends at `now`.
+//! midnight `days - 1` days before `now`'s day and ends at `now`. The weekly report's window is
+//! the last complete ISO week before `now`: Monday 00:00 UTC to Sunday 24:00 UTC, labelled with
+//! that week (`YYYY-Www`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,6 +20,9 @@ use crate::error::{Error, Result};
 
 /// Seconds in a day.
 const DAY: i64 = 86_400;
+
+/// Seconds in a week.
+const WEEK: i64 = 7 * DAY;
 
 /// The audit record kinds the analytics and the weekly report count.
 const AUDIT_KINDS: [&str; 7] = [
@@ -65,7 +70,8 @@ pub struct Analytics {
     pub days: u32,
     /// Unix seconds: start of the first day of the window (UTC midnight).
     pub from: i64,
-    /// Unix seconds: now.
+    /// Unix seconds: the window's last second, counted in it: now (for the weekly report, the
+    /// last second of the week's Sunday).
     pub to: i64,
     /// Monitored subjects now (not erased).
     pub subjects: i64,
@@ -122,15 +128,18 @@ pub struct AuditHead {
     pub hash: String,
 }
 
-/// The weekly compliance report: the ISO week before `now`'s (or the current one), as a page, a
-/// CSV and the weekly email.
+/// The weekly compliance report, as a page, a CSV and the weekly email: the last complete ISO
+/// week before the report is made, Monday 00:00 UTC to Sunday 24:00 UTC (the analytics' `from`
+/// to `to`, both counted in), labelled with that week.
 #[derive(Debug, Clone, Serialize)]
 pub struct WeeklyReport {
-    /// `YYYY-Www`.
+    /// The ISO week reported, `YYYY-Www` (its year is the ISO week-year: 2027-01-01 is in
+    /// `2026-W53`).
     pub week: String,
-    /// The seven days' analytics.
+    /// The seven days' analytics, Monday first.
     pub analytics: Analytics,
-    /// Unix seconds when the report was made (the analytics' `to`).
+    /// Unix seconds when the report was made, after the week: the `now` figures (open cases,
+    /// frozen accounts) and the lists' ages are as of then.
     pub generated_at: i64,
     /// Subjects screened on arrival in the seven days (audit records `screening`).
     pub arrival_screenings: i64,
@@ -268,6 +277,21 @@ fn first_seq_at_or_after(conn: &mut AnyConnection, since: i64) -> std::result::R
 /// UTC midnight starting the window of `days` days that ends with `now`'s day.
 pub(crate) fn window_start(days: u32, now: i64) -> i64 {
     now.div_euclid(DAY).saturating_sub(i64::from(days) - 1).saturating_mul(DAY)
+}
+
+/// Monday 00:00 UTC of the ISO week holding `unix`.
+pub(crate) fn iso_week_start(unix: i64) -> i64 {
+    let day = unix.div_euclid(DAY);
+    // 1970-01-01 (day 0) was a Thursday, three days after a Monday.
+    let since_monday = (day + 3).rem_euclid(7);
+    (day - since_monday).saturating_mul(DAY)
+}
+
+/// The week a weekly report made at `now` covers: the last complete ISO week, as its first
+/// second (Monday 00:00 UTC) and the first second after it (the next Monday 00:00 UTC).
+pub(crate) fn last_complete_iso_week(now: i64) -> (i64, i64) {
+    let this_week = iso_week_start(now);
+    (this_week.saturating_sub(WEEK), this_week)
 }
 
 /// `YYYY-Www`: the ISO week of a unix time.
@@ -419,14 +443,20 @@ impl AmlMonitor {
         if !(1..=366).contains(&days) {
             return Err(Error::Invalid(format!("the window must be 1 to 366 days, not {days}")));
         }
-        let from = window_start(days, now);
-        let rows = self.inner.database.run_blocking(move |conn| load_window(conn, from, now))?;
-        Ok((compute(days, from, now, &rows), rows))
+        self.window(days, window_start(days, now), now)
     }
 
-    /// The weekly report for the seven days ending at `now`. Blocking.
+    /// The analytics of the `days` whole UTC days from `from` to `to` (both counted in).
+    fn window(&self, days: u32, from: i64, to: i64) -> Result<(Analytics, WindowRows)> {
+        let rows = self.inner.database.run_blocking(move |conn| load_window(conn, from, to))?;
+        Ok((compute(days, from, to, &rows), rows))
+    }
+
+    /// The weekly report made at `now`: the last complete ISO week before it, Monday 00:00 UTC to
+    /// Sunday 24:00 UTC, labelled with that week. Blocking.
     pub fn weekly_report(&self, now: i64) -> Result<WeeklyReport> {
-        let (analytics, rows) = self.analytics_and_rows(7, now)?;
+        let (monday, next_monday) = last_complete_iso_week(now);
+        let (analytics, rows) = self.window(7, monday, next_monday.saturating_sub(1))?;
         let count = |kind: &str| rows.audit.iter().filter(|(_, k)| k == kind).count() as i64;
         let lists = self
             .list_versions()
@@ -442,7 +472,7 @@ impl AmlMonitor {
             })
             .collect();
         Ok(WeeklyReport {
-            week: iso_week(now),
+            week: iso_week(monday),
             generated_at: now,
             arrival_screenings: count("screening"),
             scan_screenings: rows.batches.iter().map(|(_, screened)| screened).sum(),

@@ -378,18 +378,20 @@ fn officer_and_reason(officer: &str, reason: &str) -> Result<(String, String)> {
 }
 
 impl AmlMonitor {
-    /// The weekly compliance summary as JSON: [`AmlMonitor::weekly_report`] serialised (the
-    /// seven days' screenings, hits, decisions, freezes, scans, the lists and the audit head),
-    /// the same figures the weekly email and the console's report page carry. Blocking.
+    /// The weekly compliance summary as JSON: [`AmlMonitor::weekly_report`] serialised (the last
+    /// complete ISO week's screenings, hits, decisions, freezes, scans, the lists and the audit
+    /// head), the same figures the weekly email and the console's report page carry. Blocking.
     pub fn weekly_summary(&self, now: i64) -> Result<serde_json::Value> {
         let report = self.weekly_report(now)?;
         serde_json::to_value(&report).map_err(|err| Error::Store(format!("weekly report: {err}")))
     }
 
-    /// Queues the weekly summary once per ISO week (all instances together). Blocking.
+    /// Queues the weekly summary once per ISO week (all instances together): from the first
+    /// round of a week, the report of the week before, keyed by that reported week. Blocking.
     pub fn enqueue_weekly_summary_if_due(&self, now: i64) -> Result<()> {
         let Some(notifier) = self.inner.notifier.clone() else { return Ok(()) };
-        let key = crate::notify::weekly_summary_key(now);
+        let (reported_week, _) = super::analytics::last_complete_iso_week(now);
+        let key = crate::notify::weekly_summary_key(reported_week);
         if self.last_weekly_summary().as_deref() == Some(key.as_str()) {
             return Ok(());
         }

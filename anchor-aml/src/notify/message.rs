@@ -87,8 +87,9 @@ impl Notification {
     }
 }
 
-/// The dedupe key of the weekly summary for the ISO week holding `unix` seconds:
-/// `weekly-summary:2026-W47`.
+/// The dedupe key of the weekly summary that reports the ISO week holding `unix` seconds:
+/// `weekly-summary:2026-W47`, the week the report's label names (a summary is queued in the
+/// week after the one it reports).
 pub fn weekly_summary_key(unix: i64) -> String {
     use chrono::Datelike as _;
     let week = chrono::DateTime::from_timestamp(unix, 0).unwrap_or_default().iso_week();

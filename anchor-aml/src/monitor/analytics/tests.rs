@@ -25,8 +25,23 @@ const NOW: i64 = 1_894_276_800;
 /// The window of 7 days ending at [`NOW`]: 2030-01-04 00:00 UTC.
 const D0: i64 = 1_893_715_200;
 
-fn at(day: i64, seconds: i64) -> i64 {
-    D0 + day * DAY + seconds
+/// Monday 2030-01-07 00:00 UTC, the first second of ISO week 2030-W02 (which holds [`NOW`]).
+const WEEK0: i64 = 1_893_974_400;
+
+/// Seconds in a week.
+const WEEK: i64 = 7 * DAY;
+
+/// 2030-01-16 12:00 UTC, a Wednesday of 2030-W03: the weekly report made then covers 2030-W02,
+/// the last complete ISO week, [`WEEK0`] to `WEEK0 + WEEK`.
+const REPORT_NOW: i64 = WEEK0 + WEEK + 2 * DAY + 12 * 3_600;
+
+/// Unix seconds of a UTC date and time.
+fn utc(year: i32, month: u32, day: u32, hour: u32) -> i64 {
+    chrono::NaiveDate::from_ymd_opt(year, month, day)
+        .and_then(|date| date.and_hms_opt(hour, 0, 0))
+        .unwrap()
+        .and_utc()
+        .timestamp()
 }
 
 fn account(byte: u8) -> String {
@@ -96,11 +111,14 @@ fn seeded_on(test_db: TestDatabase, with_notifier: bool) -> Seeded {
     Seeded { _test_db: test_db, database, monitor }
 }
 
-/// Moves every record of the seed into the week ending at [`NOW`], keeping the trail in time
-/// order as appending does (the list imports stay at 1,000): arrival screenings and freezes on
-/// day 1, the cases opened on day 1 and decided 10 and 30 minutes later, the scan on day 3.
-/// Returns the number of freeze records.
-fn move_into_the_window(database: &Database) -> i64 {
+/// Moves every record of the seed into the seven days starting at `d0`, keeping the trail in
+/// time order as appending does (the list imports stay at 1,000): arrival screenings and freezes
+/// on day 1, the cases opened on day 1 and decided 10 and 30 minutes later, the scan on day 3, a
+/// failed scan on day 5; and two records just outside: a screening the second before `d0` and a
+/// failed scan at `after` (the first second past the window). Returns the number of freeze
+/// records.
+fn move_into_the_window(database: &Database, d0: i64, after: i64) -> i64 {
+    let at = |day: i64, seconds: i64| d0 + day * DAY + seconds;
     use anchor_core::db::schema::aml_audit_log::dsl as log;
     use anchor_core::db::schema::aml_cases::dsl as c;
     use anchor_core::db::schema::aml_scan_batches::dsl as b;
@@ -138,9 +156,9 @@ fn move_into_the_window(database: &Database) -> i64 {
                 .execute(conn)?;
             let freezes: i64 = log::aml_audit_log.filter(log::kind.eq("freeze")).count().get_result(conn)?;
             // Outside the window: the day before it, and after `now`.
-            crate::audit::append_in(conn, "screening", "{}", D0 - 1)?;
+            crate::audit::append_in(conn, "screening", "{}", d0 - 1)?;
             crate::audit::append_in(conn, "scan_failed", "{}", at(5, 0))?;
-            crate::audit::append_in(conn, "scan_failed", "{}", NOW + 1)?;
+            crate::audit::append_in(conn, "scan_failed", "{}", after)?;
             Ok(freezes)
         })
         .unwrap()
@@ -160,9 +178,77 @@ fn the_window_is_whole_utc_days_ending_today() {
 }
 
 #[test]
+fn iso_weeks_are_labelled_by_their_thursday_year_including_53_week_years() {
+    let label_of_day = |year, month, day| iso_week(utc(year, month, day, 12));
+    // 2026-12-01 to 12-06 are in W49; Monday 12-07 starts W50.
+    for day in 1..=6 {
+        assert_eq!(label_of_day(2026, 12, day), "2026-W49", "2026-12-{day:02}");
+    }
+    assert_eq!(label_of_day(2026, 12, 7), "2026-W50");
+    // 2026 has 53 weeks: W53 is 2026-12-28 to 2027-01-03, so 2027-01-01 is in 2026-W53.
+    for (year, month, day) in [(2026, 12, 28), (2026, 12, 31), (2027, 1, 1), (2027, 1, 3)] {
+        assert_eq!(label_of_day(year, month, day), "2026-W53", "{year}-{month}-{day}");
+    }
+    assert_eq!(label_of_day(2027, 1, 4), "2027-W01");
+    // 2020 has 53 weeks too: 2020-12-28 to 2021-01-03.
+    for (year, month, day) in [(2020, 12, 28), (2021, 1, 1), (2021, 1, 3)] {
+        assert_eq!(label_of_day(year, month, day), "2020-W53", "{year}-{month}-{day}");
+    }
+    assert_eq!(label_of_day(2021, 1, 4), "2021-W01");
+    // And a year whose first days belong to its own W01: 2030-01-01 is a Tuesday.
+    assert_eq!(label_of_day(2029, 12, 31), "2030-W01");
+    // The first and last second of a week.
+    assert_eq!(iso_week(utc(2026, 12, 28, 0)), "2026-W53");
+    assert_eq!(iso_week(utc(2027, 1, 4, 0) - 1), "2026-W53");
+}
+
+#[test]
+fn a_week_starts_on_monday_at_midnight_utc() {
+    assert_eq!(iso_week_start(NOW), WEEK0);
+    assert_eq!(iso_week_start(WEEK0), WEEK0);
+    assert_eq!(iso_week_start(WEEK0 - 1), WEEK0 - WEEK);
+    assert_eq!(iso_week_start(WEEK0 + WEEK - 1), WEEK0);
+    assert_eq!(iso_week_start(utc(2027, 1, 1, 12)), utc(2026, 12, 28, 0));
+    assert_eq!(iso_week_start(utc(2026, 12, 7, 0)), utc(2026, 12, 7, 0));
+    assert_eq!(iso_week_start(0), -3 * DAY, "1970-01-01 was a Thursday");
+    // Absurd clocks give a week, not an overflow.
+    for now in [i64::MIN, i64::MAX] {
+        let (start, end) = last_complete_iso_week(now);
+        assert!(start <= end, "{now}");
+    }
+}
+
+#[test]
+fn the_report_covers_the_last_complete_iso_week_before_now() {
+    // (now, the first day of the week reported, its label).
+    for (now, monday, label) in [
+        // Made on Monday 2026-12-07 (the first day of W50): W49, 2026-11-30 to 12-06, not
+        // 12-01 to 12-07 labelled W50.
+        (utc(2026, 12, 7, 9), utc(2026, 11, 30, 0), "2026-W49"),
+        // Any day of W50 reports W49; the last second of W50 too.
+        (utc(2026, 12, 10, 12), utc(2026, 11, 30, 0), "2026-W49"),
+        (utc(2026, 12, 14, 0) - 1, utc(2026, 11, 30, 0), "2026-W49"),
+        // The first second of W51 reports W50.
+        (utc(2026, 12, 14, 0), utc(2026, 12, 7, 0), "2026-W50"),
+        // 2027-01-01 is in 2026-W53, so a report made then covers W52.
+        (utc(2027, 1, 1, 12), utc(2026, 12, 21, 0), "2026-W52"),
+        // In 2027-W01: 2026-W53, 2026-12-28 to 2027-01-03.
+        (utc(2027, 1, 4, 6), utc(2026, 12, 28, 0), "2026-W53"),
+        (utc(2021, 1, 6, 6), utc(2020, 12, 28, 0), "2020-W53"),
+        (REPORT_NOW, WEEK0, "2030-W02"),
+    ] {
+        let (start, end) = last_complete_iso_week(now);
+        assert_eq!((start, end), (monday, monday + WEEK), "{}", utc_date(now));
+        assert_eq!(iso_week(start), label, "{}", utc_date(now));
+        assert_eq!(iso_week(end - 1), label, "the week's last second is in it too");
+        assert!(end <= now, "the week is complete");
+    }
+}
+
+#[test]
 fn per_day_counts_come_from_the_audit_trail_the_scan_batches_and_the_cases() {
     let seed = seeded(false);
-    let freezes = move_into_the_window(&seed.database);
+    let freezes = move_into_the_window(&seed.database, D0, NOW + 1);
     assert!(freezes >= 1, "the matches froze accounts");
     let analytics = seed.monitor.analytics(7, NOW).unwrap();
     assert_eq!((analytics.days, analytics.from, analytics.to), (7, D0, NOW));
@@ -198,7 +284,7 @@ fn per_day_counts_come_from_the_audit_trail_the_scan_batches_and_the_cases() {
 #[test]
 fn hits_are_counted_per_list_program_and_country_from_real_cases() {
     let seed = seeded(false);
-    move_into_the_window(&seed.database);
+    move_into_the_window(&seed.database, D0, NOW + 1);
     let analytics = seed.monitor.analytics(30, NOW).unwrap();
     assert_eq!(analytics.hits_per_list, named(&[("custom:officer_list", 2), ("custom:partner_list", 1)]));
     assert_eq!(analytics.hits_per_program, named(&[("RUSSIA-EO14024", 1), ("SDGT", 1), ("unknown", 1)]));
@@ -208,7 +294,7 @@ fn hits_are_counted_per_list_program_and_country_from_real_cases() {
 #[test]
 fn the_alert_rate_is_per_thousand_subjects_and_the_median_decision_time_is_exact() {
     let seed = seeded(false);
-    move_into_the_window(&seed.database);
+    move_into_the_window(&seed.database, D0, NOW + 1);
     let analytics = seed.monitor.analytics(7, NOW).unwrap();
     // 3 cases opened over 4 monitored subjects.
     assert_eq!(analytics.alert_rate_per_1000, 750.0);
@@ -279,6 +365,41 @@ fn programs_and_countries_are_distinct_per_case_and_unknown_when_absent() {
     }
 }
 
+#[test]
+fn the_weekly_report_counts_from_monday_0000_to_sunday_2400_utc_of_the_last_complete_iso_week() {
+    let test_db = sqlite_database();
+    let database = test_db.database();
+    let config = MonitorConfig::from_settings(&settings(&[]).aml);
+    let monitor = AmlMonitor::open(database.clone(), config, None).unwrap();
+    database
+        .run_blocking(|conn| {
+            // In time order, as appending writes them: the last second before the week, its
+            // first and last seconds, the first second after it, and one at the report's time.
+            for at in [WEEK0 - 1, WEEK0, WEEK0 + WEEK - 1, WEEK0 + WEEK, REPORT_NOW] {
+                crate::audit::append_in(conn, "screening", "{}", at)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let report = monitor.weekly_report(REPORT_NOW).unwrap();
+    assert_eq!(report.week, "2030-W02");
+    assert_eq!((report.analytics.from, report.analytics.to), (WEEK0, WEEK0 + WEEK - 1));
+    assert_eq!(report.generated_at, REPORT_NOW);
+    let days: Vec<&str> = report.analytics.daily.iter().map(|day| day.day.as_str()).collect();
+    assert_eq!(
+        days,
+        ["2030-01-07", "2030-01-08", "2030-01-09", "2030-01-10", "2030-01-11", "2030-01-12", "2030-01-13"]
+    );
+    assert_eq!(report.arrival_screenings, 2, "only the week's first and last seconds");
+    assert_eq!((report.analytics.daily[0].screenings, report.analytics.daily[6].screenings), (1, 1));
+    assert!(report.to_text().starts_with("AML weekly report 2030-W02 (2030-01-07 to 2030-01-13, UTC)"));
+    // The summary's dedupe key names the same week as the report's label.
+    assert_eq!(
+        crate::notify::weekly_summary_key(report.analytics.from),
+        format!("weekly-summary:{}", report.week)
+    );
+}
+
 fn csv_rows(csv: &str) -> Vec<(String, String, String)> {
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     assert_eq!(reader.headers().unwrap(), vec!["section", "name", "value"]);
@@ -294,8 +415,8 @@ fn csv_rows(csv: &str) -> Vec<(String, String, String)> {
 #[test]
 fn the_weekly_csv_has_a_row_per_figure_day_list_and_count() {
     let seed = seeded(false);
-    let freezes = move_into_the_window(&seed.database);
-    let report = seed.monitor.weekly_report(NOW).unwrap();
+    let freezes = move_into_the_window(&seed.database, WEEK0, WEEK0 + WEEK);
+    let report = seed.monitor.weekly_report(REPORT_NOW).unwrap();
     assert_eq!(report.week, "2030-W02");
     assert_eq!((report.arrival_screenings, report.scan_screenings), (4, 4));
     assert_eq!(report.list_imports, 0, "imported long before the week");
@@ -308,7 +429,10 @@ fn the_weekly_csv_has_a_row_per_figure_day_list_and_count() {
             .unwrap_or_else(|| panic!("no row {section},{name} in {rows:?}"))
     };
     assert_eq!(value("report", "week"), "2030-W02");
-    assert_eq!(value("report", "first_day"), "2030-01-04");
+    assert_eq!(value("report", "from"), WEEK0.to_string());
+    assert_eq!(value("report", "to"), (WEEK0 + WEEK - 1).to_string());
+    assert_eq!(value("report", "first_day"), "2030-01-07");
+    assert_eq!(value("report", "last_day"), "2030-01-13");
     assert_eq!(value("totals", "screenings"), "8");
     assert_eq!(value("totals", "arrival_screenings"), "4");
     assert_eq!(value("totals", "hits"), "3");
@@ -321,8 +445,8 @@ fn the_weekly_csv_has_a_row_per_figure_day_list_and_count() {
     assert_eq!(value("totals", "scans_completed"), "1");
     assert_eq!(value("totals", "scans_failed"), "1");
     assert_eq!(value("now", "open_cases"), "1");
-    assert_eq!(value("daily:2030-01-05", "hits"), "3");
-    assert_eq!(value("daily:2030-01-07", "screenings"), "4");
+    assert_eq!(value("daily:2030-01-08", "hits"), "3");
+    assert_eq!(value("daily:2030-01-10", "screenings"), "4");
     assert_eq!(value("hits_per_list", "custom:officer_list"), "2");
     assert_eq!(value("hits_per_program", "SDGT"), "1");
     assert_eq!(value("hits_per_country", "unknown"), "1");
@@ -351,9 +475,11 @@ fn csv_cells_that_a_spreadsheet_would_run_are_neutralised() {
 fn the_weekly_email_is_the_report_text_with_the_report_as_details() {
     use anchor_core::db::schema::aml_notifications::dsl as n;
     let seed = seeded(true);
-    let freezes = move_into_the_window(&seed.database);
-    seed.monitor.enqueue_weekly_summary_if_due(NOW).unwrap();
-    seed.monitor.enqueue_weekly_summary_if_due(NOW).unwrap();
+    let freezes = move_into_the_window(&seed.database, WEEK0, WEEK0 + WEEK);
+    seed.monitor.enqueue_weekly_summary_if_due(REPORT_NOW).unwrap();
+    seed.monitor.enqueue_weekly_summary_if_due(REPORT_NOW).unwrap();
+    // Later in the same week: the same report is due, so nothing more is queued.
+    seed.monitor.enqueue_weekly_summary_if_due(REPORT_NOW + 3 * DAY).unwrap();
     let queued: Vec<(String, String, String)> = seed
         .database
         .run_blocking(|conn| {
@@ -366,10 +492,10 @@ fn the_weekly_email_is_the_report_text_with_the_report_as_details() {
     assert_eq!(queued.len(), 1, "one webhook notification for the week");
     let (subject, body, details) = &queued[0];
     assert_eq!(subject, "AML weekly summary 2030-W02");
-    let report = seed.monitor.weekly_report(NOW).unwrap();
+    let report = seed.monitor.weekly_report(REPORT_NOW).unwrap();
     assert_eq!(body, &report.to_text());
     for figure in [
-        "AML weekly report 2030-W02 (2030-01-04 to 2030-01-10, UTC)",
+        "AML weekly report 2030-W02 (2030-01-07 to 2030-01-13, UTC)",
         "Monitored subjects: 4",
         "Screenings: 8 (on arrival 4, by scans 4)",
         "New hits (cases opened): 3 (750.00 per 1,000 subjects)",
@@ -380,7 +506,7 @@ fn the_weekly_email_is_the_report_text_with_the_report_as_details() {
         "  custom:officer_list: 2",
         "  RUSSIA-EO14024: 1",
         "  VE: 1",
-        "2030-01-05           4      3          2",
+        "2030-01-08           4      3          2",
         "custom:partner_list: version",
     ] {
         assert!(body.contains(figure), "`{figure}` not in:\n{body}");
@@ -388,7 +514,7 @@ fn the_weekly_email_is_the_report_text_with_the_report_as_details() {
     let details: serde_json::Value = serde_json::from_str(details).unwrap();
     assert_eq!(details, serde_json::to_value(&report).unwrap());
     assert_eq!(details["analytics"]["hits"], 3);
-    assert_eq!(seed.monitor.weekly_summary(NOW).unwrap(), details);
+    assert_eq!(seed.monitor.weekly_summary(REPORT_NOW).unwrap(), details);
 }
 
 #[test]
@@ -430,19 +556,21 @@ fn the_figures_are_the_same_on_every_backend() {
     for test_db in test_databases() {
         let name = test_db.name;
         let seed = seeded_on(test_db, false);
-        let freezes = move_into_the_window(&seed.database);
-        let analytics = seed.monitor.analytics(7, NOW).unwrap();
+        let freezes = move_into_the_window(&seed.database, WEEK0, WEEK0 + WEEK);
+        // Seven days ending on the week's last second: the days of the weekly report.
+        let analytics = seed.monitor.analytics(7, WEEK0 + WEEK - 1).unwrap();
         assert_eq!((analytics.screenings, analytics.hits, analytics.decisions), (8, 3, 2), "{name}");
         assert_eq!(analytics.daily[1].freezes, freezes, "{name}");
         assert_eq!(analytics.daily[3].screenings, 4, "{name}");
         assert_eq!(analytics.median_decision_seconds, Some(1_200), "{name}");
         assert_eq!(analytics.alert_rate_per_1000, 750.0, "{name}");
         assert_eq!(analytics.hits_per_country, named(&[("RU", 1), ("VE", 1), ("unknown", 1)]), "{name}");
-        let report = seed.monitor.weekly_report(NOW).unwrap();
+        let report = seed.monitor.weekly_report(REPORT_NOW).unwrap();
         assert_eq!(
             (report.arrival_screenings, report.scan_screenings, report.unfreezes),
             (4, 4, 1),
             "{name}"
         );
+        assert_eq!((report.analytics.screenings, report.analytics.hits), (8, 3), "{name}");
     }
 }
