@@ -52,6 +52,17 @@ pub trait Anchor: Send + Sync + 'static {
     fn internal_routes(&self, cfg: &mut web::ServiceConfig, ctx: &crate::AnchorContext) {
         let _ = (cfg, ctx);
     }
+
+    /// Runs once before a command that loads the configuration (`serve`, the default; `migrate`;
+    /// `config check`; every [`CliExtension`]'s command), once the command line has been parsed.
+    /// Never for help (`help`, `--help`/`-h` at any level, `help <command>`), `--version`/`-V`,
+    /// a mistyped command line or `keys generate`: they have no side effect. `config_file` is
+    /// the global `--config`. example-anchor writes its development `.env` here when nothing is
+    /// configured. An error is printed and the process exits with code 1.
+    fn before_configuration(&self, config_file: Option<&std::path::Path>) -> Result<(), String> {
+        let _ = config_file;
+        Ok(())
+    }
 }
 
 /// A future started with the server by [`Anchor::background_tasks`].
@@ -148,6 +159,9 @@ pub fn run_from(anchor: impl Anchor, args: impl IntoIterator<Item = OsString>) -
     let config = matches.get_one::<PathBuf>("config").cloned();
     if let Some((name, sub_matches)) = matches.subcommand() {
         if let Some(extension) = extensions.iter().find(|ext| ext.command().get_name() == name) {
+            if let Err(code) = before_configuration(&anchor, config.as_deref()) {
+                return code;
+            }
             return match extension.run(sub_matches, config.as_deref()) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(message) => {
@@ -164,7 +178,13 @@ pub fn run_from(anchor: impl Anchor, args: impl IntoIterator<Item = OsString>) -
             return ExitCode::from(2);
         }
     };
-    let result = match cli.command.unwrap_or(Command::Serve { migrate: false }) {
+    let command = cli.command.unwrap_or(Command::Serve { migrate: false });
+    if !matches!(command, Command::Keys { .. }) {
+        if let Err(code) = before_configuration(&anchor, cli.config.as_deref()) {
+            return code;
+        }
+    }
+    let result = match command {
         Command::Keys { command: KeysCommand::Generate } => keys_generate(),
         Command::Config { command: ConfigCommand::Check } => config_check(&anchor, cli.config),
         Command::Migrate => migrate(&anchor, cli.config),
@@ -177,6 +197,14 @@ pub fn run_from(anchor: impl Anchor, args: impl IntoIterator<Item = OsString>) -
             ExitCode::from(failure.exit_code)
         }
     }
+}
+
+/// [`Anchor::before_configuration`], its error printed as the exit code 1.
+fn before_configuration(anchor: &impl Anchor, config_file: Option<&std::path::Path>) -> Result<(), ExitCode> {
+    anchor.before_configuration(config_file).map_err(|message| {
+        eprintln!("error: {message}");
+        ExitCode::from(1)
+    })
 }
 
 struct Failure {

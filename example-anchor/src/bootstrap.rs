@@ -1,6 +1,8 @@
 //! First-run set-up: when nothing is configured (no `.env`, no `SIGNING_SEED` in the environment,
 //! no `--config`), write a development `.env` with fresh keys, `LOCAL_MODE` and an SQLite file
-//! under `./data/`, and say loudly that these keys are for development only.
+//! under `./data/`, and say loudly that these keys are for development only. It runs from
+//! `Anchor::before_configuration`, so only before a command that loads the configuration: help,
+//! `--version`, a mistyped command line and `keys generate` write nothing.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -9,16 +11,10 @@ use anchor_core::keys::{generate_jwt_key, SigningKey};
 
 const ENV_FILE: &str = ".env";
 
-pub(crate) fn development_env_if_unconfigured() -> std::io::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let wants_config =
-        args.first().is_none_or(|command| command != "keys" && command != "--help" && command != "-h");
-    let has_config_file = args.iter().any(|arg| arg == "--config" || arg.starts_with("--config="));
-    if !wants_config
-        || has_config_file
-        || Path::new(ENV_FILE).exists()
-        || std::env::var_os("SIGNING_SEED").is_some()
-    {
+/// Writes the development `.env` unless something is configured: a `--config` file
+/// (`config_file`), an existing `.env`, or `SIGNING_SEED` in the environment.
+pub(crate) fn development_env_if_unconfigured(config_file: Option<&Path>) -> std::io::Result<()> {
+    if config_file.is_some() || Path::new(ENV_FILE).exists() || std::env::var_os("SIGNING_SEED").is_some() {
         return Ok(());
     }
     let key = SigningKey::generate().map_err(std::io::Error::other)?;

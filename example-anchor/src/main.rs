@@ -106,6 +106,13 @@ impl Anchor for ExampleAnchor {
         cfg.route("/", web::get().to(index));
     }
 
+    /// A development `.env` when nothing is configured, only before a command that reads the
+    /// configuration (never for help or `--version`).
+    fn before_configuration(&self, config_file: Option<&std::path::Path>) -> Result<(), String> {
+        bootstrap::development_env_if_unconfigured(config_file)
+            .map_err(|err| format!("could not create the development .env: {err}"))
+    }
+
     fn migrations(&self) -> anchor_core::db::MigrationSet {
         anchor_core::db::MigrationSet::new(
             Some(&SQLITE_MIGRATIONS),
@@ -138,9 +145,5 @@ async fn index() -> HttpResponse {
 }
 
 fn main() -> ExitCode {
-    if let Err(err) = bootstrap::development_env_if_unconfigured() {
-        eprintln!("error: could not create the development .env: {err}");
-        return ExitCode::FAILURE;
-    }
     anchor_core::cli::run(ExampleAnchor::default())
 }

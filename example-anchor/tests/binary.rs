@@ -220,6 +220,57 @@ fn config_check_prints_the_effective_configuration_with_secrets_redacted() {
     }
 }
 
+/// The names left in `dir`.
+fn entries(dir: &Path) -> Vec<std::ffi::OsString> {
+    std::fs::read_dir(dir).unwrap().map(|entry| entry.unwrap().file_name()).collect()
+}
+
+#[test]
+fn help_and_version_at_any_level_exit_0_and_write_nothing_in_an_empty_directory() {
+    let invocations: &[&[&str]] = &[
+        &["help"],
+        &["--help"],
+        &["-h"],
+        &["--version"],
+        &["-V"],
+        &["serve", "--help"],
+        &["serve", "-h"],
+        &["help", "serve"],
+        &["migrate", "--help"],
+        &["config", "--help"],
+        &["config", "check", "--help"],
+        &["help", "config", "check"],
+        &["keys", "--help"],
+        &["keys", "generate", "-h"],
+        &["lists", "--help"],
+        &["lists", "import", "--help"],
+        &["help", "lists"],
+        &["help", "lists", "import"],
+        &["audit", "-h"],
+        &["aml", "--help"],
+        &["officers", "create", "--help"],
+        &["help", "officers"],
+        &["--config", "anchor.toml", "--help"],
+    ];
+    for args in invocations {
+        let dir = tempfile::tempdir().unwrap();
+        let output = run(dir.path(), &[], args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(!output.stdout.is_empty(), "{args:?} printed nothing");
+        assert_eq!(entries(dir.path()), Vec::<std::ffi::OsString>::new(), "{args:?} wrote in the directory");
+    }
+}
+
+#[test]
+fn a_mistyped_command_line_writes_nothing_either() {
+    for args in [&["serve", "--no-such-flag"][..], &["no-such-command"], &["help", "no-such-command"]] {
+        let dir = tempfile::tempdir().unwrap();
+        let output = run(dir.path(), &[], args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        assert_eq!(entries(dir.path()), Vec::<std::ffi::OsString>::new(), "{args:?} wrote in the directory");
+    }
+}
+
 #[test]
 fn keys_generate_prints_a_usable_seed_and_keys() {
     let dir = tempfile::tempdir().unwrap();
