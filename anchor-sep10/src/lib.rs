@@ -44,8 +44,16 @@ pub use error::Error;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing {
+    use actix_web::{web, HttpRequest};
+
     /// `POST /auth`'s body reader: JSON, form or multipart, by the request's `Content-Type`.
-    pub use crate::body::transaction as post_body;
+    pub async fn post_body(
+        req: &HttpRequest,
+        payload: web::Payload,
+        limit: usize,
+    ) -> Result<String, crate::Error> {
+        crate::body::transaction(req, payload, limit).await
+    }
 }
 pub use routes::{parse_memo, Sep10State};
 

@@ -44,6 +44,25 @@ pub mod verify;
 pub use decision::ScreeningFailurePolicy;
 pub use error::Error;
 
+/// Entry points of the fuzz targets (`fuzz/`), compiled only by `cargo fuzz` (`--cfg fuzzing`).
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    use anchor_core::integrations::sanctions::ScreeningSubject;
+
+    use crate::payload::{Attachment, FirstOperation};
+
+    /// The screening subject `AUTH_SERVER` builds from an attachment's `sender_info`.
+    pub fn subject(
+        sender: &str,
+        domain: &str,
+        attachment: &Attachment,
+        first: &FirstOperation,
+    ) -> ScreeningSubject {
+        crate::receive::subject(sender, domain, attachment, first)
+    }
+}
+
 /// Where the module mounts its public routes.
 pub const AUTH_SERVER_PATH: &str = "/compliance";
 /// Where the SEP-2 endpoint is mounted.

@@ -1,12 +1,12 @@
 //! A SEP-3 `AUTH_SERVER` request: the form (`data`, `sig`), the `data` JSON, its `sender`, the
 //! `tx` XDR, the memo-hash check, the attachment and its `sender_info` (down to the screening
-//! subject), in the order `receive::handle` reads them. The signature is checked against a fixed
+//! subject), in the order the `AUTH_SERVER` route reads them. The signature is checked against a fixed
 //! key but, unlike the route, a bad one does not stop the rest being parsed. With an even first
 //! byte the input is the form body; with an odd one it is the `data` JSON itself.
 #![no_main]
 
 use anchor_sep3::payload;
-use anchor_sep3::receive::subject;
+use anchor_sep3::fuzzing::subject;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: &[u8]| {
