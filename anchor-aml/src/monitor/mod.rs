@@ -41,6 +41,7 @@ use crate::store::{ListStore, StoredVersion};
 use anchor_screening::ScreeningConfig;
 use anchor_screening::ScreeningIndex;
 
+pub(crate) use analytics::iso_week;
 pub use analytics::{thousands, Analytics, AuditHead, DailyCounts, NamedCount, ReportList, WeeklyReport};
 pub use cases::{factor_json, CaseDecision, CaseDetails, CaseFilter, CaseStatus, CaseSummary};
 pub use frozen::FrozenAccount;

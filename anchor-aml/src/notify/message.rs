@@ -91,9 +91,7 @@ impl Notification {
 /// `weekly-summary:2026-W47`, the week the report's label names (a summary is queued in the
 /// week after the one it reports).
 pub fn weekly_summary_key(unix: i64) -> String {
-    use chrono::Datelike as _;
-    let week = chrono::DateTime::from_timestamp(unix, 0).unwrap_or_default().iso_week();
-    format!("weekly-summary:{}-W{:02}", week.year(), week.week())
+    format!("weekly-summary:{}", crate::monitor::iso_week(unix))
 }
 
 /// What one [`Notifier::deliver_due`] call did.
